@@ -1,0 +1,179 @@
+"""The one place where a validated problem meets the kernels.
+
+``Problem`` holds what every solver needs about ``(X, sample_weight, fit_intercept)``: the
+design arrays in kernel form, the normalised weights and the column means used for implicit
+centring. ``solve_enet`` fits one target at one alpha from a starting point; estimators, paths
+and cross-validation all go through it.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
+
+from ._kernels.cd import enet_cd
+
+_EMPTY_INDEX = np.empty(0, dtype=np.int32)
+# Rows per block when forming a centred Gram matrix, so the temporary stays ~32 MB.
+_GRAM_BLOCK_ELEMENTS = 4_000_000
+
+
+@dataclass
+class Problem:
+    """A validated design, in the form the kernels take it.
+
+    Attributes
+    ----------
+    design : tuple of arrays
+        ``(X, data, indices, indptr)``: a dense F-ordered ``X`` with empty CSC arrays, or an
+        empty ``X`` with the CSC arrays of a sparse design.
+    sample_weight : ndarray
+        Weights rescaled to sum to ``n_samples`` (scikit-learn's convention), or empty.
+    x_mean : ndarray
+        Weighted column means (zeros without intercept).
+    """
+
+    design: tuple
+    n_samples: int
+    n_features: int
+    dtype: np.dtype
+    sample_weight: np.ndarray
+    x_mean: np.ndarray
+    fit_intercept: bool
+    X: object  # the validated matrix itself (dense ndarray or CSC), for matrix products
+
+    @property
+    def is_sparse(self) -> bool:
+        return sp.issparse(self.X)
+
+    @property
+    def weights_or_ones(self) -> np.ndarray:
+        if self.sample_weight.shape[0]:
+            return self.sample_weight
+        return np.ones(self.n_samples, dtype=self.dtype)
+
+    def centre_target(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``(y - y_mean, y_mean)`` for 1-D or 2-D ``y`` (a new array)."""
+        if self.fit_intercept:
+            y_mean = np.average(y, axis=0, weights=self.weights_or_ones)
+        else:
+            y_mean = np.zeros(y.shape[1:], dtype=self.dtype)
+        return (y - y_mean).astype(self.dtype, copy=False), np.asarray(y_mean, self.dtype)
+
+    def xt_weighted(self, v: np.ndarray) -> np.ndarray:
+        """``X_c^T S v`` (centred columns, weights ``S``) without forming ``X_c``."""
+        sv = v * self.weights_or_ones if self.sample_weight.shape[0] else v
+        out = np.asarray(self.X.T @ sv, dtype=self.dtype)
+        if self.fit_intercept:
+            out = out - self.x_mean * sv.sum()
+        return out
+
+    def gram(self) -> np.ndarray:
+        """Centred weighted Gram matrix ``X_c^T S X_c`` (dense designs only)."""
+        X, p = self.X, self.n_features
+        sw = self.weights_or_ones
+        gram = np.zeros((p, p), dtype=self.dtype)
+        block = max(1, _GRAM_BLOCK_ELEMENTS // max(p, 1))
+        for start in range(0, self.n_samples, block):
+            xb = X[start:start + block] - self.x_mean
+            gram += xb.T @ (xb * sw[start:start + block, None])
+        return gram
+
+
+def make_problem(X, sample_weight: np.ndarray | None, fit_intercept: bool) -> Problem:
+    """Build a :class:`Problem` from validated ``X`` (float ndarray or scipy sparse).
+
+    Dense ``X`` is used as is when F-contiguous and copied once to F order otherwise
+    (column access is what CD needs). CSC is used as is; CSR is converted once to CSC,
+    a copy of the non-zeros. Sparse index arrays keep their integer type (int32 or int64).
+    """
+    n, p = X.shape
+    dtype = X.dtype
+    if sample_weight is not None:
+        sw = np.asarray(sample_weight, dtype=dtype)
+        sw = sw * (n / sw.sum())
+    else:
+        sw = np.empty(0, dtype=dtype)
+    weights = sw if sw.shape[0] else None
+    if sp.issparse(X):
+        X = X.tocsc() if X.format != "csc" else X
+        if not X.has_canonical_format:
+            X = X.copy()
+            X.sum_duplicates()
+        indices = X.indices
+        indptr = X.indptr.astype(indices.dtype, copy=False)
+        design = (np.empty((0, 0), dtype=dtype, order="F"), X.data, indices, indptr)
+        if fit_intercept:
+            ones = weights if weights is not None else np.ones(n, dtype=dtype)
+            x_mean = np.asarray(X.T @ ones, dtype=dtype) / ones.sum()
+        else:
+            x_mean = np.zeros(p, dtype=dtype)
+    else:
+        X = np.asfortranarray(X)
+        design = (X, np.empty(0, dtype=dtype), _EMPTY_INDEX, _EMPTY_INDEX)
+        if fit_intercept:
+            x_mean = np.average(X, axis=0, weights=weights).astype(dtype, copy=False)
+        else:
+            x_mean = np.zeros(p, dtype=dtype)
+    return Problem(design, n, p, np.dtype(dtype), sw, x_mean, fit_intercept, X)
+
+
+def alpha_max(problem: Problem, y_centred: np.ndarray, l1_ratio: float = 1.0,
+              positive: bool = False) -> float:
+    """Smallest ``alpha`` at which the elastic-net solution is all zeros.
+
+    ``max_j |x_j_c^T S y_c| / (n * l1_ratio)`` (only positive correlations count with
+    ``positive=True``); ``inf`` for ``l1_ratio == 0``.
+    """
+    corr = problem.xt_weighted(y_centred)
+    top = corr.max() if positive else np.abs(corr).max()
+    if l1_ratio == 0:
+        return np.inf if top > 0 else 0.0
+    return max(float(top), 0.0) / (problem.n_samples * l1_ratio)
+
+
+@dataclass
+class FitResult:
+    coef: np.ndarray
+    dual_gap: float
+    n_iter: int
+
+
+def solve_enet(problem: Problem, y_centred: np.ndarray, coef: np.ndarray, alpha: float,
+               l1_ratio: float, *, positive: bool = False, max_iter: int = 1000,
+               tol: float = 1e-4, random: bool = False, seed: int = 0,
+               gram: np.ndarray | None = None, xty: np.ndarray | None = None) -> FitResult:
+    """Fit one target at one ``alpha``, starting from ``coef`` (overwritten).
+
+    Returns the solution, the duality gap in the estimator's scale (scikit-learn's
+    ``dual_gap_``, i.e. divided by ``n_samples``) and the number of epochs. Warns with a
+    :class:`~sklearn.exceptions.ConvergenceWarning` stating the gap when ``max_iter`` epochs
+    did not bring it below ``tol``.
+    """
+    n = problem.n_samples
+    l1_reg = alpha * l1_ratio * n
+    l2_reg = alpha * (1.0 - l1_ratio) * n
+    dtype = problem.dtype
+    if gram is None:
+        gram = np.empty((0, 0), dtype=dtype)
+        xty = np.empty(0, dtype=dtype)
+    gap, scaled_tol, n_iter = enet_cd(
+        *problem.design, y_centred, problem.sample_weight, problem.x_mean, gram, xty, coef,
+        l1_reg, l2_reg, positive, max_iter, tol, random, seed,
+    )
+    if gap > scaled_tol:
+        message = (
+            "Objective did not converge after {} epochs. Duality gap: {:.3e} (in the "
+            "objective's 1/(2n) scale: {:.3e}), tolerance: {:.3e}. Increase max_iter, scale "
+            "the features, or increase regularisation.".format(
+                n_iter, gap, gap / n, scaled_tol)
+        )
+        if alpha == 0:
+            message += (" With alpha=0 the problem is least squares, which coordinate "
+                        "descent solves slowly; prefer LinearRegression.")
+        warnings.warn(message, ConvergenceWarning, stacklevel=3)
+    return FitResult(coef, gap / n, n_iter)
