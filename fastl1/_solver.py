@@ -18,6 +18,12 @@ from sklearn.exceptions import ConvergenceWarning
 from ._kernels.cd import enet_cd
 
 _EMPTY_INDEX = np.empty(0, dtype=np.int32)
+
+
+def _placeholder_matrix(dtype) -> np.ndarray:
+    # Stands in for X when the design is sparse. Numba types a 0 x 0 array as C-ordered, so
+    # a 2 x 2 F-ordered array keeps the type of a dense design: one compiled specialisation.
+    return np.zeros((2, 2), dtype=dtype, order="F")
 # Rows per block when forming a centred Gram matrix, so the temporary stays ~32 MB.
 _GRAM_BLOCK_ELEMENTS = 4_000_000
 
@@ -106,7 +112,7 @@ def make_problem(X, sample_weight: np.ndarray | None, fit_intercept: bool) -> Pr
             X.sum_duplicates()
         indices = X.indices
         indptr = X.indptr.astype(indices.dtype, copy=False)
-        design = (np.empty((0, 0), dtype=dtype, order="F"), X.data, indices, indptr)
+        design = (_placeholder_matrix(dtype), X.data, indices, indptr)
         if fit_intercept:
             ones = weights if weights is not None else np.ones(n, dtype=dtype)
             x_mean = np.asarray(X.T @ ones, dtype=dtype) / ones.sum()
@@ -167,10 +173,9 @@ def solve_enet(problem: Problem, y_centred: np.ndarray, coef: np.ndarray, alpha:
     )
     if gap > scaled_tol:
         message = (
-            "Objective did not converge after {} epochs. Duality gap: {:.3e} (in the "
-            "objective's 1/(2n) scale: {:.3e}), tolerance: {:.3e}. Increase max_iter, scale "
-            "the features, or increase regularisation.".format(
-                n_iter, gap, gap / n, scaled_tol)
+            f"Objective did not converge after {n_iter} epochs. Duality gap: {gap:.3e} "
+            f"(in the objective's 1/(2n) scale: {gap / n:.3e}), tolerance: {scaled_tol:.3e}. "
+            "Increase max_iter, scale the features, or increase regularisation."
         )
         if alpha == 0:
             message += (" With alpha=0 the problem is least squares, which coordinate "

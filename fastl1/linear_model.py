@@ -142,7 +142,7 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, BaseEstimator):
     >>> y = np.array([0.0, 1.0, 2.0, 3.0])
     >>> model = ElasticNet(alpha=0.1, l1_ratio=0.5).fit(X, y)
     >>> np.round(model.coef_, 3).tolist()
-    [0.905, -0.0]
+    [0.923, 0.0]
     >>> bool(model.dual_gap_ < 1e-4 * np.var(y))
     True
     """
@@ -176,8 +176,8 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, BaseEstimator):
         _check_int("max_iter", self.max_iter, low=1)
         _check_choice("selection", self.selection, ("cyclic", "random"))
         precompute = self.precompute
-        if not (isinstance(precompute, (bool, np.bool_)) or precompute == "auto"
-                or hasattr(precompute, "__array__")):
+        if not (isinstance(precompute, (bool, np.bool_)) or hasattr(precompute, "__array__")
+                or (isinstance(precompute, str) and precompute == "auto")):
             raise ValueError(
                 f"precompute must be True, False, 'auto' or a Gram matrix, got {precompute!r}.")
 
@@ -206,7 +206,7 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, BaseEstimator):
                     "precompute Gram matrix does not match X: "
                     f"G[{j},{j}] = {gram[j, j]:.6g} but ||X[:, {j}]||^2 = {expected:.6g}.")
             return np.ascontiguousarray(gram)
-        if precompute == "auto":
+        if isinstance(precompute, str):  # "auto"
             precompute = problem.n_samples > problem.n_features
         return problem.gram() if precompute else None
 

@@ -26,7 +26,7 @@ from .prox import enet_coordinate_update
 @njit(**JIT_OPTIONS)
 def _pick(features, k, random):
     if random:
-        return features[np.random.randint(0, features.shape[0])]
+        return features[np.random.randint(0, features.shape[0])]  # noqa: NPY002 (Numba RNG)
     return features[k]
 
 
@@ -91,7 +91,7 @@ def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, w, l1_re
     n = y_centred.shape[0]
     p = w.shape[0]
     if random:
-        np.random.seed(seed)
+        np.random.seed(seed)  # noqa: NPY002 (seeds Numba's per-thread RNG)
     use_gram = gram.shape[0] > 0
     sw_sum = float(n) if sw.shape[0] == 0 else sw.sum()
     y_norm2 = weighted_dot(y_centred, y_centred, sw)

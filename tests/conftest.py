@@ -1,0 +1,71 @@
+"""Shared test helpers: problem generators, the objective and a direct KKT check."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+SHARED_DATA = __import__("pathlib").Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def make_regression(n=40, p=60, density=0.5, n_informative=5, mean=2.0, seed=0):
+    """A small regression problem with non-zero column means and some exact zeros."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p)) + mean
+    X[rng.random((n, p)) > density] = 0.0
+    coef = np.zeros(p)
+    coef[rng.choice(p, n_informative, replace=False)] = rng.uniform(1, 3, n_informative)
+    y = X @ coef + 0.5 * rng.standard_normal(n) + 1.0
+    return X, y
+
+
+def as_format(X, fmt, dtype=np.float64):
+    """Dense C array, dense F array, CSC or CSR matrix of ``X`` in ``dtype``."""
+    X = np.asarray(X, dtype=dtype)
+    if fmt == "dense":
+        return np.ascontiguousarray(X)
+    if fmt == "fortran":
+        return np.asfortranarray(X)
+    return {"csc": sp.csc_matrix, "csr": sp.csr_matrix}[fmt](X)
+
+
+def objective(X, y, coef, intercept, alpha, l1_ratio, sample_weight=None):
+    """scikit-learn's elastic-net objective, weights rescaled to sum to n, in float64."""
+    X = X.toarray() if sp.issparse(X) else np.asarray(X)
+    X = X.astype(np.float64)
+    n = X.shape[0]
+    sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
+    sw = sw * n / sw.sum()
+    coef = np.asarray(coef, np.float64)
+    r = y - X @ coef - intercept
+    return (0.5 * np.sum(sw * r**2) / n + alpha * l1_ratio * np.abs(coef).sum()
+            + 0.5 * alpha * (1 - l1_ratio) * coef @ coef)
+
+
+def kkt_violation(X, y, coef, intercept, alpha, l1_ratio, sample_weight=None,
+                  positive=False, fit_intercept=False):
+    """Largest violation of the elastic-net optimality conditions (0 at the optimum).
+
+    With ``g = X^T S r / n - alpha (1 - l1_ratio) w`` (S the normalised weights): for
+    ``w_j != 0`` the condition is ``g_j = alpha l1_ratio sign(w_j)``, for ``w_j = 0`` it is
+    ``|g_j| <= alpha l1_ratio`` (``g_j <= alpha l1_ratio`` with ``positive``). The intercept
+    condition is ``sum(S r) = 0``.
+    """
+    X = X.toarray() if sp.issparse(X) else np.asarray(X)
+    X = X.astype(np.float64)
+    n = X.shape[0]
+    sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
+    sw = sw * n / sw.sum()
+    coef = np.asarray(coef, np.float64)
+    r = y - X @ coef - intercept
+    g = X.T @ (sw * r) / n - alpha * (1 - l1_ratio) * coef
+    lam = alpha * l1_ratio
+    nz = coef != 0
+    viol_nz = np.abs(g[nz] - lam * np.sign(coef[nz]))
+    viol_z = np.maximum(g[~nz] - lam, 0) if positive else np.maximum(np.abs(g[~nz]) - lam, 0)
+    viol_intercept = abs(np.sum(sw * r)) / n if fit_intercept else 0.0
+    return max(viol_nz.max(initial=0.0), viol_z.max(initial=0.0), viol_intercept)
+
+
+@pytest.fixture
+def regression_data():
+    return make_regression()
