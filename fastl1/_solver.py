@@ -152,13 +152,19 @@ class FitResult:
 def solve_enet(problem: Problem, y_centred: np.ndarray, coef: np.ndarray, alpha: float,
                l1_ratio: float, *, positive: bool = False, max_iter: int = 1000,
                tol: float = 1e-4, random: bool = False, seed: int = 0,
-               gram: np.ndarray | None = None, xty: np.ndarray | None = None) -> FitResult:
+               gram: np.ndarray | None = None, xty: np.ndarray | None = None,
+               working_sets: bool = True, screening: bool = True, anderson: int = 5,
+               ws_start: int = 10) -> FitResult:
     """Fit one target at one ``alpha``, starting from ``coef`` (overwritten).
 
     Returns the solution, the duality gap in the estimator's scale (scikit-learn's
     ``dual_gap_``, i.e. divided by ``n_samples``) and the number of epochs. Warns with a
     :class:`~sklearn.exceptions.ConvergenceWarning` stating the gap when ``max_iter`` epochs
     did not bring it below ``tol``.
+
+    Engine options (all reach the same certified solution): ``working_sets`` (solve on
+    growing sets of candidate features, starting at ``ws_start``), ``screening`` (Gap Safe
+    rules), ``anderson`` (extrapolate every ``anderson + 1`` epochs; 0 disables).
     """
     n = problem.n_samples
     l1_reg = alpha * l1_ratio * n
@@ -169,7 +175,8 @@ def solve_enet(problem: Problem, y_centred: np.ndarray, coef: np.ndarray, alpha:
         xty = np.empty(0, dtype=dtype)
     gap, scaled_tol, n_iter = enet_cd(
         *problem.design, y_centred, problem.sample_weight, problem.x_mean, gram, xty, coef,
-        l1_reg, l2_reg, positive, max_iter, tol, random, seed,
+        l1_reg, l2_reg, positive, max_iter, tol, random, seed, working_sets, screening,
+        anderson, ws_start,
     )
     if gap > scaled_tol:
         message = (

@@ -265,9 +265,9 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, BaseEstimator):
         if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(intercept))):
             raise ValueError("Coordinate descent produced non-finite coefficients; the input "
                              "may contain values too large to square in its dtype.")
-        if y.ndim == 1:
+        if n_targets == 1:  # (n,) and (n, 1) targets alike, as scikit-learn
             self.coef_ = coef[0]
-            self.intercept_ = float(intercept[0]) if self.fit_intercept else 0.0
+            self.intercept_ = problem.dtype.type(intercept[0])
             self.dual_gap_ = float(gaps[0])
             self.n_iter_ = n_iters[0]
         else:

@@ -69,3 +69,25 @@ def kkt_violation(X, y, coef, intercept, alpha, l1_ratio, sample_weight=None,
 @pytest.fixture
 def regression_data():
     return make_regression()
+
+
+def duality_gap(X, y, coef, alpha, l1_ratio, sample_weight=None, fit_intercept=True):
+    """Duality gap of ``coef`` in the objective's scale, computed independently in numpy
+    (dual point: the residual rescaled into the dual feasible set, as scikit-learn)."""
+    X = X.toarray() if sp.issparse(X) else np.asarray(X)
+    X = X.astype(np.float64)
+    n = X.shape[0]
+    sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
+    sw = sw * n / sw.sum()
+    if fit_intercept:
+        X = X - np.average(X, axis=0, weights=sw)
+        y = y - np.average(y, weights=sw)
+    coef = np.asarray(coef, np.float64)
+    l1, l2 = alpha * l1_ratio * n, alpha * (1 - l1_ratio) * n
+    r = y - X @ coef
+    dual_norm = np.abs(X.T @ (sw * r) - l2 * coef).max()
+    scale = min(1.0, l1 / dual_norm) if dual_norm > 0 else 1.0
+    quad = sw @ r**2 + l2 * coef @ coef
+    primal = 0.5 * quad + l1 * np.abs(coef).sum()
+    dual = -0.5 * scale**2 * quad + scale * (sw * r) @ y
+    return (primal - dual) / n

@@ -2,8 +2,13 @@
 
 One epoch visits the coordinates listed in ``features`` (all of them for plain CD, a working
 set for the working-set solver) in order, or ``features.shape[0]`` random draws from them.
-Two data layouts share the solver loop: the design matrix itself (residual updates, Friedman
-et al. 2010) and its Gram matrix (covariance updates, for n >> p).
+Two data layouts: the design matrix itself (residual updates, Friedman et al. 2010) and its
+Gram matrix (covariance updates, for n >> p).
+
+``enet_cd`` is the whole solver: an outer loop that certifies the full problem by its duality
+gap, screens, and picks a working set, and an inner loop of (Anderson-accelerated) epochs on
+that set. With ``use_working_sets=False`` the working set is every feature not screened out,
+which is scikit-learn's algorithm.
 """
 
 import numpy as np
@@ -16,11 +21,13 @@ from .design import (
     column_update,
     init_residual,
     is_sparse,
+    residual_offset,
     weighted_dot,
     weighted_sum,
 )
 from .gap import design_gap, gram_gap
 from .prox import enet_coordinate_update
+from .working_set import anderson_weights, gap_safe_screen, select_working_set
 
 
 @njit(**JIT_OPTIONS)
@@ -77,14 +84,112 @@ def gram_epoch(gram, xty, w, gram_w, l1_reg, l2_reg, positive, features, random)
 
 
 @njit(**JIT_OPTIONS)
+def _objective(w, features, r_norm2, l1_reg, l2_reg):
+    w_l1 = 0.0
+    w_l2 = 0.0
+    for j in features:
+        w_l1 += abs(w[j])
+        w_l2 += w[j] * w[j]
+    return 0.5 * r_norm2 + l1_reg * w_l1 + 0.5 * l2_reg * w_l2
+
+
+@njit(**JIT_OPTIONS)
+def _centred_r_norm2(indptr, sw, sw_sum, x_mean, w, r, r_sum, features):
+    offset = residual_offset(indptr, x_mean, w, features)
+    return weighted_dot(r, r, sw) + 2.0 * offset * r_sum + offset * offset * sw_sum
+
+
+@njit(**JIT_OPTIONS)
+def _try_extrapolation(X, data, indices, indptr, sw, sw_sum, x_mean, w, r, r_sum, l1_reg,
+                       l2_reg, positive, ws, iterates):
+    """Replace ``w[ws]`` by its Anderson extrapolation if that lowers the objective.
+
+    Returns the (possibly updated) ``r_sum``; ``w`` and ``r`` are updated in place."""
+    weights = anderson_weights(iterates)
+    if weights.shape[0] == 0:
+        return r_sum
+    m = ws.shape[0]
+    w_new = np.zeros(m, dtype=w.dtype)
+    for k in range(weights.shape[0]):
+        for i in range(m):
+            w_new[i] += weights[k] * iterates[k + 1, i]
+    if positive:
+        for i in range(m):
+            w_new[i] = max(w_new[i], 0.0)
+    r_new = r.copy()
+    r_sum_new = r_sum
+    sparse = is_sparse(indptr)
+    for i in range(m):
+        j = ws[i]
+        delta = w_new[i] - w[j]
+        if delta != 0.0:
+            column_update(X, data, indices, indptr, j, delta, x_mean[j], r_new)
+            if sparse:
+                r_sum_new -= delta * x_mean[j] * sw_sum
+    f_old = _objective(w, ws, _centred_r_norm2(indptr, sw, sw_sum, x_mean, w, r, r_sum, ws),
+                       l1_reg, l2_reg)
+    w_old = w[ws]
+    w[ws] = w_new
+    f_new = _objective(w, ws, _centred_r_norm2(indptr, sw, sw_sum, x_mean, w, r_new,
+                                               r_sum_new, ws), l1_reg, l2_reg)
+    if f_new < f_old:
+        r[:] = r_new
+        return r_sum_new
+    w[ws] = w_old
+    return r_sum
+
+
+@njit(**JIT_OPTIONS)
+def _inner_solve(X, data, indices, indptr, y_centred, sw, sw_sum, x_mean, norms2, gram, xty,
+                 y_norm2, gram_w, w, r, r_sum, l1_reg, l2_reg, positive, ws, inner_tol, tol,
+                 max_epochs, random, anderson_k, grad):
+    """Epochs on the working set ``ws`` until its restricted duality gap is below
+    ``inner_tol`` (checked once an epoch moves coefficients by less than ``tol`` relative, as
+    scikit-learn, and at least every 10 epochs). Returns ``(n_epochs, r_sum)``."""
+    use_gram = gram.shape[0] > 0
+    sparse = is_sparse(indptr)
+    iterates = np.empty((anderson_k + 1, ws.shape[0]), dtype=w.dtype)
+    n_epochs = 0
+    for epoch in range(max_epochs):
+        n_epochs = epoch + 1
+        if use_gram:
+            dw_max, w_max = gram_epoch(gram, xty, w, gram_w, l1_reg, l2_reg, positive, ws,
+                                       random)
+        else:
+            dw_max, w_max, r_sum = design_epoch(X, data, indices, indptr, sw, sw_sum, x_mean,
+                                                norms2, w, r, r_sum, l1_reg, l2_reg,
+                                                positive, ws, random)
+        if anderson_k > 0 and not use_gram:
+            slot = epoch % (anderson_k + 1)
+            iterates[slot] = w[ws]
+            if slot == anderson_k:
+                r_sum = _try_extrapolation(X, data, indices, indptr, sw, sw_sum, x_mean, w,
+                                           r, r_sum, l1_reg, l2_reg, positive, ws, iterates)
+        if w_max == 0.0 or dw_max <= tol * w_max or n_epochs % 10 == 0 \
+                or n_epochs == max_epochs:
+            if use_gram:
+                gap, _ = gram_gap(gram, xty, y_norm2, w, gram_w, l1_reg, l2_reg, positive,
+                                  ws, grad)
+            else:
+                gap, _ = design_gap(X, data, indices, indptr, y_centred, sw, sw_sum, x_mean,
+                                    w, r, r_sum, l1_reg, l2_reg, positive, ws, grad)
+            if gap <= inner_tol:
+                break
+    if sparse:  # re-anchor the tracked residual sum (rounding drift over many updates)
+        r_sum = weighted_sum(r, sw)
+    return n_epochs, r_sum
+
+
+@njit(**JIT_OPTIONS)
 def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, w, l1_reg, l2_reg,
-            positive, max_iter, tol, random, seed):
-    """Solve the elastic net by cyclic or random coordinate descent, in place in ``w``.
+            positive, max_iter, tol, random, seed, use_working_sets, screening, anderson_k,
+            ws_start):
+    """Solve the elastic net by coordinate descent, in place in ``w``.
 
     The design is ``(X, data, indices, indptr)``; when ``gram`` is non-empty the epochs use
-    it (with ``xty = X_c^T S y_c``) instead, and the design is not touched. Stops, as
-    scikit-learn, when the largest coefficient change of an epoch is below ``tol`` times the
-    largest coefficient and then the duality gap is below ``tol * y_c^T S y_c``.
+    it (with ``xty = X_c^T S y_c``) and the design is not read. The solution is certified on
+    the full problem: the loop ends when the duality gap is below ``tol * y_c^T S y_c``
+    (scikit-learn's rule) or after ``max_iter`` epochs in all.
 
     Returns ``(gap, scaled_tol, n_epochs)``; ``gap`` is in the scale of :mod:`.gap`.
     """
@@ -96,15 +201,15 @@ def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, w, l1_re
     sw_sum = float(n) if sw.shape[0] == 0 else sw.sum()
     y_norm2 = weighted_dot(y_centred, y_centred, sw)
     scaled_tol = tol * y_norm2
-    features = np.arange(p)
-    grad = np.empty(p, dtype=w.dtype)
+    all_features = np.arange(p)
+    grad = np.zeros(p, dtype=w.dtype)
+    active = np.ones(p, dtype=np.bool_)
 
     if use_gram:
-        gram_w = gram @ w if p > 0 else np.zeros(0, dtype=w.dtype)
-        norms2 = np.empty(0, dtype=w.dtype)
+        gram_w = gram @ w
+        norms2 = np.diag(gram).copy()
         r = np.empty(0, dtype=w.dtype)
         r_sum = 0.0
-        gap, _ = gram_gap(gram, xty, y_norm2, w, gram_w, l1_reg, l2_reg, positive, grad)
     else:
         gram_w = np.empty(0, dtype=w.dtype)
         norms2 = np.empty(p, dtype=w.dtype)
@@ -112,28 +217,43 @@ def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, w, l1_re
         r = np.empty(n, dtype=w.dtype)
         init_residual(X, data, indices, indptr, y_centred, x_mean, w, r)
         r_sum = weighted_sum(r, sw)
-        gap, _ = design_gap(X, data, indices, indptr, y_centred, sw, sw_sum, x_mean, w, r,
-                            r_sum, l1_reg, l2_reg, positive, grad)
-    if gap <= scaled_tol:
-        return gap, scaled_tol, 0
+    # Constant columns can never enter (and make screening and scores divide by zero).
+    for j in range(p):
+        if norms2[j] == 0.0:
+            active[j] = False
+    screening = screening and l1_reg > 0.0
+    use_working_sets = use_working_sets and l1_reg > 0.0
 
     n_epochs = 0
-    for epoch in range(max_iter):
-        n_epochs = epoch + 1
+    while True:
         if use_gram:
-            dw_max, w_max = gram_epoch(gram, xty, w, gram_w, l1_reg, l2_reg, positive,
-                                       features, random)
+            gap, dual_norm = gram_gap(gram, xty, y_norm2, w, gram_w, l1_reg, l2_reg,
+                                      positive, all_features, grad)
         else:
-            dw_max, w_max, r_sum = design_epoch(X, data, indices, indptr, sw, sw_sum, x_mean,
-                                                norms2, w, r, r_sum, l1_reg, l2_reg,
-                                                positive, features, random)
-        if w_max == 0.0 or dw_max <= tol * w_max or epoch == max_iter - 1:
-            if use_gram:
-                gap, _ = gram_gap(gram, xty, y_norm2, w, gram_w, l1_reg, l2_reg, positive,
-                                  grad)
-            else:
-                gap, _ = design_gap(X, data, indices, indptr, y_centred, sw, sw_sum, x_mean,
-                                    w, r, r_sum, l1_reg, l2_reg, positive, grad)
-            if gap <= scaled_tol:
-                break
+            gap, dual_norm = design_gap(X, data, indices, indptr, y_centred, sw, sw_sum,
+                                        x_mean, w, r, r_sum, l1_reg, l2_reg, positive,
+                                        all_features, grad)
+        if gap <= scaled_tol or n_epochs >= max_iter:
+            break
+        if screening:
+            gap_safe_screen(w, grad, norms2, l1_reg, l2_reg, gap, dual_norm, positive,
+                            active)
+        if use_working_sets:
+            support = 0
+            for j in range(p):
+                if w[j] != 0.0:
+                    support += 1
+            ws_size = max(ws_start, 2 * support)
+            ws = select_working_set(w, grad, norms2, l1_reg, l2_reg, dual_norm, positive,
+                                    active, ws_size)
+            # celer's rule: solve the subproblem to a fraction of the current gap.
+            inner_tol = max(0.3 * gap, scaled_tol)
+        else:
+            ws = np.flatnonzero(active)
+            inner_tol = scaled_tol
+        epochs, r_sum = _inner_solve(X, data, indices, indptr, y_centred, sw, sw_sum, x_mean,
+                                     norms2, gram, xty, y_norm2, gram_w, w, r, r_sum, l1_reg,
+                                     l2_reg, positive, ws, inner_tol, tol,
+                                     max_iter - n_epochs, random, anderson_k, grad)
+        n_epochs += epochs
     return gap, scaled_tol, n_epochs

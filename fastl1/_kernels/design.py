@@ -115,11 +115,12 @@ def init_residual(X, data, indices, indptr, y_centred, x_mean, w, r):
 
 
 @njit(**JIT_OPTIONS)
-def residual_offset(indptr, x_mean, w):
-    """What to add to the stored residual to get the centred one (0 for dense designs)."""
+def residual_offset(indptr, x_mean, w, features):
+    """What to add to the stored residual to get the centred one: ``x_mean . w`` for sparse
+    designs, 0 for dense ones. ``features`` must hold every non-zero of ``w``."""
     offset = 0.0
     if is_sparse(indptr):
-        for j in range(w.shape[0]):
+        for j in features:
             offset += x_mean[j] * w[j]
     return offset
 

@@ -12,7 +12,6 @@ and stops on. Every solver computes the same three statistics, ``r^T S r``, ``r^
 ``X_c^T S r``, however it holds the data, and hands them here.
 """
 
-import numpy as np
 from numba import njit
 
 from . import JIT_OPTIONS
@@ -20,21 +19,23 @@ from .design import gradient, residual_offset, weighted_dot, weighted_sum
 
 
 @njit(**JIT_OPTIONS)
-def gap_from_statistics(w, grad, r_norm2, r_dot_y, l1_reg, l2_reg, positive):
+def gap_from_statistics(w, grad, features, r_norm2, r_dot_y, l1_reg, l2_reg, positive):
     """Duality gap from ``r^T S r``, ``r^T S y_c`` and ``grad = X_c^T S r``.
 
-    Returns ``(gap, dual_norm)`` where ``dual_norm`` is the dual norm of ``grad - l2_reg * w``
-    (for the ridge and least-squares cases, its squared Euclidean norm, as scikit-learn).
+    Only the coordinates in ``features`` are read: all of them for the gap of the full
+    problem, a working set for the gap of the problem restricted to it (``w`` must vanish
+    outside ``features``). Returns ``(gap, dual_norm)`` where ``dual_norm`` is the dual norm
+    of ``grad - l2_reg * w`` (for the ridge and least-squares cases, its squared Euclidean
+    norm, as scikit-learn).
     """
-    p = w.shape[0]
     w_l1 = 0.0
     w_l2 = 0.0
-    for j in range(p):
+    for j in features:
         w_l1 += abs(w[j])
         w_l2 += w[j] * w[j]
     if l1_reg == 0.0:
         grad_norm2 = 0.0
-        for j in range(p):
+        for j in features:
             grad_norm2 += grad[j] * grad[j]
         if l2_reg == 0.0:
             # Least squares: no dual gap; fall back to the first-order condition.
@@ -43,7 +44,7 @@ def gap_from_statistics(w, grad, r_norm2, r_dot_y, l1_reg, l2_reg, positive):
         gap = r_norm2 + 0.5 * l2_reg * w_l2 - r_dot_y + grad_norm2 / (2.0 * l2_reg)
         return gap, grad_norm2
     dual_norm = 0.0
-    for j in range(p):
+    for j in features:
         v = grad[j] - l2_reg * w[j]
         if not positive:
             v = abs(v)
@@ -59,26 +60,27 @@ def gap_from_statistics(w, grad, r_norm2, r_dot_y, l1_reg, l2_reg, positive):
 
 @njit(**JIT_OPTIONS)
 def design_gap(X, data, indices, indptr, y_centred, sw, sw_sum, x_mean, w, r, r_sum,
-               l1_reg, l2_reg, positive, grad):
-    """Duality gap of ``w`` for a dense or CSC design; fills ``grad`` with ``X_c^T S r``."""
-    offset = residual_offset(indptr, x_mean, w)
+               l1_reg, l2_reg, positive, features, grad):
+    """Duality gap of ``w`` for a dense or CSC design, over ``features`` (see
+    :func:`gap_from_statistics`); fills ``grad[features]`` with ``X_c^T S r``."""
+    offset = residual_offset(indptr, x_mean, w, features)
     # Centred residual r + offset: expand the weighted sums rather than forming it.
     r_norm2 = weighted_dot(r, r, sw) + 2.0 * offset * r_sum + offset * offset * sw_sum
     r_dot_y = weighted_dot(r, y_centred, sw) + offset * weighted_sum(y_centred, sw)
-    gradient(X, data, indices, indptr, sw, x_mean, r, r_sum, np.arange(w.shape[0]), grad)
-    return gap_from_statistics(w, grad, r_norm2, r_dot_y, l1_reg, l2_reg, positive)
+    gradient(X, data, indices, indptr, sw, x_mean, r, r_sum, features, grad)
+    return gap_from_statistics(w, grad, features, r_norm2, r_dot_y, l1_reg, l2_reg, positive)
 
 
 @njit(**JIT_OPTIONS)
-def gram_gap(gram, xty, y_norm2, w, gram_w, l1_reg, l2_reg, positive, grad):
+def gram_gap(gram, xty, y_norm2, w, gram_w, l1_reg, l2_reg, positive, features, grad):
     """Duality gap from the Gram matrix ``G = X_c^T S X_c``, ``xty = X_c^T S y_c``,
     ``y_norm2 = y_c^T S y_c`` and ``gram_w = G w``; fills ``grad`` with ``xty - G w``."""
     w_xty = 0.0
     w_gw = 0.0
-    for j in range(w.shape[0]):
+    for j in features:
         grad[j] = xty[j] - gram_w[j]
         w_xty += w[j] * xty[j]
         w_gw += w[j] * gram_w[j]
     r_norm2 = y_norm2 - 2.0 * w_xty + w_gw
     r_dot_y = y_norm2 - w_xty
-    return gap_from_statistics(w, grad, r_norm2, r_dot_y, l1_reg, l2_reg, positive)
+    return gap_from_statistics(w, grad, features, r_norm2, r_dot_y, l1_reg, l2_reg, positive)

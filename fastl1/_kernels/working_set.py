@@ -1,0 +1,112 @@
+"""Working sets, Gap Safe screening and Anderson extrapolation.
+
+Working sets (celer: Massias, Gramfort & Salmon, ICML 2018; skglm: Bertrand et al., NeurIPS
+2022): rank features by how close their dual constraint is to being active, solve on the best
+few, grow the set until the full problem's duality gap certifies the solution. Gap Safe
+screening (Ndiaye et al., JMLR 2017, eq. 11; scikit-learn's rule): drop features that the
+current gap proves to be zero at the optimum. Anderson extrapolation of CD iterates
+(Bertrand & Massias, AISTATS 2021): every few epochs, try the affine combination of the last
+iterates that best cancels their differences; keep it only if it lowers the objective.
+"""
+
+import numpy as np
+from numba import njit
+
+from . import JIT_OPTIONS
+
+
+@njit(**JIT_OPTIONS)
+def constraint_distance(grad_j, w_j, norm2_j, l1_reg, l2_reg, dual_scale, positive):
+    """``(1 - |x_j^T theta|) / ||x_j||``: how far feature ``j`` is from entering.
+
+    ``theta`` is the dual point ``r / dual_scale`` (``dual_scale = max(l1_reg, dual norm)``),
+    so ``x_j^T theta = (grad_j - l2_reg w_j) / dual_scale``; a feature at 0 enters when this
+    reaches 1 (Gap Safe sphere test, Ndiaye et al. 2017, eq. 11). With ``positive`` only
+    positive correlations can enter, so the signed value is used.
+    """
+    corr = (grad_j - l2_reg * w_j) / dual_scale
+    if not positive:
+        corr = abs(corr)
+    return (1.0 - corr) / np.sqrt(norm2_j + l2_reg)
+
+
+@njit(**JIT_OPTIONS)
+def gap_safe_screen(w, grad, norms2, l1_reg, l2_reg, gap, dual_norm, positive, active):
+    """Mark in ``active`` the features the gap proves inactive; return how many remain.
+
+    Only features with ``w_j == 0`` are dropped here: the caller resets the others first if it
+    wants them dropped too. Requires ``l1_reg > 0``.
+    """
+    radius = np.sqrt(2.0 * max(gap, 0.0)) / l1_reg
+    dual_scale = max(l1_reg, dual_norm)
+    n_active = 0
+    for j in range(w.shape[0]):
+        if not active[j]:
+            continue
+        if w[j] == 0.0 and (norms2[j] == 0.0 or constraint_distance(
+                grad[j], w[j], norms2[j], l1_reg, l2_reg, dual_scale, positive) > radius):
+            active[j] = False
+        else:
+            n_active += 1
+    return n_active
+
+
+@njit(**JIT_OPTIONS)
+def select_working_set(w, grad, norms2, l1_reg, l2_reg, dual_norm, positive, active, size):
+    """The ``size`` active features closest to entering (non-zeros first), in index order."""
+    p = w.shape[0]
+    dual_scale = max(l1_reg, dual_norm)
+    scores = np.full(p, np.inf)
+    n_active = 0
+    for j in range(p):
+        if not active[j]:
+            continue
+        n_active += 1
+        if w[j] != 0.0:
+            scores[j] = -np.inf
+        else:
+            scores[j] = constraint_distance(grad[j], w[j], norms2[j], l1_reg, l2_reg,
+                                            dual_scale, positive)
+    size = min(size, n_active)
+    if size == 0:
+        return np.empty(0, dtype=np.int64)
+    threshold = np.partition(scores, size - 1)[size - 1]
+    ws = np.empty(size, dtype=np.int64)
+    k = 0
+    for j in range(p):  # strictly below the threshold first, then ties, in index order
+        if scores[j] < threshold and k < size:
+            ws[k] = j
+            k += 1
+    for j in range(p):
+        if scores[j] == threshold and k < size:
+            ws[k] = j
+            k += 1
+    return np.sort(ws)
+
+
+@njit(**JIT_OPTIONS)
+def anderson_weights(iterates):
+    """Extrapolation weights ``c`` (summing to 1) for the rows ``1..K`` of ``iterates``.
+
+    ``iterates`` holds ``K + 1`` consecutive iterates as rows; with ``U`` the ``K`` successive
+    differences, ``c`` solves ``min ||U^T c||`` subject to ``sum(c) = 1``, i.e.
+    ``c = (U U^T)^{-1} 1 / 1^T (U U^T)^{-1} 1``. Returns an empty array if the system is
+    singular (the caller then skips extrapolation).
+    """
+    k = iterates.shape[0] - 1
+    diffs = iterates[1:] - iterates[:-1]
+    gram = diffs @ diffs.T
+    scale = 0.0
+    for i in range(k):
+        scale += gram[i, i]
+    if not scale > 0.0:
+        return np.empty(0, dtype=iterates.dtype)
+    gram /= scale  # conditioning; the weights are scale-free
+    try:
+        z = np.linalg.solve(gram, np.ones(k, dtype=iterates.dtype))
+    except Exception:  # noqa: BLE001 - singular system: no extrapolation this time
+        return np.empty(0, dtype=iterates.dtype)
+    total = z.sum()
+    if not np.isfinite(total) or total == 0.0:
+        return np.empty(0, dtype=iterates.dtype)
+    return z / total
