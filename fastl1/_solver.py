@@ -167,6 +167,9 @@ def solve_enet(problem: Problem, y_centred: np.ndarray, coef: np.ndarray, alpha:
     rules), ``anderson`` (extrapolate every ``anderson + 1`` epochs; 0 disables).
     """
     n = problem.n_samples
+    # Python floats: NumPy scalars (np.float32 alpha) would change the arithmetic and make
+    # Numba compile another specialisation.
+    alpha, l1_ratio, tol = float(alpha), float(l1_ratio), float(tol)
     l1_reg = alpha * l1_ratio * n
     l2_reg = alpha * (1.0 - l1_ratio) * n
     dtype = problem.dtype
@@ -175,8 +178,8 @@ def solve_enet(problem: Problem, y_centred: np.ndarray, coef: np.ndarray, alpha:
         xty = np.empty(0, dtype=dtype)
     gap, scaled_tol, n_iter = enet_cd(
         *problem.design, y_centred, problem.sample_weight, problem.x_mean, gram, xty, coef,
-        l1_reg, l2_reg, positive, max_iter, tol, random, seed, working_sets, screening,
-        anderson, ws_start,
+        l1_reg, l2_reg, bool(positive), int(max_iter), tol, bool(random), int(seed),
+        bool(working_sets), bool(screening), int(anderson), int(ws_start),
     )
     if gap > scaled_tol:
         message = (

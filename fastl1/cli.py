@@ -5,6 +5,9 @@ Commands
 demo
     Fit :class:`fastl1.Lasso` on the built-in gene-expression demo data and
     print the selected features, the duality-gap certificate and the fit times.
+bench
+    Time fastl1 against the installed peers (scikit-learn, celer, skglm, ...) on
+    the benchmark problems at equal accuracy; see :mod:`fastl1.benchmark`.
 """
 
 from __future__ import annotations
@@ -122,6 +125,66 @@ def _build_parser() -> argparse.ArgumentParser:
         help="random seed of the data generator (default: %(default)s)",
     )
     demo.set_defaults(func=_run_demo)
+
+    from fastl1.benchmark import PROBLEMS, SOLVERS  # light: no solver is imported
+
+    bench = subparsers.add_parser(
+        "bench",
+        help="time fastl1 against the installed peers at equal accuracy",
+        description=(
+            "Run fastl1 and every installed peer (scikit-learn, celer, skglm, "
+            "python-glmnet) on the same problems in one process, alternating solvers, "
+            "and print a table per problem: median steady-state time after a warm-up "
+            "fit (first fit, incl. JIT compile, in its own column), objective, "
+            "suboptimality, duality gap, non-zeros and the ratio fastl1/solver. Every "
+            "solver must reach suboptimality <= tol * ||y||^2 / n."
+        ),
+    )
+    bench.add_argument(
+        "--problems",
+        nargs="+",
+        choices=list(PROBLEMS),
+        metavar="NAME",
+        help="problems to run (default: all; see --list)",
+    )
+    bench.add_argument(
+        "--solvers",
+        nargs="+",
+        choices=list(SOLVERS),
+        metavar="NAME",
+        help=f"solvers to run, from {', '.join(SOLVERS)} (default: all installed)",
+    )
+    bench.add_argument(
+        "--repeats",
+        type=_int_at_least(1),
+        default=3,
+        metavar="R",
+        help="timed fits per solver after the warm-up fit (default: %(default)s)",
+    )
+    bench.add_argument(
+        "--tol",
+        type=_positive_float,
+        default=1e-8,
+        metavar="TOL",
+        help="accuracy: suboptimality <= TOL * ||y||^2 / n (default: %(default)s)",
+    )
+    bench.add_argument(
+        "--scale",
+        type=_positive_float,
+        default=1.0,
+        metavar="S",
+        help="shrink n and p by S, e.g. 0.01 for a smoke test (default: %(default)s)",
+    )
+    bench.add_argument(
+        "--json", metavar="PATH", help="also write the results to PATH as JSON"
+    )
+    bench.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="folder with real data (leukemia.npz), used instead of synthetic data",
+    )
+    bench.add_argument("--list", action="store_true", help="list the problems and exit")
+    bench.set_defaults(func=_run_bench)
     return parser
 
 
@@ -203,6 +266,35 @@ def _run_demo(args: argparse.Namespace) -> int:
             f"({near_miss} of them in the block of a causal gene)"
         )
     print("\n".join(out))
+    return 0
+
+
+def _run_bench(args: argparse.Namespace) -> int:
+    import json
+
+    from fastl1 import benchmark
+
+    if args.list:
+        for name, description in benchmark.list_problems():
+            print(f"{name:<18} {description}")
+        return 0
+    if args.solvers is None:  # all: the ones not installed are reported as skipped
+        solvers = list(benchmark.SOLVERS)
+    else:
+        solvers = list(dict.fromkeys(args.solvers))
+    problems = None if args.problems is None else list(dict.fromkeys(args.problems))
+    results = benchmark.run(
+        problems, solvers, repeats=args.repeats, tol=args.tol, scale=args.scale,
+        data_dir=args.data_dir, progress=lambda line: print(line, file=sys.stderr),
+    )
+    print(benchmark.format_table(results))
+    if args.json:
+        settings = {"problems": problems, "solvers": solvers, "repeats": args.repeats,
+                    "tol": args.tol, "scale": args.scale, "data_dir": args.data_dir}
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump({"environment": benchmark.environment(), "settings": settings,
+                       "results": results}, f, indent=1)
+            f.write("\n")
     return 0
 
 

@@ -14,52 +14,66 @@ in both conventions, so one formula serves both, with ``r_sum = sum(S r)`` track
 
 from numba import njit
 
-from . import JIT_OPTIONS
+from . import JIT_OPTIONS, JIT_OPTIONS_DENSE
 
 
-@njit(**JIT_OPTIONS)
+@njit(inline="always", **JIT_OPTIONS)
 def is_sparse(indptr):
     """Whether the design is given by its CSC arrays."""
     return indptr.shape[0] > 0
 
 
-@njit(**JIT_OPTIONS)
-def column_dot(X, data, indices, indptr, j, v, sw):
-    """``sum_i sw_i X[i, j] v_i`` (``sw`` empty: unit weights)."""
+@njit(inline="always", **JIT_OPTIONS)
+def _sparse_column_dot(data, indices, indptr, j, v, sw):
     acc = 0.0
-    weighted = sw.shape[0] > 0
-    if is_sparse(indptr):
-        start, end = indptr[j], indptr[j + 1]
-        if weighted:
-            for k in range(start, end):
-                i = indices[k]
-                acc += data[k] * sw[i] * v[i]
-        else:
-            for k in range(start, end):
-                acc += data[k] * v[indices[k]]
+    if sw.shape[0] > 0:
+        for k in range(indptr[j], indptr[j + 1]):
+            i = indices[k]
+            acc += data[k] * sw[i] * v[i]
     else:
-        if weighted:
-            for i in range(X.shape[0]):
-                acc += X[i, j] * sw[i] * v[i]
-        else:
-            for i in range(X.shape[0]):
-                acc += X[i, j] * v[i]
+        for k in range(indptr[j], indptr[j + 1]):
+            acc += data[k] * v[indices[k]]
     return acc
 
 
-@njit(**JIT_OPTIONS)
+@njit(**JIT_OPTIONS_DENSE)
+def _dense_column_dot(X, j, v, sw):
+    acc = 0.0
+    if sw.shape[0] > 0:
+        for i in range(X.shape[0]):
+            acc += X[i, j] * sw[i] * v[i]
+    else:
+        for i in range(X.shape[0]):
+            acc += X[i, j] * v[i]
+    return acc
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def column_dot(X, data, indices, indptr, j, v, sw):
+    """``sum_i sw_i X[i, j] v_i`` (``sw`` empty: unit weights)."""
+    if is_sparse(indptr):
+        return _sparse_column_dot(data, indices, indptr, j, v, sw)
+    return _dense_column_dot(X, j, v, sw)
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def _sparse_column_update(data, indices, indptr, j, delta, r):
+    for k in range(indptr[j], indptr[j + 1]):
+        r[indices[k]] -= delta * data[k]
+
+
+@njit(inline="always", **JIT_OPTIONS)
 def column_update(X, data, indices, indptr, j, delta, mean_j, r):
     """Residual update after ``w_j += delta``: ``r -= delta * (x_j - mean_j)`` for dense
     designs, ``r -= delta * x_j`` on the non-zeros for sparse ones (module docstring)."""
     if is_sparse(indptr):
-        for k in range(indptr[j], indptr[j + 1]):
-            r[indices[k]] -= delta * data[k]
+        _sparse_column_update(data, indices, indptr, j, delta, r)
     else:
         for i in range(X.shape[0]):
             r[i] -= delta * (X[i, j] - mean_j)
 
 
-@njit(**JIT_OPTIONS)
+@njit(**JIT_OPTIONS_DENSE)
 def weighted_sum(v, sw):
     """``sum_i sw_i v_i``."""
     if sw.shape[0] == 0:
@@ -70,7 +84,7 @@ def weighted_sum(v, sw):
     return acc
 
 
-@njit(**JIT_OPTIONS)
+@njit(**JIT_OPTIONS_DENSE)
 def weighted_dot(u, v, sw):
     """``sum_i sw_i u_i v_i``."""
     acc = 0.0
