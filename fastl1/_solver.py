@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
@@ -147,6 +148,7 @@ class FitResult:
     coef: np.ndarray
     dual_gap: float
     n_iter: int
+    n_outer: int = 0  # full-problem gap evaluations (working-set rounds), for diagnostics
 
 
 def solve_enet(problem: Problem, y_centred: np.ndarray, coef: np.ndarray, alpha: float,
@@ -154,7 +156,7 @@ def solve_enet(problem: Problem, y_centred: np.ndarray, coef: np.ndarray, alpha:
                tol: float = 1e-4, random: bool = False, seed: int = 0,
                gram: np.ndarray | None = None, xty: np.ndarray | None = None,
                working_sets: bool = True, screening: bool = True, anderson: int = 5,
-               ws_start: int = 10) -> FitResult:
+               ws_start: int = 100, parallel: bool | None = None) -> FitResult:
     """Fit one target at one ``alpha``, starting from ``coef`` (overwritten).
 
     Returns the solution, the duality gap in the estimator's scale (scikit-learn's
@@ -165,6 +167,8 @@ def solve_enet(problem: Problem, y_centred: np.ndarray, coef: np.ndarray, alpha:
     Engine options (all reach the same certified solution): ``working_sets`` (solve on
     growing sets of candidate features, starting at ``ws_start``), ``screening`` (Gap Safe
     rules), ``anderson`` (extrapolate every ``anderson + 1`` epochs; 0 disables).
+    ``parallel`` computes each round's full gradient on Numba's threads (default: when more
+    than one is available); callers that run fits in concurrent threads must pass False.
     """
     n = problem.n_samples
     # Python floats: NumPy scalars (np.float32 alpha) would change the arithmetic and make
@@ -173,13 +177,15 @@ def solve_enet(problem: Problem, y_centred: np.ndarray, coef: np.ndarray, alpha:
     l1_reg = alpha * l1_ratio * n
     l2_reg = alpha * (1.0 - l1_ratio) * n
     dtype = problem.dtype
+    if parallel is None:
+        parallel = numba.get_num_threads() > 1
     if gram is None:
         gram = np.empty((0, 0), dtype=dtype)
         xty = np.empty(0, dtype=dtype)
-    gap, scaled_tol, n_iter = enet_cd(
+    gap, scaled_tol, n_iter, n_outer = enet_cd(
         *problem.design, y_centred, problem.sample_weight, problem.x_mean, gram, xty, coef,
         l1_reg, l2_reg, bool(positive), int(max_iter), tol, bool(random), int(seed),
-        bool(working_sets), bool(screening), int(anderson), int(ws_start),
+        bool(working_sets), bool(screening), int(anderson), int(ws_start), bool(parallel),
     )
     if gap > scaled_tol:
         message = (
@@ -191,4 +197,4 @@ def solve_enet(problem: Problem, y_centred: np.ndarray, coef: np.ndarray, alpha:
             message += (" With alpha=0 the problem is least squares, which coordinate "
                         "descent solves slowly; prefer LinearRegression.")
         warnings.warn(message, ConvergenceWarning, stacklevel=3)
-    return FitResult(coef, gap / n, n_iter)
+    return FitResult(coef, gap / n, n_iter, n_outer)

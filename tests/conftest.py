@@ -71,7 +71,8 @@ def regression_data():
     return make_regression()
 
 
-def duality_gap(X, y, coef, alpha, l1_ratio, sample_weight=None, fit_intercept=True):
+def duality_gap(X, y, coef, alpha, l1_ratio, sample_weight=None, fit_intercept=True,
+                positive=False):
     """Duality gap of ``coef`` in the objective's scale, computed independently in numpy
     (dual point: the residual rescaled into the dual feasible set, as scikit-learn)."""
     X = X.toarray() if sp.issparse(X) else np.asarray(X)
@@ -85,7 +86,8 @@ def duality_gap(X, y, coef, alpha, l1_ratio, sample_weight=None, fit_intercept=T
     coef = np.asarray(coef, np.float64)
     l1, l2 = alpha * l1_ratio * n, alpha * (1 - l1_ratio) * n
     r = y - X @ coef
-    dual_norm = np.abs(X.T @ (sw * r) - l2 * coef).max()
+    corr = X.T @ (sw * r) - l2 * coef
+    dual_norm = corr.max() if positive else np.abs(corr).max()
     scale = min(1.0, l1 / dual_norm) if dual_norm > 0 else 1.0
     quad = sw @ r**2 + l2 * coef @ coef
     primal = 0.5 * quad + l1 * np.abs(coef).sum()

@@ -12,7 +12,7 @@ Intercept by implicit centring (glmnet, scikit-learn's sparse CD): ``x_mean`` ho
 in both conventions, so one formula serves both, with ``r_sum = sum(S r)`` tracked.
 """
 
-from numba import njit
+from numba import njit, prange
 
 from . import JIT_OPTIONS, JIT_OPTIONS_DENSE
 
@@ -143,4 +143,15 @@ def residual_offset(indptr, x_mean, w, features):
 def gradient(X, data, indices, indptr, sw, x_mean, r, r_sum, features, out):
     """``out[j] = x_j_centred^T S r_centred`` for ``j`` in ``features``."""
     for j in features:
+        out[j] = column_dot(X, data, indices, indptr, j, r, sw) - x_mean[j] * r_sum
+
+
+@njit(parallel=True, **JIT_OPTIONS)
+def gradient_parallel(X, data, indices, indptr, sw, x_mean, r, r_sum, features, out):
+    """:func:`gradient` with the features split over Numba's threads (one fit, large p).
+
+    Never call it from several Python threads at once: Numba's default threading layer
+    aborts when parallel regions are entered concurrently."""
+    for k in prange(features.shape[0]):
+        j = features[k]
         out[j] = column_dot(X, data, indices, indptr, j, r, sw) - x_mean[j] * r_sum

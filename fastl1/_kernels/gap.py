@@ -15,7 +15,7 @@ and stops on. Every solver computes the same three statistics, ``r^T S r``, ``r^
 from numba import njit
 
 from . import JIT_OPTIONS
-from .design import gradient, residual_offset, weighted_dot, weighted_sum
+from .design import gradient, gradient_parallel, residual_offset, weighted_dot, weighted_sum
 
 
 @njit(**JIT_OPTIONS)
@@ -60,14 +60,18 @@ def gap_from_statistics(w, grad, features, r_norm2, r_dot_y, l1_reg, l2_reg, pos
 
 @njit(**JIT_OPTIONS)
 def design_gap(X, data, indices, indptr, y_centred, sw, sw_sum, x_mean, w, r, r_sum,
-               l1_reg, l2_reg, positive, features, grad):
+               l1_reg, l2_reg, positive, features, grad, parallel=False):
     """Duality gap of ``w`` for a dense or CSC design, over ``features`` (see
-    :func:`gap_from_statistics`); fills ``grad[features]`` with ``X_c^T S r``."""
+    :func:`gap_from_statistics`); fills ``grad[features]`` with ``X_c^T S r``, on Numba's
+    threads if ``parallel``."""
     offset = residual_offset(indptr, x_mean, w, features)
     # Centred residual r + offset: expand the weighted sums rather than forming it.
     r_norm2 = weighted_dot(r, r, sw) + 2.0 * offset * r_sum + offset * offset * sw_sum
     r_dot_y = weighted_dot(r, y_centred, sw) + offset * weighted_sum(y_centred, sw)
-    gradient(X, data, indices, indptr, sw, x_mean, r, r_sum, features, grad)
+    if parallel:
+        gradient_parallel(X, data, indices, indptr, sw, x_mean, r, r_sum, features, grad)
+    else:
+        gradient(X, data, indices, indptr, sw, x_mean, r, r_sum, features, grad)
     return gap_from_statistics(w, grad, features, r_norm2, r_dot_y, l1_reg, l2_reg, positive)
 
 
