@@ -88,8 +88,9 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, BaseEstimator):
     """Linear regression with combined L1 and L2 penalties (scikit-learn drop-in).
 
     Minimises ``1 / (2 n) ||y - X w - b||^2 + alpha * l1_ratio * ||w||_1
-    + alpha * (1 - l1_ratio) / 2 * ||w||^2`` by coordinate descent, stopping on the duality
-    gap exactly as :class:`sklearn.linear_model.ElasticNet`.
+    + alpha * (1 - l1_ratio) / 2 * ||w||^2`` by coordinate descent on working sets with Gap
+    Safe screening and Anderson acceleration, stopping on the duality gap of the full problem
+    exactly as :class:`sklearn.linear_model.ElasticNet` does.
 
     Parameters
     ----------
@@ -107,7 +108,8 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, BaseEstimator):
     copy_X : bool, default=True
         Accepted for compatibility. fastl1 never modifies X, so no defensive copy is made.
     max_iter : int, default=1000
-        Maximum number of epochs (passes over the coordinates).
+        Maximum number of epochs in all. An epoch is one pass over the current working set
+        (the candidate features; all non-screened features when the set has grown to them).
     tol : float, default=1e-4
         Stop when the duality gap is below ``tol * ||y_c||^2 / n`` (checked once the
         largest coefficient change of an epoch is below ``tol`` times the largest
@@ -126,7 +128,7 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, BaseEstimator):
     coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
     intercept_ : float or ndarray of shape (n_targets,)
     n_iter_ : int or list of int
-        Epochs run (per target).
+        Epochs run (per target), each over the working set of its round.
     dual_gap_ : float or ndarray of shape (n_targets,)
         Duality gap at the solution, in the objective's scale: a certificate that the
         objective is within ``dual_gap_`` of its minimum.

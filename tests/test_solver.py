@@ -67,6 +67,7 @@ def test_working_sets_use_fewer_coordinate_updates_on_wide_data():
     assert plain.n_outer <= 2  # plain CD: one certified solve (plus the initial check)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # early stops
 @pytest.mark.parametrize("fmt", ["dense", "csc"])
 @pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
 def test_gap_safe_screening_never_discards_the_solution(fmt, l1_ratio):
