@@ -28,14 +28,17 @@ def as_format(X, fmt, dtype=np.float64):
     return {"csc": sp.csc_matrix, "csr": sp.csr_matrix}[fmt](X)
 
 
-def objective(X, y, coef, intercept, alpha, l1_ratio, sample_weight=None):
-    """scikit-learn's elastic-net objective, weights rescaled to sum to n, in float64."""
-    X = X.toarray() if sp.issparse(X) else np.asarray(X)
-    X = X.astype(np.float64)
+def _as_reference(X, sample_weight, coef):
+    """Dense float64 X, weights rescaled to sum to n, float64 coef, and n."""
+    X = (X.toarray() if sp.issparse(X) else np.asarray(X)).astype(np.float64)
     n = X.shape[0]
     sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
-    sw = sw * n / sw.sum()
-    coef = np.asarray(coef, np.float64)
+    return X, sw * n / sw.sum(), np.asarray(coef, np.float64), n
+
+
+def objective(X, y, coef, intercept, alpha, l1_ratio, sample_weight=None):
+    """scikit-learn's elastic-net objective, weights rescaled to sum to n, in float64."""
+    X, sw, coef, n = _as_reference(X, sample_weight, coef)
     r = y - X @ coef - intercept
     return (0.5 * np.sum(sw * r**2) / n + alpha * l1_ratio * np.abs(coef).sum()
             + 0.5 * alpha * (1 - l1_ratio) * coef @ coef)
@@ -50,12 +53,7 @@ def kkt_violation(X, y, coef, intercept, alpha, l1_ratio, sample_weight=None,
     ``|g_j| <= alpha l1_ratio`` (``g_j <= alpha l1_ratio`` with ``positive``). The intercept
     condition is ``sum(S r) = 0``.
     """
-    X = X.toarray() if sp.issparse(X) else np.asarray(X)
-    X = X.astype(np.float64)
-    n = X.shape[0]
-    sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
-    sw = sw * n / sw.sum()
-    coef = np.asarray(coef, np.float64)
+    X, sw, coef, n = _as_reference(X, sample_weight, coef)
     r = y - X @ coef - intercept
     g = X.T @ (sw * r) / n - alpha * (1 - l1_ratio) * coef
     lam = alpha * l1_ratio
@@ -75,15 +73,10 @@ def duality_gap(X, y, coef, alpha, l1_ratio, sample_weight=None, fit_intercept=T
                 positive=False):
     """Duality gap of ``coef`` in the objective's scale, computed independently in numpy
     (dual point: the residual rescaled into the dual feasible set, as scikit-learn)."""
-    X = X.toarray() if sp.issparse(X) else np.asarray(X)
-    X = X.astype(np.float64)
-    n = X.shape[0]
-    sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
-    sw = sw * n / sw.sum()
+    X, sw, coef, n = _as_reference(X, sample_weight, coef)
     if fit_intercept:
         X = X - np.average(X, axis=0, weights=sw)
         y = y - np.average(y, weights=sw)
-    coef = np.asarray(coef, np.float64)
     l1, l2 = alpha * l1_ratio * n, alpha * (1 - l1_ratio) * n
     r = y - X @ coef
     corr = X.T @ (sw * r) - l2 * coef
