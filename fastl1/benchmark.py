@@ -326,28 +326,26 @@ class Solver:
         return self.unsupported
 
 
+def make_model(lasso_class, enet_class, problem: Problem, **params):
+    """The problem's estimator from a library: its Lasso when ``l1_ratio == 1``, else its
+    ElasticNet, with the problem's alpha and intercept setting plus ``params``."""
+    params = dict(alpha=problem.alpha, fit_intercept=problem.fit_intercept, **params)
+    if problem.l1_ratio == 1.0:
+        return lasso_class(**params)
+    return enet_class(l1_ratio=problem.l1_ratio, **params)
+
+
 def _fit_fastl1(problem: Problem, tol: float) -> np.ndarray:
     import fastl1
 
-    if problem.l1_ratio == 1.0:
-        model = fastl1.Lasso(alpha=problem.alpha, fit_intercept=problem.fit_intercept,
-                             tol=tol, max_iter=_MAX_ITER)
-    else:
-        model = fastl1.ElasticNet(alpha=problem.alpha, l1_ratio=problem.l1_ratio,
-                                  fit_intercept=problem.fit_intercept, tol=tol,
-                                  max_iter=_MAX_ITER)
+    model = make_model(fastl1.Lasso, fastl1.ElasticNet, problem, tol=tol, max_iter=_MAX_ITER)
     return model.fit(problem.X, problem.y).coef_
 
 
 def _fit_sklearn(problem: Problem, tol: float) -> np.ndarray:
     from sklearn.linear_model import ElasticNet, Lasso
 
-    if problem.l1_ratio == 1.0:
-        model = Lasso(alpha=problem.alpha, fit_intercept=problem.fit_intercept, tol=tol,
-                      max_iter=_MAX_ITER)
-    else:
-        model = ElasticNet(alpha=problem.alpha, l1_ratio=problem.l1_ratio,
-                           fit_intercept=problem.fit_intercept, tol=tol, max_iter=_MAX_ITER)
+    model = make_model(Lasso, ElasticNet, problem, tol=tol, max_iter=_MAX_ITER)
     return model.fit(problem.X, problem.y).coef_
 
 
@@ -356,24 +354,16 @@ def _fit_celer(problem: Problem, tol: float) -> np.ndarray:
 
     # celer's objective is scikit-learn's (1/(2n) datafit); its stop is
     # gap <= tol * ||y||^2 / n, like scikit-learn's.
-    common = dict(alpha=problem.alpha, fit_intercept=problem.fit_intercept, tol=tol,
-                  max_iter=10_000, max_epochs=_MAX_ITER)
-    if problem.l1_ratio == 1.0:
-        model = celer.Lasso(**common)
-    else:
-        model = celer.ElasticNet(l1_ratio=problem.l1_ratio, **common)
+    model = make_model(celer.Lasso, celer.ElasticNet, problem, tol=tol, max_iter=10_000,
+                       max_epochs=_MAX_ITER)
     return model.fit(problem.X, problem.y).coef_
 
 
 def _fit_skglm(problem: Problem, tol: float) -> np.ndarray:
     import skglm
 
-    common = dict(alpha=problem.alpha, fit_intercept=problem.fit_intercept, tol=tol,
-                  max_iter=1000, max_epochs=_MAX_ITER)
-    if problem.l1_ratio == 1.0:
-        model = skglm.Lasso(**common)
-    else:
-        model = skglm.ElasticNet(l1_ratio=problem.l1_ratio, **common)
+    model = make_model(skglm.Lasso, skglm.ElasticNet, problem, tol=tol, max_iter=1000,
+                       max_epochs=_MAX_ITER)
     return model.fit(problem.X, problem.y).coef_
 
 

@@ -8,7 +8,7 @@ warm-up fit in ``setup`` keeps JIT compilation out of the timings.
 import numpy as np
 
 from fastl1 import ElasticNet, Lasso
-from fastl1.benchmark import make_problem
+from fastl1.benchmark import make_model, make_problem
 
 
 class SingleFit:
@@ -24,12 +24,8 @@ class SingleFit:
         self.fit()  # compile (or load from the Numba cache) outside the timing
 
     def fit(self):
-        problem = self.problem
-        model_class = Lasso if problem.l1_ratio == 1.0 else ElasticNet
-        params = {} if problem.l1_ratio == 1.0 else {"l1_ratio": problem.l1_ratio}
-        model = model_class(alpha=problem.alpha, fit_intercept=problem.fit_intercept,
-                            tol=1e-8, max_iter=100_000, **params)
-        return model.fit(problem.X, problem.y)
+        model = make_model(Lasso, ElasticNet, self.problem, tol=1e-8, max_iter=100_000)
+        return model.fit(self.problem.X, self.problem.y)
 
     def time_fit(self, name, scale):
         self.fit()
