@@ -5,9 +5,12 @@ A drop-in for scikit-learn's :class:`~sklearn.linear_model.Lasso` and
 other frameworks.
 """
 
+import warnings as _warnings
 from importlib.metadata import PackageNotFoundError, version
 
-from .linear_model import ElasticNet, Lasso
+from ._deprecation import FastL1DeprecationWarning
+from .linear_model import ElasticNet, ElasticNetCV, Lasso, LassoCV
+from .path import enet_path, lasso_path
 from .penalty import (
     elastic_net_penalty,
     l1_penalty,
@@ -21,13 +24,21 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
+# Old scikit-learn spellings warn visibly (DeprecationWarning is hidden outside __main__).
+_warnings.filterwarnings("default", category=FastL1DeprecationWarning)
+
 __all__ = [
     "ElasticNet",
+    "ElasticNetCV",
+    "FastL1DeprecationWarning",
     "Lasso",
+    "LassoCV",
     "__version__",
     "elastic_net_penalty",
+    "enet_path",
     "l1_penalty",
     "l1_subgradient",
+    "lasso_path",
     "prox_elastic_net",
     "soft_threshold",
 ]

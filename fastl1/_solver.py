@@ -17,6 +17,7 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from ._kernels.cd import enet_cd
+from ._kernels.design import column_sq_norms
 
 _EMPTY_INDEX = np.empty(0, dtype=np.int32)
 
@@ -52,6 +53,17 @@ class Problem:
     x_mean: np.ndarray
     fit_intercept: bool
     X: object  # the validated matrix itself (dense ndarray or CSC), for matrix products
+    _norms2: np.ndarray | None = None
+
+    def column_norms2(self) -> np.ndarray:
+        """Squared weighted norms of the centred columns (computed once, then cached)."""
+        if self._norms2 is None:
+            sw = self.sample_weight
+            sw_sum = float(sw.sum()) if sw.shape[0] else float(self.n_samples)
+            norms2 = np.empty(self.n_features, dtype=self.dtype)
+            column_sq_norms(*self.design, sw, sw_sum, self.x_mean, norms2)
+            self._norms2 = norms2
+        return self._norms2
 
     @property
     def is_sparse(self) -> bool:
@@ -129,6 +141,36 @@ def make_problem(X, sample_weight: np.ndarray | None, fit_intercept: bool) -> Pr
     return Problem(design, n, p, np.dtype(dtype), sw, x_mean, fit_intercept, X)
 
 
+def resolve_gram(precompute, problem: Problem) -> np.ndarray | None:
+    """The Gram matrix ``precompute`` asks for (True, False, 'auto' or a user's matrix),
+    or None for residual updates. Sparse designs always use residual updates."""
+    if problem.is_sparse:
+        return None
+    if hasattr(precompute, "__array__"):
+        gram = np.asarray(precompute, dtype=problem.dtype)
+        p = problem.n_features
+        if gram.shape != (p, p):
+            raise ValueError(
+                f"precompute Gram matrix has shape {gram.shape}, expected {(p, p)}.")
+        if problem.fit_intercept or problem.sample_weight.shape[0]:
+            warnings.warn("Gram matrix was provided but X is centred (fit_intercept) "
+                          "or weighted: recomputing the Gram matrix.", UserWarning,
+                          stacklevel=3)
+            return problem.gram()
+        # A cheap consistency check of one diagonal entry (as scikit-learn does).
+        X = problem.X
+        j = int(np.argmax(gram.diagonal()))
+        expected = float(X[:, j] @ X[:, j])
+        if not np.isclose(gram[j, j], expected, rtol=1e-4, atol=1e-10):
+            raise ValueError(
+                "precompute Gram matrix does not match X: "
+                f"G[{j},{j}] = {gram[j, j]:.6g} but ||X[:, {j}]||^2 = {expected:.6g}.")
+        return np.ascontiguousarray(gram)
+    if isinstance(precompute, str):  # "auto"
+        precompute = problem.n_samples > problem.n_features
+    return problem.gram() if precompute else None
+
+
 def alpha_max(problem: Problem, y_centred: np.ndarray, l1_ratio: float = 1.0,
               positive: bool = False) -> float:
     """Smallest ``alpha`` at which the elastic-net solution is all zeros.
@@ -149,6 +191,7 @@ class FitResult:
     dual_gap: float
     n_iter: int
     n_outer: int = 0  # full-problem gap evaluations (working-set rounds), for diagnostics
+    converged: bool = True
 
 
 def solve_enet(problem: Problem, y_centred: np.ndarray, coef: np.ndarray, alpha: float,
@@ -156,7 +199,9 @@ def solve_enet(problem: Problem, y_centred: np.ndarray, coef: np.ndarray, alpha:
                tol: float = 1e-4, random: bool = False, seed: int = 0,
                gram: np.ndarray | None = None, xty: np.ndarray | None = None,
                working_sets: bool = True, screening: bool = True, anderson: int = 5,
-               ws_start: int = 100, parallel: bool | None = None) -> FitResult:
+               ws_start: int = 100, parallel: bool | None = None,
+               warn: bool = True, grad: np.ndarray | None = None,
+               grad_is_current: bool = False) -> FitResult:
     """Fit one target at one ``alpha``, starting from ``coef`` (overwritten).
 
     Returns the solution, the duality gap in the estimator's scale (scikit-learn's
@@ -169,6 +214,10 @@ def solve_enet(problem: Problem, y_centred: np.ndarray, coef: np.ndarray, alpha:
     rules), ``anderson`` (extrapolate every ``anderson + 1`` epochs; 0 disables).
     ``parallel`` computes each round's full gradient on Numba's threads (default: when more
     than one is available); callers that run fits in concurrent threads must pass False.
+    ``warn=False`` leaves the convergence warning to the caller (``FitResult.converged``).
+    ``grad`` (length ``n_features``) receives the full gradient at the solution; pass it back
+    with ``grad_is_current=True`` when the next fit starts from this solution (a path), and
+    its first round skips the gradient.
     """
     n = problem.n_samples
     # Python floats: NumPy scalars (np.float32 alpha) would change the arithmetic and make
@@ -182,12 +231,20 @@ def solve_enet(problem: Problem, y_centred: np.ndarray, coef: np.ndarray, alpha:
     if gram is None:
         gram = np.empty((0, 0), dtype=dtype)
         xty = np.empty(0, dtype=dtype)
+        norms2 = problem.column_norms2()
+    else:
+        norms2 = np.empty(0, dtype=dtype)
+    if grad is None:
+        grad = np.zeros(problem.n_features, dtype=dtype)
+        grad_is_current = False
     gap, scaled_tol, n_iter, n_outer = enet_cd(
-        *problem.design, y_centred, problem.sample_weight, problem.x_mean, gram, xty, coef,
+        *problem.design, y_centred, problem.sample_weight, problem.x_mean, gram, xty, norms2,
+        coef, grad, bool(grad_is_current),
         l1_reg, l2_reg, bool(positive), int(max_iter), tol, bool(random), int(seed),
         bool(working_sets), bool(screening), int(anderson), int(ws_start), bool(parallel),
     )
-    if gap > scaled_tol:
+    converged = not gap > scaled_tol
+    if not converged and warn:
         message = (
             f"Objective did not converge after {n_iter} epochs. Duality gap: {gap:.3e} "
             f"(in the objective's 1/(2n) scale: {gap / n:.3e}), tolerance: {scaled_tol:.3e}. "
@@ -197,4 +254,4 @@ def solve_enet(problem: Problem, y_centred: np.ndarray, coef: np.ndarray, alpha:
             message += (" With alpha=0 the problem is least squares, which coordinate "
                         "descent solves slowly; prefer LinearRegression.")
         warnings.warn(message, ConvergenceWarning, stacklevel=3)
-    return FitResult(coef, gap / n, n_iter, n_outer)
+    return FitResult(coef, gap / n, n_iter, n_outer, converged)

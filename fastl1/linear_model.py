@@ -10,81 +10,77 @@ with sample weights rescaled to sum to ``n`` (so the squared loss is a weighted 
 
 from __future__ import annotations
 
-import numbers
 import warnings
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn import get_config
 from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
+from sklearn.exceptions import DataConversionWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.extmath import safe_sparse_dot
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._solver import make_problem, solve_enet
+from ._deprecation import resolve_alphas
+from ._solver import make_problem, resolve_gram, solve_enet
+from ._validation import (
+    _check_choice,
+    _check_int,
+    _check_real,
+    check_design,
+    check_precompute,
+    check_weights,
+)
+from .cv import (
+    enet_fold_job,
+    enet_path_job,
+    fold_std_error,
+    one_standard_error_index,
+    run_jobs,
+    split,
+)
+from .path import alpha_grid, check_alpha_array
 
-__all__ = ["ElasticNet", "Lasso"]
-
-
-def _check_real(name: str, value, low: float | None = None, high: float | None = None):
-    """Validate a real scalar parameter, naming it in the error."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__}).")
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}.")
-    if low is not None and value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value!r}.")
-    if high is not None and value > high:
-        raise ValueError(f"{name} must be <= {high}, got {value!r}.")
-
-
-def _check_int(name: str, value, low: int):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__}).")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value!r}.")
-
-
-def _check_choice(name: str, value, choices: tuple):
-    if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"{name} must be one of {choices}, got {value!r}.")
+__all__ = ["ElasticNet", "ElasticNetCV", "Lasso", "LassoCV"]
 
 
-def check_design(estimator, X, y, reset: bool = True):
-    """Validate ``(X, y)`` for the linear models: float32/float64, dense or CSC/CSR,
-    finite, non-empty, int32 or int64 sparse indices. Never copies or modifies X beyond
-    the dtype conversion of non-float input; y becomes a float array of X's dtype."""
-    X, y = validate_data(
-        estimator, X, y,
-        reset=reset,
-        accept_sparse=["csc", "csr"],
-        accept_large_sparse=True,
-        dtype=[np.float64, np.float32],
-        multi_output=True,
-        y_numeric=True,
-    )
-    y = np.asarray(y, dtype=X.dtype)
-    if sp.issparse(X) and X.indices.dtype not in (np.int32, np.int64):
-        raise TypeError(f"sparse index arrays must be int32 or int64, got {X.indices.dtype}.")
-    return X, y
+class _LinearPredictor:
+    """Prediction from ``coef_`` and ``intercept_``, shared by every regressor here."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+    @property
+    def sparse_coef_(self):
+        """Sparse (CSR) representation of ``coef_``."""
+        coef = sp.csr_matrix(np.atleast_2d(self.coef_))
+        if get_config().get("sparse_interface") == "sparray":
+            return sp.csr_array(coef)
+        return coef
+
+    def _decision_function(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse=["csr", "csc", "coo"],
+                          accept_large_sparse=True, reset=False)
+        return safe_sparse_dot(X, np.asarray(self.coef_).T, dense_output=True) + self.intercept_
+
+    def predict(self, X):
+        """Predict with the linear model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_targets)
+        """
+        return self._decision_function(X)
 
 
-def check_weights(sample_weight, X) -> np.ndarray | None:
-    """Validate sample weights: finite, non-negative, one per sample, not all zero."""
-    if sample_weight is None:
-        return None
-    if isinstance(sample_weight, numbers.Number):
-        sample_weight = np.full(X.shape[0], sample_weight, dtype=X.dtype)
-    sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype,
-                                         ensure_non_negative=True)
-    if not np.all(np.isfinite(sample_weight)):
-        raise ValueError("sample_weight contains NaN or infinity.")
-    if sample_weight.sum() <= 0:
-        raise ValueError("sample_weight sums to zero: at least one sample needs weight > 0.")
-    return sample_weight
-
-
-class ElasticNet(MultiOutputMixin, RegressorMixin, BaseEstimator):
+class ElasticNet(_LinearPredictor, MultiOutputMixin, RegressorMixin, BaseEstimator):
     """Linear regression with combined L1 and L2 penalties (scikit-learn drop-in).
 
     Minimises ``1 / (2 n) ||y - X w - b||^2 + alpha * l1_ratio * ||w||_1
@@ -166,51 +162,13 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, BaseEstimator):
         self.random_state = random_state
         self.selection = selection
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags
-
     def _check_params(self):
         _check_real("alpha", self.alpha, low=0.0)
         _check_real("l1_ratio", self.l1_ratio, low=0.0, high=1.0)
         _check_real("tol", self.tol, low=0.0)
         _check_int("max_iter", self.max_iter, low=1)
         _check_choice("selection", self.selection, ("cyclic", "random"))
-        precompute = self.precompute
-        if not (isinstance(precompute, (bool, np.bool_)) or hasattr(precompute, "__array__")
-                or (isinstance(precompute, str) and precompute == "auto")):
-            raise ValueError(
-                f"precompute must be True, False, 'auto' or a Gram matrix, got {precompute!r}.")
-
-    def _gram(self, problem):
-        """The Gram matrix to use, or None for residual updates."""
-        precompute = self.precompute
-        if problem.is_sparse:
-            return None
-        if hasattr(precompute, "__array__"):
-            gram = np.asarray(precompute, dtype=problem.dtype)
-            p = problem.n_features
-            if gram.shape != (p, p):
-                raise ValueError(
-                    f"precompute Gram matrix has shape {gram.shape}, expected {(p, p)}.")
-            if problem.fit_intercept or problem.sample_weight.shape[0]:
-                warnings.warn("Gram matrix was provided but X is centred (fit_intercept) "
-                              "or weighted: recomputing the Gram matrix.", UserWarning,
-                              stacklevel=3)
-                return problem.gram()
-            # A cheap consistency check of one diagonal entry (as scikit-learn does).
-            X = problem.X
-            j = int(np.argmax(gram.diagonal()))
-            expected = float(X[:, j] @ X[:, j])
-            if not np.isclose(gram[j, j], expected, rtol=1e-4, atol=1e-10):
-                raise ValueError(
-                    "precompute Gram matrix does not match X: "
-                    f"G[{j},{j}] = {gram[j, j]:.6g} but ||X[:, {j}]||^2 = {expected:.6g}.")
-            return np.ascontiguousarray(gram)
-        if isinstance(precompute, str):  # "auto"
-            precompute = problem.n_samples > problem.n_features
-        return problem.gram() if precompute else None
+        check_precompute(self.precompute)
 
     def fit(self, X, y, sample_weight=None, check_input=True):
         """Fit the model by coordinate descent.
@@ -247,7 +205,7 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, BaseEstimator):
             previous = np.asarray(self.coef_, dtype=problem.dtype).reshape(-1, p)
             if previous.shape == coef.shape:
                 coef[:] = previous
-        gram = self._gram(problem)
+        gram = resolve_gram(self.precompute, problem)
         rng = check_random_state(self.random_state)
         gaps = np.zeros(n_targets, dtype=problem.dtype)
         n_iters = []
@@ -279,33 +237,6 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, BaseEstimator):
             self.n_iter_ = n_iters
         return self
 
-    @property
-    def sparse_coef_(self):
-        """Sparse (CSR) representation of ``coef_``."""
-        coef = sp.csr_matrix(np.atleast_2d(self.coef_))
-        if get_config().get("sparse_interface") == "sparray":
-            return sp.csr_array(coef)
-        return coef
-
-    def _decision_function(self, X):
-        check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=["csr", "csc", "coo"],
-                          accept_large_sparse=True, reset=False)
-        return safe_sparse_dot(X, np.asarray(self.coef_).T, dense_output=True) + self.intercept_
-
-    def predict(self, X):
-        """Predict with the linear model.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples,) or (n_samples, n_targets)
-        """
-        return self._decision_function(X)
-
 
 class Lasso(ElasticNet):
     """Linear regression with an L1 penalty (scikit-learn drop-in).
@@ -332,3 +263,249 @@ class Lasso(ElasticNet):
                          precompute=precompute, max_iter=max_iter, copy_X=copy_X, tol=tol,
                          warm_start=warm_start, positive=positive,
                          random_state=random_state, selection=selection)
+
+
+class ElasticNetCV(_LinearPredictor, RegressorMixin, BaseEstimator):
+    """Elastic net with alpha (and l1_ratio) chosen by cross-validation, on threads.
+
+    scikit-learn's :class:`~sklearn.linear_model.ElasticNetCV` (1.9 parameters, attributes
+    and selection rule), plus glmnet's one-standard-error rule. Folds and l1_ratios run
+    concurrently on ``n_jobs`` threads; results do not depend on ``n_jobs``. The final model
+    at the chosen alpha comes from the warm-started path on all rows (computed alongside the
+    folds, as glmnet does), not from a separate refit.
+
+    Parameters
+    ----------
+    l1_ratio : float or list of float, default=0.5
+        Penalty mix(es) to try, in ``(0, 1]`` with an automatic grid.
+    eps : float, default=1e-3
+        Grid end: ``alpha_min = eps * alpha_max``.
+    alphas : int or array-like, default=100
+        Grid size, or the alphas to try.
+    n_alphas : int, deprecated
+        Old spelling of ``alphas=<int>``; accepted with a warning.
+    fit_intercept : bool, default=True
+    precompute : bool, 'auto' or array, default='auto'
+        Gram-matrix updates (``'auto'``: when a fold has more rows than features; dense only).
+        A user's matrix serves the full-data path; each fold computes its own.
+    max_iter : int, default=1000
+        Epochs allowed per alpha.
+    tol : float, default=1e-4
+        Duality-gap tolerance per alpha (relative to ``||y_c||^2 / n``).
+    cv : int, cross-validation generator or iterable, default=None
+        As scikit-learn (None: 5-fold ``KFold``).
+    copy_X : bool, default=True
+        Accepted for compatibility: X is never modified.
+    verbose : bool or int, default=0
+        Progress per job (fold) as joblib reports it; ``>= 2`` also a line per alpha.
+    n_jobs : int, default=None
+        Threads (``-1``: all cores; None: 1).
+    positive : bool, default=False
+    random_state : int, RandomState instance or None, default=None
+        Seed for ``selection='random'``.
+    selection : {'cyclic', 'random'}, default='cyclic'
+    alpha_rule : {'min', '1se'}, default='min'
+        Which alpha the final model uses: the minimum of the mean CV error (scikit-learn), or
+        the largest alpha within one standard error of it (glmnet's ``lambda.1se``, a sparser
+        model).
+
+    Attributes
+    ----------
+    alpha_ : float
+        The alpha chosen by ``alpha_rule``.
+    alpha_min_ : float
+        The alpha minimising the mean CV error.
+    alpha_1se_ : float
+        The largest alpha whose mean CV error is within one standard error (over folds) of
+        the minimum, for the ``l1_ratio_`` that attains the minimum.
+    l1_ratio_ : float
+        The best l1_ratio (ElasticNetCV only).
+    alphas_ : ndarray of shape (n_alphas,) or (n_l1_ratio, n_alphas)
+    mse_path_ : ndarray of shape (n_alphas, n_folds) or (n_l1_ratio, n_alphas, n_folds)
+        Test-fold mean squared errors.
+    coef_ : ndarray of shape (n_features,)
+    intercept_ : float
+    dual_gap_ : float
+    n_iter_ : int
+    coef_path_ : scipy.sparse.csc_matrix of shape (n_features, n_alphas)
+        Full-data solutions along ``alphas_`` for ``l1_ratio_`` (for plots).
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastl1 import ElasticNetCV
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((60, 30))
+    >>> y = X[:, 0] - 2 * X[:, 1] + 0.1 * rng.standard_normal(60)
+    >>> model = ElasticNetCV(l1_ratio=[0.5, 1.0], alphas=20, cv=3).fit(X, y)
+    >>> float(model.l1_ratio_), model.mse_path_.shape
+    (1.0, (2, 20, 3))
+    """
+
+    def __init__(self, *, l1_ratio=0.5, eps=1e-3, alphas=100, n_alphas="deprecated",
+                 fit_intercept=True, precompute="auto", max_iter=1000, tol=1e-4, cv=None,
+                 copy_X=True, verbose=0, n_jobs=None, positive=False, random_state=None,
+                 selection="cyclic", alpha_rule="min"):
+        self.l1_ratio = l1_ratio
+        self.eps = eps
+        self.alphas = alphas
+        self.n_alphas = n_alphas
+        self.fit_intercept = fit_intercept
+        self.precompute = precompute
+        self.max_iter = max_iter
+        self.tol = tol
+        self.cv = cv
+        self.copy_X = copy_X
+        self.verbose = verbose
+        self.n_jobs = n_jobs
+        self.positive = positive
+        self.random_state = random_state
+        self.selection = selection
+        self.alpha_rule = alpha_rule
+
+    def _l1_ratios(self) -> np.ndarray:
+        ratios = np.atleast_1d(np.asarray(self.l1_ratio, dtype=object))
+        if ratios.ndim != 1 or ratios.shape[0] == 0:
+            raise ValueError("l1_ratio must be a float or a non-empty list of floats.")
+        for ratio in ratios:
+            _check_real("l1_ratio", ratio, low=0.0, high=1.0)
+        return ratios.astype(np.float64)
+
+    def fit(self, X, y, sample_weight=None, **params):
+        """Choose alpha by cross-validation, then keep the full-data model at it.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Dense, CSC or CSR (CSR is converted once to CSC; folds are row subsets).
+        y : array-like of shape (n_samples,)
+        sample_weight : float or array-like of shape (n_samples,), default=None
+            Weights for the fits (rescaled per fold) and for the test-fold errors.
+        **params
+            Passed to the splitter's ``split`` (e.g. ``groups``).
+
+        Returns
+        -------
+        self
+        """
+        alphas = resolve_alphas(self.alphas, self.n_alphas)
+        l1_ratios = self._l1_ratios()
+        _check_real("eps", self.eps, low=0.0)
+        if self.eps <= 0:
+            raise ValueError(f"eps must be > 0, got {self.eps!r}.")
+        _check_real("tol", self.tol, low=0.0)
+        _check_int("max_iter", self.max_iter, low=1)
+        _check_choice("selection", self.selection, ("cyclic", "random"))
+        _check_choice("alpha_rule", self.alpha_rule, ("min", "1se"))
+        check_precompute(self.precompute)
+        X, y = check_design(self, X, y)
+        if y.ndim == 2:
+            if y.shape[1] != 1:
+                raise ValueError(f"{type(self).__name__} fits one target, got y of shape "
+                                 f"{y.shape}; fit one model per column.")
+            warnings.warn("A column-vector y was passed when a 1d array was expected; "
+                          "using y.ravel().", DataConversionWarning, stacklevel=2)
+            y = y[:, 0]
+        sample_weight = check_weights(sample_weight, X)
+        problem = make_problem(X, sample_weight, self.fit_intercept)
+        y_centred, _ = problem.centre_target(y)
+        if isinstance(alphas, int):
+            if np.any(l1_ratios == 0):
+                raise ValueError("An automatic alpha grid needs l1_ratio > 0; pass an "
+                                 "explicit array of alphas for l1_ratio=0 (ridge).")
+            grids = [alpha_grid(problem, y_centred, l1_ratio=ratio, n_alphas=alphas,
+                                eps=self.eps, positive=self.positive) for ratio in l1_ratios]
+        else:
+            grids = [check_alpha_array(alphas)] * len(l1_ratios)
+        folds = split(self.cv, X, y, **params)
+        rng = check_random_state(self.random_state)
+        options = {
+            "positive": self.positive, "max_iter": self.max_iter, "tol": self.tol,
+            "random": self.selection == "random",
+            "seed": int(rng.randint(np.iinfo(np.int32).max)),
+            "verbose": max(int(self.verbose) - 1, 0),
+        }
+        fold_precompute = self.precompute
+        if hasattr(fold_precompute, "__array__"):
+            fold_precompute = True
+        jobs = []
+        for ratio, grid in zip(l1_ratios, grids, strict=True):
+            jobs.append(enet_path_job(problem, y, grid, ratio,
+                                      {**options, "precompute": self.precompute}))
+            jobs.extend(enet_fold_job(problem.X, y, sample_weight, train, test,
+                                      self.fit_intercept, grid, ratio,
+                                      {**options, "precompute": fold_precompute})
+                        for train, test in folds)
+        results = run_jobs(jobs, self.n_jobs, verbose=int(self.verbose))
+        per_ratio = len(folds) + 1
+        paths = [results[k * per_ratio] for k in range(len(l1_ratios))]
+        mse = np.array([np.column_stack(results[k * per_ratio + 1:(k + 1) * per_ratio])
+                        for k in range(len(l1_ratios))])  # (n_l1_ratio, n_alphas, n_folds)
+        self._store_selection(l1_ratios, grids, mse, paths, problem, isinstance(alphas, int))
+        return self
+
+    def _store_selection(self, l1_ratios, grids, mse, paths, problem, automatic_grid):
+        mean = mse.mean(axis=2)
+        best_ratio = int(np.argmin(mean.min(axis=1)))  # first of equals, as scikit-learn
+        best = int(np.argmin(mean[best_ratio]))
+        std_error = fold_std_error(mse[best_ratio])
+        index_1se = one_standard_error_index(mean[best_ratio], std_error)
+        grid = grids[best_ratio]
+        index = best if self.alpha_rule == "min" else index_1se
+        path, y_mean = paths[best_ratio]
+        coef = path.coefs[:, [index]].toarray().ravel()
+        self.alpha_min_ = float(grid[best])
+        self.alpha_1se_ = float(grid[index_1se])
+        self.alpha_ = float(grid[index])
+        self.l1_ratio_ = float(l1_ratios[best_ratio])
+        if automatic_grid:
+            self.alphas_ = np.asarray(grids) if len(grids) > 1 else grids[0]
+        else:
+            self.alphas_ = grids[0]
+        self.mse_path_ = np.squeeze(mse)
+        self.coef_ = coef
+        intercept = y_mean - coef @ problem.x_mean if self.fit_intercept else 0.0
+        self.intercept_ = problem.dtype.type(intercept)
+        self.dual_gap_ = float(path.dual_gaps[index])
+        self.n_iter_ = path.n_iters[index]
+        self.coef_path_ = path.coefs
+
+
+class LassoCV(ElasticNetCV):
+    """Lasso with alpha chosen by cross-validation, on threads.
+
+    scikit-learn's :class:`~sklearn.linear_model.LassoCV`; :class:`ElasticNetCV` with
+    ``l1_ratio=1`` (see it for parameters and attributes, ``l1_ratio_`` excepted).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastl1 import LassoCV
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((60, 30))
+    >>> y = X[:, 0] - 2 * X[:, 1] + 0.1 * rng.standard_normal(60)
+    >>> model = LassoCV(cv=3, n_jobs=2).fit(X, y)
+    >>> np.flatnonzero(model.coef_)[:2].tolist(), model.mse_path_.shape
+    ([0, 1], (100, 3))
+    """
+
+    def __init__(self, *, eps=1e-3, alphas=100, n_alphas="deprecated", fit_intercept=True,
+                 precompute="auto", max_iter=1000, tol=1e-4, copy_X=True, cv=None,
+                 verbose=False, n_jobs=None, positive=False, random_state=None,
+                 selection="cyclic", alpha_rule="min"):
+        super().__init__(l1_ratio=1.0, eps=eps, alphas=alphas, n_alphas=n_alphas,
+                         fit_intercept=fit_intercept, precompute=precompute,
+                         max_iter=max_iter, tol=tol, cv=cv, copy_X=copy_X, verbose=verbose,
+                         n_jobs=n_jobs, positive=positive, random_state=random_state,
+                         selection=selection, alpha_rule=alpha_rule)
+
+    def _l1_ratios(self) -> np.ndarray:
+        return np.ones(1)
+
+    def fit(self, X, y, sample_weight=None, **params):
+        """Choose alpha by cross-validation (see :meth:`ElasticNetCV.fit`)."""
+        super().fit(X, y, sample_weight=sample_weight, **params)
+        del self.l1_ratio_
+        return self

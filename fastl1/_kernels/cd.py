@@ -21,11 +21,16 @@ from .design import (
     column_update,
     init_residual,
     is_sparse,
-    residual_offset,
     weighted_dot,
     weighted_sum,
 )
-from .gap import design_gap, gram_gap
+from .gap import (
+    centred_r_norm2,
+    design_gap,
+    gap_from_statistics,
+    gram_gap,
+    residual_statistics,
+)
 from .prox import enet_coordinate_update
 from .working_set import anderson_weights, gap_safe_screen, select_working_set
 
@@ -94,12 +99,6 @@ def _objective(w, features, r_norm2, l1_reg, l2_reg):
 
 
 @njit(**JIT_OPTIONS)
-def _centred_r_norm2(indptr, sw, sw_sum, x_mean, w, r, r_sum, features):
-    offset = residual_offset(indptr, x_mean, w, features)
-    return weighted_dot(r, r, sw) + 2.0 * offset * r_sum + offset * offset * sw_sum
-
-
-@njit(**JIT_OPTIONS)
 def _try_extrapolation(X, data, indices, indptr, sw, sw_sum, x_mean, w, r, r_sum, l1_reg,
                        l2_reg, positive, ws, iterates):
     """Replace ``w[ws]`` by its Anderson extrapolation if that lowers the objective.
@@ -126,11 +125,11 @@ def _try_extrapolation(X, data, indices, indptr, sw, sw_sum, x_mean, w, r, r_sum
             column_update(X, data, indices, indptr, j, delta, x_mean[j], r_new)
             if sparse:
                 r_sum_new -= delta * x_mean[j] * sw_sum
-    f_old = _objective(w, ws, _centred_r_norm2(indptr, sw, sw_sum, x_mean, w, r, r_sum, ws),
+    f_old = _objective(w, ws, centred_r_norm2(indptr, sw, sw_sum, x_mean, w, r, r_sum, ws),
                        l1_reg, l2_reg)
     w_old = w[ws]
     w[ws] = w_new
-    f_new = _objective(w, ws, _centred_r_norm2(indptr, sw, sw_sum, x_mean, w, r_new,
+    f_new = _objective(w, ws, centred_r_norm2(indptr, sw, sw_sum, x_mean, w, r_new,
                                                r_sum_new, ws), l1_reg, l2_reg)
     if f_new < f_old:
         r[:] = r_new
@@ -192,13 +191,19 @@ def _inner_solve(X, data, indices, indptr, y_centred, sw, sw_sum, x_mean, norms2
 
 
 @njit(**JIT_OPTIONS)
-def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, w, l1_reg, l2_reg,
-            positive, max_iter, tol, random, seed, use_working_sets, screening, anderson_k,
-            ws_start, parallel):
+def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norms2, w, grad,
+            grad_is_current, l1_reg, l2_reg, positive, max_iter, tol, random, seed,
+            use_working_sets, screening, anderson_k, ws_start, parallel):
     """Solve the elastic net by coordinate descent, in place in ``w``.
 
     The design is ``(X, data, indices, indptr)``; when ``gram`` is non-empty the epochs use
-    it (with ``xty = X_c^T S y_c``) and the design is not read. The solution is certified on
+    it (with ``xty = X_c^T S y_c``) and the design is not read. ``col_norms2`` holds the
+    squared weighted norms of the centred columns when the caller has them (a path reuses
+    them for every alpha); empty, they are computed here. ``grad`` (length ``p``) receives
+    the full gradient ``X_c^T S r`` at the returned ``w``; if ``grad_is_current`` it already
+    holds the gradient at the starting ``w`` and the first round does not recompute it (along
+    a path, the last round of one alpha certified the starting point of the next). The
+    solution is certified on
     the full problem: the loop ends when the duality gap is below ``tol * y_c^T S y_c``
     (scikit-learn's rule) or after ``max_iter`` epochs in all. With ``parallel`` the full
     gradient of each round runs on Numba's threads (never from concurrent Python threads).
@@ -215,7 +220,6 @@ def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, w, l1_re
     y_norm2 = weighted_dot(y_centred, y_centred, sw)
     scaled_tol = tol * y_norm2
     all_features = np.arange(p)
-    grad = np.zeros(p, dtype=w.dtype)
     active = np.ones(p, dtype=np.bool_)
 
     if use_gram:
@@ -225,8 +229,11 @@ def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, w, l1_re
         r_sum = 0.0
     else:
         gram_w = np.empty(0, dtype=w.dtype)
-        norms2 = np.empty(p, dtype=w.dtype)
-        column_sq_norms(X, data, indices, indptr, sw, sw_sum, x_mean, norms2)
+        if col_norms2.shape[0] == p:
+            norms2 = col_norms2
+        else:
+            norms2 = np.empty(p, dtype=w.dtype)
+            column_sq_norms(X, data, indices, indptr, sw, sw_sum, x_mean, norms2)
         r = np.empty(n, dtype=w.dtype)
         init_residual(X, data, indices, indptr, y_centred, x_mean, w, r)
         r_sum = weighted_sum(r, sw)
@@ -245,6 +252,11 @@ def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, w, l1_re
         if use_gram:
             gap, dual_norm = gram_gap(gram, xty, y_norm2, w, gram_w, l1_reg, l2_reg,
                                       positive, all_features, grad)
+        elif grad_is_current and n_outer == 1:
+            r_norm2, r_dot_y = residual_statistics(indptr, y_centred, sw, sw_sum, x_mean, w,
+                                                   r, r_sum, all_features)
+            gap, dual_norm = gap_from_statistics(w, grad, all_features, r_norm2, r_dot_y,
+                                                 l1_reg, l2_reg, positive)
         else:
             gap, dual_norm = design_gap(X, data, indices, indptr, y_centred, sw, sw_sum,
                                         x_mean, w, r, r_sum, l1_reg, l2_reg, positive,

@@ -155,3 +155,12 @@ def gradient_parallel(X, data, indices, indptr, sw, x_mean, r, r_sum, features, 
     for k in prange(features.shape[0]):
         j = features[k]
         out[j] = column_dot(X, data, indices, indptr, j, r, sw) - x_mean[j] * r_sum
+
+
+@njit(**JIT_OPTIONS)
+def take_rows(X, rows, out):
+    """``out[:] = X[rows]`` for F-ordered ``X`` and ``out``: a column-by-column gather, one
+    pass and no C-ordered temporary (cross-validation folds of a dense design)."""
+    for j in range(X.shape[1]):
+        for i in range(rows.shape[0]):
+            out[i, j] = X[rows[i], j]

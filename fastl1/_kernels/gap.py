@@ -59,15 +59,29 @@ def gap_from_statistics(w, grad, features, r_norm2, r_dot_y, l1_reg, l2_reg, pos
 
 
 @njit(**JIT_OPTIONS)
+def centred_r_norm2(indptr, sw, sw_sum, x_mean, w, r, r_sum, features):
+    """``r_c^T S r_c`` of the centred residual ``r_c = r + offset`` (offset: see
+    :func:`.design.residual_offset`), expanding the weighted sums rather than forming it."""
+    offset = residual_offset(indptr, x_mean, w, features)
+    return weighted_dot(r, r, sw) + 2.0 * offset * r_sum + offset * offset * sw_sum
+
+
+@njit(**JIT_OPTIONS)
+def residual_statistics(indptr, y_centred, sw, sw_sum, x_mean, w, r, r_sum, features):
+    """``(r_c^T S r_c, r_c^T S y_c)`` for the centred residual (see :func:`centred_r_norm2`)."""
+    offset = residual_offset(indptr, x_mean, w, features)
+    r_dot_y = weighted_dot(r, y_centred, sw) + offset * weighted_sum(y_centred, sw)
+    return centred_r_norm2(indptr, sw, sw_sum, x_mean, w, r, r_sum, features), r_dot_y
+
+
+@njit(**JIT_OPTIONS)
 def design_gap(X, data, indices, indptr, y_centred, sw, sw_sum, x_mean, w, r, r_sum,
                l1_reg, l2_reg, positive, features, grad, parallel=False):
     """Duality gap of ``w`` for a dense or CSC design, over ``features`` (see
     :func:`gap_from_statistics`); fills ``grad[features]`` with ``X_c^T S r``, on Numba's
     threads if ``parallel``."""
-    offset = residual_offset(indptr, x_mean, w, features)
-    # Centred residual r + offset: expand the weighted sums rather than forming it.
-    r_norm2 = weighted_dot(r, r, sw) + 2.0 * offset * r_sum + offset * offset * sw_sum
-    r_dot_y = weighted_dot(r, y_centred, sw) + offset * weighted_sum(y_centred, sw)
+    r_norm2, r_dot_y = residual_statistics(indptr, y_centred, sw, sw_sum, x_mean, w, r, r_sum,
+                                           features)
     if parallel:
         gradient_parallel(X, data, indices, indptr, sw, x_mean, r, r_sum, features, grad)
     else:

@@ -1,0 +1,759 @@
+"""Logistic datafit kernels: binary and multinomial L1 / elastic-net logistic regression.
+
+All kernels solve, in place in ``W`` (shape ``(K, p)``) and ``b`` (shape ``(K,)``)::
+
+    min  sum_i s_i loss(z_i, y_i) + lam1 ||W||_1 + lam2 / 2 ||W||_F^2,   z_i = W x_i + b
+
+with non-negative sample weights ``s``. ``K == 1`` is the binary logistic loss
+``log(1 + exp(z)) - y z`` (``y`` in {0, 1}); ``K >= 2`` is the multinomial loss
+``logsumexp(z) - z_y`` (``y`` in {0, ..., K-1}, stored as floats). Linear predictors ``Z``,
+gradients and curvatures are float64 whatever the dtype of the design.
+
+Design layout
+-------------
+The design is ``(A, data, indices, indptr, transposed)``, the four arrays of
+:mod:`fastl1._kernels.design` plus a flag. With ``transposed=False``, ``A`` is ``X``
+(F-ordered) or the arrays are the CSC arrays of ``X``; with ``transposed=True``, ``A`` is
+``X.T`` (an F-ordered view of a C-ordered ``X``) or the arrays are the CSR arrays of ``X``
+(= the CSC arrays of ``X.T``). So C-ordered dense and CSR input are read in place, never
+copied or converted: the full gradient ``X^T R`` streams them by rows, and the columns of a
+working set are copied into a small F-ordered / CSC sub-design on which the inner solver runs.
+
+Solver (:func:`prox_newton`)
+----------------------------
+Proximal Newton with working sets (Lee, Sun & Saunders, SIAM J. Optim. 2014; glmnet:
+Friedman, Hastie & Tibshirani, JSS 2010; blitz: Johnson & Guestrin, ICML 2015; skglm's
+``ProxNewton``: Bertrand et al., NeurIPS 2022). Outer loop: full gradient ``G = R X`` with
+``R = S (P - Y)``, optimality violation of every coefficient; stop when the largest one is
+below ``tol``; otherwise take the support plus the most violating features (working set of
+size ``max(ws_start, 2 |support|)``) and solve the problem restricted to it to a fraction of
+the current violation. Inner loop: the quadratic model of the loss with the per-class diagonal
+curvature ``h_ik = s_i p_ik (1 - p_ik)`` (exact Hessian for binary; the block-diagonal-per-class
+approximation of the multinomial Hessian, as glmnet's multinomial "partial Newton") is
+minimised by coordinate descent, the intercepts being unpenalised coordinates of the same
+model; then a backtracking line search along the Newton direction with skglm's test
+``pen(w + t d) - pen(w) + t grad(w + t d) . d < 0``, which by convexity implies an objective
+decrease and, unlike a difference of objective values, does not lose precision near the
+optimum.
+
+The violation of coefficient ``w`` with datafit gradient ``g`` (``l2`` term included) is
+``|g + lam2 w + lam1 sign(w)|`` for ``w != 0`` and ``max(|g| - lam1, 0)`` for ``w == 0``; the
+intercept's is ``|sum_i R_ik|``. It is the distance of ``-grad`` to the subdifferential, as
+in skglm.
+
+:func:`fista` is accelerated proximal gradient (Beck & Teboulle 2009) with backtracking on
+the step and gradient-based adaptive restart (O'Donoghue & Candes 2015); it only needs
+``X w`` and ``X^T r``, so it runs on every layout by rows or columns.
+
+Duality gap (:func:`dual_gap`, without intercept): with ``a_i = (1 - c) y_i + c p_i`` (binary)
+or ``a_i = (1 - c) e_{y_i} + c p_i`` (multinomial), the Fenchel dual value is
+``-sum_i s_i sum_k a_ik log a_ik - pen*(-c G)`` (the conjugate of the loss is the negative
+entropy on the simplex); for pure L1 ``c = min(1, lam1 / max |G|)`` makes the point feasible,
+for the elastic net ``c = 1`` and ``pen*(v) = sum (|v| - lam1)_+^2 / (2 lam2)`` (celer: Massias,
+Gramfort & Salmon, ICML 2018; Ndiaye et al., JMLR 2017).
+"""
+
+import numpy as np
+from numba import get_num_threads, njit, prange
+
+from . import JIT_OPTIONS
+from .design import column_dot, column_update, gradient, gradient_parallel, is_sparse
+from .prox import soft_threshold
+from .working_set import select_working_set
+
+# Coordinate-descent epochs on one quadratic model, backtracking halvings per line search.
+MAX_CD_EPOCHS = 50
+MAX_BACKTRACK = 40
+# Columns per block of the row-major dense gradient (the block of G stays in L1 cache).
+_ROW_BLOCK = 2048
+
+
+# ---------------------------------------------------------------------------------------------
+# loss, gradient and curvature
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def _log1pexp(z):
+    if z > 0.0:
+        return z + np.log1p(np.exp(-z))
+    return np.log1p(np.exp(z))
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def _sigmoid(z):
+    if z >= 0.0:
+        return 1.0 / (1.0 + np.exp(-z))
+    e = np.exp(z)
+    return e / (1.0 + e)
+
+
+@njit(**JIT_OPTIONS)
+def link(Z, y, s, R, H, with_curvature):
+    """Weighted loss ``sum_i s_i loss(z_i, y_i)`` of the linear predictors ``Z`` (K, n).
+
+    Fills ``R[k, i] = s_i (p_ik - [y_i == k])`` (the loss's derivative in ``z_ik``) and, when
+    ``with_curvature``, ``H[k, i] = s_i p_ik (1 - p_ik)`` (its diagonal second derivative).
+    ``K == 1``: binary logistic loss with ``p = sigmoid(z)``; ``K >= 2``: multinomial loss with
+    ``p = softmax(z)``. Computed stably for any finite ``z``.
+    """
+    K, n = Z.shape
+    loss = 0.0
+    if K == 1:
+        for i in range(n):
+            z = Z[0, i]
+            p = _sigmoid(z)
+            loss += s[i] * (_log1pexp(z) - y[i] * z)
+            R[0, i] = s[i] * (p - y[i])
+            if with_curvature:
+                H[0, i] = s[i] * p * (1.0 - p)
+        return loss
+    for i in range(n):
+        zmax = Z[0, i]
+        for k in range(1, K):
+            zmax = max(zmax, Z[k, i])
+        total = 0.0
+        for k in range(K):
+            total += np.exp(Z[k, i] - zmax)
+        lse = zmax + np.log(total)
+        c = int(y[i])
+        loss += s[i] * (lse - Z[c, i])
+        for k in range(K):
+            p = np.exp(Z[k, i] - lse)
+            R[k, i] = s[i] * (p - (1.0 if k == c else 0.0))
+            if with_curvature:
+                H[k, i] = s[i] * p * (1.0 - p)
+    return loss
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def coordinate_violation(w, g, lam1, lam2):
+    """Distance of ``-g - lam2 w`` to ``lam1`` times the subdifferential of ``|w|``."""
+    g = g + lam2 * w
+    if w > 0.0:
+        return abs(g + lam1)
+    if w < 0.0:
+        return abs(g - lam1)
+    return max(abs(g) - lam1, 0.0)
+
+
+@njit(**JIT_OPTIONS)
+def penalty_value(W, lam1, lam2):
+    """``lam1 ||W||_1 + lam2 / 2 ||W||_F^2``."""
+    l1 = 0.0
+    l2 = 0.0
+    for k in range(W.shape[0]):
+        for j in range(W.shape[1]):
+            l1 += abs(W[k, j])
+            l2 += W[k, j] * W[k, j]
+    return lam1 * l1 + 0.5 * lam2 * l2
+
+
+# ---------------------------------------------------------------------------------------------
+# products with the design, in either orientation
+
+
+@njit(**JIT_OPTIONS)
+def _rows_dense_block(At, R, G, start, stop):
+    """``G[:, start:stop] = R X[:, start:stop]`` with ``At = X.T`` (rows of X contiguous)."""
+    K, n = R.shape
+    for k in range(K):
+        for j in range(start, stop):
+            G[k, j] = 0.0
+    for i in range(n):
+        for k in range(K):
+            r = R[k, i]
+            if r != 0.0:
+                for j in range(start, stop):
+                    G[k, j] += r * At[j, i]
+
+
+@njit(parallel=True, **JIT_OPTIONS)
+def _rows_dense_parallel(At, R, G):
+    p = At.shape[0]
+    n_blocks = (p + _ROW_BLOCK - 1) // _ROW_BLOCK
+    for blk in prange(n_blocks):
+        start = blk * _ROW_BLOCK
+        _rows_dense_block(At, R, G, start, min(start + _ROW_BLOCK, p))
+
+
+@njit(**JIT_OPTIONS)
+def _rows_sparse_range(data, indices, indptr, R, G, row_start, row_stop):
+    """``G += R[:, rows] X[rows]`` for a CSR ``X`` (a scatter over the rows' non-zeros)."""
+    K = R.shape[0]
+    for i in range(row_start, row_stop):
+        for k in range(K):
+            r = R[k, i]
+            if r != 0.0:
+                for nz in range(indptr[i], indptr[i + 1]):
+                    G[k, indices[nz]] += r * data[nz]
+
+
+@njit(parallel=True, **JIT_OPTIONS)
+def _rows_sparse_parallel(data, indices, indptr, R, G):
+    K, n = R.shape
+    p = G.shape[1]
+    n_chunks = get_num_threads()
+    parts = np.zeros((n_chunks, K, p))
+    chunk = (n + n_chunks - 1) // n_chunks
+    for t in prange(n_chunks):
+        _rows_sparse_range(data, indices, indptr, R, parts[t], t * chunk,
+                           min((t + 1) * chunk, n))
+    n_blocks = (p + _ROW_BLOCK - 1) // _ROW_BLOCK
+    for blk in prange(n_blocks):
+        stop = min((blk + 1) * _ROW_BLOCK, p)
+        for k in range(K):
+            for j in range(blk * _ROW_BLOCK, stop):
+                acc = 0.0
+                for t in range(n_chunks):
+                    acc += parts[t, k, j]
+                G[k, j] = acc
+
+
+@njit(**JIT_OPTIONS)
+def full_gradient(A, data, indices, indptr, transposed, R, G, parallel):
+    """``G = R X`` (``G[k] = X^T R[k]``) for every feature, on Numba's threads if
+    ``parallel`` (never from several Python threads at once: see
+    :func:`fastl1._kernels.design.gradient_parallel`)."""
+    K, n = R.shape
+    p = G.shape[1]
+    if transposed:
+        if is_sparse(indptr):
+            if parallel:
+                _rows_sparse_parallel(data, indices, indptr, R, G)
+            else:
+                G[:] = 0.0
+                _rows_sparse_range(data, indices, indptr, R, G, 0, n)
+        elif parallel:
+            _rows_dense_parallel(A, R, G)
+        else:
+            _rows_dense_block(A, R, G, 0, p)
+        return
+    features = np.arange(p)
+    no_weights = np.empty(0, dtype=R.dtype)
+    zeros = np.zeros(p, dtype=R.dtype)
+    for k in range(K):
+        if parallel:
+            gradient_parallel(A, data, indices, indptr, no_weights, zeros, R[k], 0.0, features,
+                              G[k])
+        else:
+            gradient(A, data, indices, indptr, no_weights, zeros, R[k], 0.0, features, G[k])
+
+
+@njit(**JIT_OPTIONS)
+def linear_predictor(A, data, indices, indptr, transposed, W, b, Z):
+    """``Z[k] = X W[k] + b[k]``, visiting only the non-zeros of ``W``."""
+    K, n = Z.shape
+    for k in range(K):
+        for i in range(n):
+            Z[k, i] = b[k]
+    if transposed and is_sparse(indptr):
+        for i in range(n):
+            for k in range(K):
+                acc = 0.0
+                for nz in range(indptr[i], indptr[i + 1]):
+                    acc += data[nz] * W[k, indices[nz]]
+                Z[k, i] += acc
+        return
+    for k in range(K):
+        support = np.flatnonzero(W[k])
+        if support.shape[0] == 0:
+            continue
+        if transposed:
+            for i in range(n):
+                acc = 0.0
+                for j in support:
+                    acc += A[j, i] * W[k, j]
+                Z[k, i] += acc
+        else:
+            for j in support:
+                column_update(A, data, indices, indptr, j, -W[k, j], 0.0, Z[k])
+
+
+@njit(**JIT_OPTIONS)
+def extract_columns(A, data, indices, indptr, transposed, ws, n, p):
+    """The columns ``ws`` of X as a compact design ``(Xs, data_s, indices_s, indptr_s)``:
+    F-ordered dense ``(n, len(ws))`` for dense X, CSC arrays (with a 2 x 2 placeholder
+    ``Xs``) for sparse X. A CSR X is scanned once by its index array, twice in all."""
+    m = ws.shape[0]
+    if not is_sparse(indptr):
+        Xs = np.empty((m, n), dtype=A.dtype).T
+        if transposed:
+            for i in range(n):
+                for c in range(m):
+                    Xs[i, c] = A[ws[c], i]
+        else:
+            for c in range(m):
+                j = ws[c]
+                for i in range(n):
+                    Xs[i, c] = A[i, j]
+        return (Xs, np.empty(0, dtype=data.dtype), np.empty(0, dtype=indices.dtype),
+                np.empty(0, dtype=indptr.dtype))
+    Xs = np.zeros((2, 2), dtype=A.dtype).T
+    sub_indptr = np.zeros(m + 1, dtype=indptr.dtype)
+    if not transposed:
+        for c in range(m):
+            j = ws[c]
+            sub_indptr[c + 1] = sub_indptr[c] + indptr[j + 1] - indptr[j]
+        nnz = sub_indptr[m]
+        sub_data = np.empty(nnz, dtype=data.dtype)
+        sub_indices = np.empty(nnz, dtype=indices.dtype)
+        for c in range(m):
+            j = ws[c]
+            dest = sub_indptr[c]
+            for nz in range(indptr[j], indptr[j + 1]):
+                sub_data[dest] = data[nz]
+                sub_indices[dest] = indices[nz]
+                dest += 1
+        return Xs, sub_data, sub_indices, sub_indptr
+    position = np.full(p, -1, dtype=np.int64)
+    for c in range(m):
+        position[ws[c]] = c
+    n_rows = indptr.shape[0] - 1
+    for nz in range(indptr[n_rows]):
+        c = position[indices[nz]]
+        if c >= 0:
+            sub_indptr[c + 1] += 1
+    for c in range(m):
+        sub_indptr[c + 1] += sub_indptr[c]
+    nnz = sub_indptr[m]
+    sub_data = np.empty(nnz, dtype=data.dtype)
+    sub_indices = np.empty(nnz, dtype=indices.dtype)
+    fill = sub_indptr[:m].copy()
+    for i in range(n_rows):
+        for nz in range(indptr[i], indptr[i + 1]):
+            c = position[indices[nz]]
+            if c >= 0:
+                dest = fill[c]
+                sub_data[dest] = data[nz]
+                sub_indices[dest] = i
+                fill[c] = dest + 1
+    return Xs, sub_data, sub_indices, sub_indptr
+
+
+# ---------------------------------------------------------------------------------------------
+# proximal Newton on a working set
+
+
+@njit(**JIT_OPTIONS)
+def _weighted_sq_norm(X, data, indices, indptr, j, h):
+    """``sum_i h_i X[i, j]^2``."""
+    acc = 0.0
+    if is_sparse(indptr):
+        for nz in range(indptr[j], indptr[j + 1]):
+            v = data[nz]
+            acc += h[indices[nz]] * v * v
+    else:
+        for i in range(X.shape[0]):
+            v = X[i, j]
+            acc += h[i] * v * v
+    return acc
+
+
+@njit(**JIT_OPTIONS)
+def _local_gradient(Xs, data_s, indices_s, indptr_s, R, G):
+    """``G[k, c] = x_c^T R[k]`` for every column ``c`` of the compact design."""
+    no_weights = np.empty(0, dtype=R.dtype)
+    for k in range(R.shape[0]):
+        for c in range(G.shape[1]):
+            G[k, c] = column_dot(Xs, data_s, indices_s, indptr_s, c, R[k], no_weights)
+
+
+@njit(**JIT_OPTIONS)
+def _newton_direction(Xs, data_s, indices_s, indptr_s, Wl, H, Gl, gb, hb, Hcc, lam1, lam2,
+                      fit_intercept, cd_tol, D, Db, Xd):
+    """Minimise the quadratic model of the loss plus the penalty by coordinate descent.
+
+    The model at ``(Wl, b)`` is ``Gl . D + gb . Db + 1/2 sum_k ||diag(H_k)^(1/2) Xd_k||^2
+    + pen(Wl + D)`` with ``Xd_k = X D_k + Db_k``. Fills the direction ``(D, Db)`` and
+    ``Xd``; stops when no coordinate moves its model gradient by more than ``cd_tol``.
+    """
+    K, m = Wl.shape
+    D[:] = 0.0
+    Db[:] = 0.0
+    Xd[:] = 0.0
+    for _ in range(MAX_CD_EPOCHS):
+        change = 0.0
+        for c in range(m):
+            for k in range(K):
+                curv = Hcc[k, c] + lam2
+                if curv <= 0.0:
+                    continue
+                grad = Gl[k, c] + column_dot(Xs, data_s, indices_s, indptr_s, c, Xd[k], H[k])
+                old = Wl[k, c] + D[k, c]
+                new = soft_threshold(Hcc[k, c] * old - grad, lam1) / curv
+                diff = new - old
+                if diff != 0.0:
+                    D[k, c] = new - Wl[k, c]
+                    column_update(Xs, data_s, indices_s, indptr_s, c, -diff, 0.0, Xd[k])
+                    change = max(change, abs(diff) * curv)
+        if fit_intercept:
+            for k in range(K):
+                if hb[k] > 0.0:
+                    grad = gb[k]
+                    hk = H[k]
+                    xdk = Xd[k]
+                    for i in range(xdk.shape[0]):
+                        grad += hk[i] * xdk[i]
+                    step = -grad / hb[k]
+                    Db[k] += step
+                    for i in range(xdk.shape[0]):
+                        xdk[i] += step
+                    change = max(change, abs(grad))
+        if change <= cd_tol:
+            break
+
+
+@njit(**JIT_OPTIONS)
+def _solve_subproblem(Xs, data_s, indices_s, indptr_s, y, s, Wl, b, Z, R, H, Gl, loss, lam1,
+                      lam2, fit_intercept, inner_tol, max_newton):
+    """Proximal Newton steps on the working set until its largest violation is below
+    ``inner_tol``. Updates ``Wl, b, Z, R, H, Gl`` in place.
+
+    Returns ``(loss, n_steps, violation)``; ``n_steps == 0`` means no step decreased the
+    objective (the working set is solved to machine precision).
+    """
+    K, m = Wl.shape
+    n = Z.shape[1]
+    dtype = Z.dtype
+    D = np.empty((K, m), dtype=dtype)
+    Db = np.zeros(K, dtype=dtype)
+    Xd = np.empty((K, n), dtype=dtype)
+    Hcc = np.empty((K, m), dtype=dtype)
+    Zt = np.empty((K, n), dtype=dtype)
+    Rt = np.empty((K, n), dtype=dtype)
+    Ht = np.empty((K, n), dtype=dtype)
+    Gt = np.empty((K, m), dtype=dtype)
+    Wt = np.empty((K, m), dtype=dtype)
+    gb = np.zeros(K, dtype=dtype)
+    hb = np.zeros(K, dtype=dtype)
+    n_steps = 0
+    violation = np.inf
+    for _ in range(max_newton):
+        for k in range(K):
+            for c in range(m):
+                Hcc[k, c] = _weighted_sq_norm(Xs, data_s, indices_s, indptr_s, c, H[k])
+            if fit_intercept:
+                gb[k] = R[k].sum()
+                hb[k] = H[k].sum()
+        _newton_direction(Xs, data_s, indices_s, indptr_s, Wl, H, Gl, gb, hb, Hcc, lam1,
+                          lam2, fit_intercept, 0.3 * inner_tol, D, Db, Xd)
+        # Backtracking line search (skglm's test, module docstring).
+        pen_old = penalty_value(Wl, lam1, lam2)
+        step = 1.0
+        accepted = False
+        loss_t = loss
+        for _ in range(MAX_BACKTRACK):
+            for k in range(K):
+                for i in range(n):
+                    Zt[k, i] = Z[k, i] + step * Xd[k, i]
+                for c in range(m):
+                    Wt[k, c] = Wl[k, c] + step * D[k, c]
+            loss_t = link(Zt, y, s, Rt, Ht, True)
+            _local_gradient(Xs, data_s, indices_s, indptr_s, Rt, Gt)
+            slope = 0.0
+            for k in range(K):
+                for c in range(m):
+                    slope += Gt[k, c] * D[k, c]
+                if fit_intercept:
+                    slope += Db[k] * Rt[k].sum()
+            if penalty_value(Wt, lam1, lam2) - pen_old + step * slope < 0.0:
+                accepted = True
+                break
+            step *= 0.5
+        if not accepted:
+            break
+        n_steps += 1
+        Wl[:] = Wt
+        for k in range(K):
+            b[k] += step * Db[k]
+        Z[:] = Zt
+        R[:] = Rt
+        H[:] = Ht
+        Gl[:] = Gt
+        loss = loss_t
+        violation = 0.0
+        for k in range(K):
+            for c in range(m):
+                violation = max(violation, coordinate_violation(Wl[k, c], Gl[k, c], lam1,
+                                                                lam2))
+            if fit_intercept:
+                violation = max(violation, abs(R[k].sum()))
+        if violation <= inner_tol:
+            break
+    return loss, n_steps, violation
+
+
+@njit(**JIT_OPTIONS)
+def _violations(W, G, R, lam1, lam2, fit_intercept, w_max, g_max):
+    """Largest violation of the full problem; fills per feature the largest ``|W[:, j]|``
+    and ``|G[:, j]|`` (for the working-set scores). Returns ``(violation, support size)``."""
+    K, p = W.shape
+    violation = 0.0
+    support = 0
+    for j in range(p):
+        wj = 0.0
+        gj = 0.0
+        for k in range(K):
+            violation = max(violation, coordinate_violation(W[k, j], G[k, j], lam1, lam2))
+            wj = max(wj, abs(W[k, j]))
+            gj = max(gj, abs(G[k, j]))
+        w_max[j] = wj
+        g_max[j] = gj
+        if wj != 0.0:
+            support += 1
+    if fit_intercept:
+        for k in range(K):
+            violation = max(violation, abs(R[k].sum()))
+    return violation, support
+
+
+@njit(**JIT_OPTIONS)
+def prox_newton(A, data, indices, indptr, transposed, y, s, W, b, lam1, lam2, fit_intercept,
+                tol, max_iter, ws_start, inner_fraction, max_newton, parallel):
+    """Solve the problem of the module docstring in place in ``(W, b)``.
+
+    ``tol`` bounds the largest violation (in the sum scale of the objective above);
+    ``max_iter`` bounds the number of outer iterations, each a full-gradient evaluation
+    followed, unless it certifies convergence, by a proximal-Newton solve on the working set
+    to ``inner_fraction`` times the current violation (at most ``max_newton`` steps).
+
+    Returns ``(n_outer, n_newton, violation, loss, G)``: outer iterations, Newton steps in
+    all, the final largest violation, the final weighted loss and the datafit gradient
+    ``G = R X`` at the solution (for :func:`dual_gap`).
+    """
+    K, p = W.shape
+    n = y.shape[0]
+    Z = np.empty((K, n))
+    R = np.empty((K, n))
+    H = np.empty((K, n))
+    G = np.empty((K, p))
+    linear_predictor(A, data, indices, indptr, transposed, W, b, Z)
+    loss = link(Z, y, s, R, H, True)
+    w_max = np.empty(p)
+    g_max = np.empty(p)
+    ones = np.ones(p)
+    active = np.ones(p, dtype=np.bool_)
+    n_outer = 0
+    n_newton = 0
+    violation = np.inf
+    while True:
+        n_outer += 1
+        full_gradient(A, data, indices, indptr, transposed, R, G, parallel)
+        violation, support = _violations(W, G, R, lam1, lam2, fit_intercept, w_max, g_max)
+        if violation <= tol or n_outer >= max_iter:
+            break
+        size = min(max(ws_start, 2 * support), p)
+        # Zero features ranked by |g_j| (= by violation); the support always comes first.
+        scale = max(lam1, g_max.max())
+        ws = select_working_set(w_max, g_max, ones, lam1, 0.0, scale if scale > 0.0 else 1.0,
+                                False, active, size)
+        m = ws.shape[0]
+        Xs, data_s, indices_s, indptr_s = extract_columns(A, data, indices, indptr,
+                                                          transposed, ws, n, p)
+        Wl = np.empty((K, m))
+        Gl = np.empty((K, m))
+        for k in range(K):
+            for c in range(m):
+                Wl[k, c] = W[k, ws[c]]
+                Gl[k, c] = G[k, ws[c]]
+        inner_tol = max(inner_fraction * violation, 0.5 * tol)
+        loss, steps, _ = _solve_subproblem(Xs, data_s, indices_s, indptr_s, y, s, Wl, b, Z,
+                                           R, H, Gl, loss, lam1, lam2, fit_intercept,
+                                           inner_tol, max_newton)
+        for k in range(K):
+            for c in range(m):
+                W[k, ws[c]] = Wl[k, c]
+        n_newton += steps
+        if steps == 0:
+            # No step decreases the objective: the violation is at the limit of the
+            # arithmetic. Report it as it is (the caller warns if it exceeds tol).
+            full_gradient(A, data, indices, indptr, transposed, R, G, parallel)
+            violation, _ = _violations(W, G, R, lam1, lam2, fit_intercept, w_max, g_max)
+            break
+    return n_outer, n_newton, violation, loss, G
+
+
+# ---------------------------------------------------------------------------------------------
+# duality gap
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def _xlogx(a):
+    return a * np.log(a) if a > 0.0 else 0.0
+
+
+@njit(**JIT_OPTIONS)
+def dual_gap(Z, y, s, W, G, loss, lam1, lam2):
+    """Duality gap (sum scale) of ``W`` for the problem without intercept, from the linear
+    predictors ``Z = X W``, the weighted loss and the gradient ``G = R X`` at ``W``
+    (module docstring)."""
+    K, n = Z.shape
+    primal = loss + penalty_value(W, lam1, lam2)
+    c = 1.0
+    conjugate = 0.0
+    if lam2 == 0.0:
+        g_max = 0.0
+        for k in range(K):
+            for j in range(G.shape[1]):
+                g_max = max(g_max, abs(G[k, j]))
+        if g_max > lam1:
+            c = lam1 / g_max
+    else:
+        for k in range(K):
+            for j in range(G.shape[1]):
+                excess = abs(G[k, j]) - lam1
+                if excess > 0.0:
+                    conjugate += excess * excess
+        conjugate /= 2.0 * lam2
+    entropy = 0.0
+    if K == 1:
+        for i in range(n):
+            a = (1.0 - c) * y[i] + c * _sigmoid(Z[0, i])
+            entropy += s[i] * (_xlogx(a) + _xlogx(1.0 - a))
+    else:
+        for i in range(n):
+            zmax = Z[0, i]
+            for k in range(1, K):
+                zmax = max(zmax, Z[k, i])
+            total = 0.0
+            for k in range(K):
+                total += np.exp(Z[k, i] - zmax)
+            lse = zmax + np.log(total)
+            label = int(y[i])
+            acc = 0.0
+            for k in range(K):
+                a = c * np.exp(Z[k, i] - lse) + ((1.0 - c) if k == label else 0.0)
+                acc += _xlogx(a)
+            entropy += s[i] * acc
+    dual = -entropy - conjugate
+    return primal - dual
+
+
+# ---------------------------------------------------------------------------------------------
+# FISTA
+
+
+@njit(**JIT_OPTIONS)
+def lipschitz_estimate(A, data, indices, indptr, transposed, s, p, fit_intercept, n_iter,
+                       parallel):
+    """Largest eigenvalue of ``X1^T S X1`` (``X1 = [X, 1]`` with intercept, else ``X``) by
+    ``n_iter`` power iterations: a lower estimate, from which :func:`fista` backtracks."""
+    n = s.shape[0]
+    v = np.full((1, p), 1.0 / np.sqrt(p + 1.0))
+    vb = np.full(1, (1.0 / np.sqrt(p + 1.0)) if fit_intercept else 0.0)
+    u = np.empty((1, n))
+    grad = np.empty((1, p))
+    eig = 0.0
+    for _ in range(n_iter):
+        linear_predictor(A, data, indices, indptr, transposed, v, vb, u)
+        for i in range(n):
+            u[0, i] *= s[i]
+        full_gradient(A, data, indices, indptr, transposed, u, grad, parallel)
+        ub = u[0].sum() if fit_intercept else 0.0
+        norm2 = ub * ub
+        for j in range(p):
+            norm2 += grad[0, j] * grad[0, j]
+        eig = np.sqrt(norm2)
+        if eig == 0.0:
+            break
+        for j in range(p):
+            v[0, j] = grad[0, j] / eig
+        vb[0] = ub / eig
+    return eig
+
+
+@njit(**JIT_OPTIONS)
+def fista(A, data, indices, indptr, transposed, y, s, W, b, lam1, lam2, fit_intercept, tol,
+          max_iter, lipschitz, check_every, parallel):
+    """Accelerated proximal gradient (module docstring), in place in ``(W, b)``.
+
+    ``lipschitz`` is the starting step inverse (doubled whenever the sufficient-decrease
+    test fails). The largest violation is checked at the first iterate and then every
+    ``check_every`` iterations; stops when it is below ``tol`` or after ``max_iter``
+    gradient steps. Returns ``(n_iter, violation, loss, G)`` as :func:`prox_newton`.
+    """
+    K, p = W.shape
+    n = y.shape[0]
+    L = max(lipschitz, 1e-12)
+    no_h = np.empty((0, 0))
+    X_old = W.copy()
+    b_old = b.copy()
+    V = W.copy()  # extrapolated point
+    vb = b.copy()
+    Zx = np.empty((K, n))
+    linear_predictor(A, data, indices, indptr, transposed, W, b, Zx)
+    Zv = Zx.copy()
+    Zn = np.empty((K, n))
+    R = np.empty((K, n))
+    G = np.empty((K, p))
+    Wn = np.empty((K, p))
+    bn = b.copy()
+    w_max = np.empty(p)
+    g_max = np.empty(p)
+    t = 1.0
+    violation = np.inf
+    loss = 0.0
+    n_iter = 0
+    for it in range(max_iter):
+        n_iter = it + 1
+        loss_v = link(Zv, y, s, R, no_h, False)
+        full_gradient(A, data, indices, indptr, transposed, R, G, parallel)
+        if it == 0:  # V == W: the violation at the starting point comes for free
+            violation, _ = _violations(W, G, R, lam1, lam2, fit_intercept, w_max, g_max)
+            if violation <= tol:
+                loss = loss_v
+                break
+        gb = np.zeros(K)
+        if fit_intercept:
+            for k in range(K):
+                gb[k] = R[k].sum()
+        while True:
+            for k in range(K):
+                for j in range(p):
+                    Wn[k, j] = soft_threshold(V[k, j] - G[k, j] / L, lam1 / L) / (1.0 + lam2 / L)
+                bn[k] = vb[k] - gb[k] / L
+            linear_predictor(A, data, indices, indptr, transposed, Wn, bn, Zn)
+            loss_n = link(Zn, y, s, R, no_h, False)
+            quad = 0.0
+            dist2 = 0.0
+            for k in range(K):
+                for j in range(p):
+                    d = Wn[k, j] - V[k, j]
+                    quad += G[k, j] * d
+                    dist2 += d * d
+                d = bn[k] - vb[k]
+                quad += gb[k] * d
+                dist2 += d * d
+            if loss_n <= loss_v + quad + 0.5 * L * dist2 + 1e-12 * abs(loss_v):
+                break
+            L *= 2.0
+        loss = loss_n
+        # Gradient-based restart (O'Donoghue & Candes 2015): the momentum points uphill.
+        uphill = 0.0
+        for k in range(K):
+            for j in range(p):
+                uphill += (V[k, j] - Wn[k, j]) * (Wn[k, j] - W[k, j])
+            uphill += (vb[k] - bn[k]) * (bn[k] - b[k])
+        if uphill > 0.0:
+            t = 1.0
+        t_next = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
+        beta = (t - 1.0) / t_next
+        t = t_next
+        X_old[:] = W
+        b_old[:] = b
+        W[:] = Wn
+        b[:] = bn
+        for k in range(K):
+            for j in range(p):
+                V[k, j] = W[k, j] + beta * (W[k, j] - X_old[k, j])
+            vb[k] = b[k] + beta * (b[k] - b_old[k])
+            for i in range(n):
+                Zv[k, i] = Zn[k, i] + beta * (Zn[k, i] - Zx[k, i])
+        Zx[:] = Zn
+        if (it + 1) % check_every == 0 or it + 1 == max_iter:
+            loss = link(Zx, y, s, R, no_h, False)
+            full_gradient(A, data, indices, indptr, transposed, R, G, parallel)
+            violation, _ = _violations(W, G, R, lam1, lam2, fit_intercept, w_max, g_max)
+            if violation <= tol:
+                break
+    return n_iter, violation, loss, G

@@ -1,0 +1,83 @@
+"""Input validation shared by every estimator and path function.
+
+scikit-learn's validators do the work (dtype, finiteness, shapes, sparse formats); these
+helpers fix the options fastl1 needs and add the checks scikit-learn leaves to the caller.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils.validation import _check_sample_weight, check_X_y, validate_data
+
+_DESIGN_OPTIONS = {
+    "accept_sparse": ["csc", "csr"],
+    "accept_large_sparse": True,
+    "dtype": [np.float64, np.float32],
+    "multi_output": True,
+    "y_numeric": True,
+}
+
+
+def _check_real(name: str, value, low: float | None = None, high: float | None = None):
+    """Validate a real scalar parameter, naming it in the error."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__}).")
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}.")
+    if low is not None and value < low:
+        raise ValueError(f"{name} must be >= {low}, got {value!r}.")
+    if high is not None and value > high:
+        raise ValueError(f"{name} must be <= {high}, got {value!r}.")
+
+
+def _check_int(name: str, value, low: int):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__}).")
+    if value < low:
+        raise ValueError(f"{name} must be >= {low}, got {value!r}.")
+
+
+def _check_choice(name: str, value, choices: tuple):
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}.")
+
+
+def check_design(estimator, X, y, reset: bool = True):
+    """Validate ``(X, y)`` for the linear models: float32/float64, dense or CSC/CSR,
+    finite, non-empty, int32 or int64 sparse indices. Never copies or modifies X beyond
+    the dtype conversion of non-float input; y becomes a float array of X's dtype.
+    ``estimator=None`` validates for a function (no ``n_features_in_`` to set)."""
+    if estimator is None:
+        X, y = check_X_y(X, y, **_DESIGN_OPTIONS)
+    else:
+        X, y = validate_data(estimator, X, y, reset=reset, **_DESIGN_OPTIONS)
+    y = np.asarray(y, dtype=X.dtype)
+    if sp.issparse(X) and X.indices.dtype not in (np.int32, np.int64):
+        raise TypeError(f"sparse index arrays must be int32 or int64, got {X.indices.dtype}.")
+    return X, y
+
+
+def check_weights(sample_weight, X) -> np.ndarray | None:
+    """Validate sample weights: finite, non-negative, one per sample, not all zero."""
+    if sample_weight is None:
+        return None
+    if isinstance(sample_weight, numbers.Number):
+        sample_weight = np.full(X.shape[0], sample_weight, dtype=X.dtype)
+    sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype,
+                                         ensure_non_negative=True)
+    if not np.all(np.isfinite(sample_weight)):
+        raise ValueError("sample_weight contains NaN or infinity.")
+    if sample_weight.sum() <= 0:
+        raise ValueError("sample_weight sums to zero: at least one sample needs weight > 0.")
+    return sample_weight
+
+
+def check_precompute(precompute) -> None:
+    """``precompute`` must be True, False, 'auto' or a Gram matrix."""
+    if not (isinstance(precompute, (bool, np.bool_)) or hasattr(precompute, "__array__")
+            or (isinstance(precompute, str) and precompute == "auto")):
+        raise ValueError(
+            f"precompute must be True, False, 'auto' or a Gram matrix, got {precompute!r}.")

@@ -1,0 +1,132 @@
+"""Cross-validation over regularisation paths, on threads.
+
+Every cross-validated estimator runs the same plan: one job per (penalty mix, fold) computes a
+warm-started path on the fold's training rows and scores each solution on its test rows; one
+more job per penalty mix computes the path on all rows, which supplies the final model at the
+chosen alpha (as glmnet's ``cv.glmnet`` does) instead of a refit after the search. The extra
+job is what lets two threads share ``k + 1`` jobs nearly evenly.
+
+Jobs run on a thread pool (joblib's threading backend): the kernels release the GIL, so there
+is no process spawning and no copy of X per worker beyond the fold's own rows. Each job runs
+its kernels single-threaded and from fixed seeds, so results are bit-for-bit the same for any
+``n_jobs``. BLAS is held to one thread while jobs run in parallel (threadpoolctl).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
+
+import numpy as np
+import scipy.sparse as sp
+from joblib import Parallel, delayed, effective_n_jobs
+from sklearn.model_selection import check_cv
+from threadpoolctl import threadpool_limits
+
+from ._kernels.design import take_rows
+from ._solver import Problem, make_problem, resolve_gram
+from .path import PathResult, fit_path
+
+__all__ = ["fold_rows", "one_standard_error_index", "run_jobs", "split"]
+
+
+def split(cv, X, y, classifier: bool = False, **split_params) -> list:
+    """The ``(train, test)`` index pairs of ``cv`` (an int, a splitter or an iterable)."""
+    splitter = check_cv(cv, y, classifier=classifier)
+    folds = [(np.asarray(train), np.asarray(test))
+             for train, test in splitter.split(X, y, **split_params)]
+    for train, test in folds:
+        if train.shape[0] == 0 or test.shape[0] == 0:
+            raise ValueError("A cross-validation fold has an empty training or test set.")
+    return folds
+
+
+def fold_rows(X, rows: np.ndarray):
+    """The rows ``rows`` of a kernel-ready design: F-ordered for dense, CSC for sparse.
+
+    One gather per fold and nothing else: a dense design is copied column by column into an
+    F-ordered block (no C-ordered temporary), a CSC design by scipy's row selection.
+    """
+    if sp.issparse(X):
+        return X[rows]
+    out = np.empty((rows.shape[0], X.shape[1]), dtype=X.dtype, order="F")
+    take_rows(X, rows, out)
+    return out
+
+
+def run_jobs(jobs: Sequence[Callable[[], object]], n_jobs: int | None,
+             verbose: int = 0) -> list:
+    """Run callables on ``n_jobs`` threads (joblib; ``-1`` = all cores); results in order."""
+    n_workers = min(effective_n_jobs(n_jobs), len(jobs))
+    limits = threadpool_limits(limits=1, user_api="blas") if n_workers > 1 else nullcontext()
+    with limits:
+        return Parallel(n_jobs=n_workers, prefer="threads", verbose=verbose)(
+            delayed(job)() for job in jobs)
+
+
+def one_standard_error_index(mean: np.ndarray, std_error: np.ndarray) -> int:
+    """Index of the largest alpha (grid largest first) whose mean CV error is within one
+    standard error of the minimum: glmnet's ``lambda.1se`` (Hastie, Tibshirani & Friedman,
+    *Elements of Statistical Learning*, 2nd ed., sec. 7.10)."""
+    best = int(np.argmin(mean))
+    return int(np.flatnonzero(mean <= mean[best] + std_error[best])[0])
+
+
+def fold_std_error(scores: np.ndarray) -> np.ndarray:
+    """Standard error of the mean over folds (last axis): ``std(ddof=1) / sqrt(k)``."""
+    k = scores.shape[-1]
+    if k < 2:
+        return np.zeros(scores.shape[:-1])
+    return scores.std(axis=-1, ddof=1) / np.sqrt(k)
+
+
+def _with_gram(problem: Problem, y_centred: np.ndarray, path_options: dict) -> dict:
+    """``path_options`` with its ``precompute`` request turned into ``gram`` and ``xty``."""
+    options = dict(path_options)
+    gram = resolve_gram(options.pop("precompute", False), problem)
+    if gram is not None:
+        options["gram"] = gram
+        options["xty"] = problem.xt_weighted(y_centred)
+    return options
+
+
+def enet_path_job(problem: Problem, y, alphas: np.ndarray, l1_ratio: float,
+                  path_options: dict) -> Callable[[], tuple[PathResult, np.ndarray]]:
+    """A job computing the path on all rows of ``problem`` (the final models)."""
+
+    def job():
+        y_centred, y_mean = problem.centre_target(y)
+        result = fit_path(problem, y_centred, alphas, l1_ratio, parallel=False,
+                          **_with_gram(problem, y_centred, path_options))
+        return result, y_mean
+
+    return job
+
+
+def enet_fold_job(X, y, sample_weight, train: np.ndarray, test: np.ndarray,
+                  fit_intercept: bool, alphas: np.ndarray, l1_ratio: float,
+                  path_options: dict) -> Callable[[], np.ndarray]:
+    """A job returning the test-fold mean squared error at each alpha (weighted by the test
+    rows' sample weights, as scikit-learn). ``X`` is kernel-ready (F-ordered or CSC)."""
+
+    def job():
+        sw_train = None if sample_weight is None else sample_weight[train]
+        problem = make_problem(fold_rows(X, train), sw_train, fit_intercept)
+        y_centred, y_mean = problem.centre_target(y[train])
+        X_test = X[test]
+        if sp.issparse(X_test):
+            X_test = X_test.tocsr()  # row-major: fast products with each solution
+        y_test = y[test].astype(np.float64)
+        sw_test = None if sample_weight is None else sample_weight[test]
+        mse = np.empty(alphas.shape[0])
+
+        def score(i, coef):
+            intercept = float(y_mean) - float(problem.x_mean @ coef)
+            residual = np.asarray(X_test @ coef, dtype=np.float64) + intercept - y_test
+            mse[i] = np.average(residual * residual, weights=sw_test)
+
+        fit_path(problem, y_centred, alphas, l1_ratio, parallel=False, store_coefs=False,
+                 on_solution=score, **_with_gram(problem, y_centred, path_options))
+        return mse
+
+    return job

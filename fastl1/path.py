@@ -1,0 +1,286 @@
+"""Regularisation paths: the alpha grid and warm-started fits along it.
+
+:func:`fit_path` is the one path loop: every alpha starts from the previous solution, and the
+working-set solver carries the support forward (the first round of each alpha ranks every
+feature by its KKT violation at the new alpha, which is the sequential strong rule of Tibshirani
+et al., JRSS-B 2012, followed by the full KKT/gap check it needs). Paths of the public API
+(:func:`lasso_path`, :func:`enet_path`) and every cross-validated estimator go through it.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+
+from ._deprecation import resolve_alphas
+from ._solver import Problem, alpha_max, make_problem, resolve_gram, solve_enet
+from ._validation import (
+    _check_choice,
+    _check_int,
+    _check_real,
+    check_design,
+    check_precompute,
+    check_weights,
+)
+
+__all__ = ["enet_path", "lasso_path"]
+
+_RESOLUTION = np.finfo(np.float64).resolution
+
+
+def alpha_grid(problem: Problem, y_centred: np.ndarray, *, l1_ratio: float = 1.0,
+               n_alphas: int = 100, eps: float = 1e-3, positive: bool = False) -> np.ndarray:
+    """Log-spaced grid from ``alpha_max`` down to ``eps * alpha_max`` (largest first).
+
+    scikit-learn's grid, with ``alpha_max`` computed from the weighted, centred problem (so
+    sample weights count, unlike older scikit-learn releases). A problem whose correlations
+    all vanish gets a grid of ``finfo(float64).resolution`` as scikit-learn does.
+    """
+    if l1_ratio == 0:
+        raise ValueError("An automatic alpha grid needs l1_ratio > 0 (alpha_max is infinite "
+                         "for ridge); pass an explicit array of alphas.")
+    top = alpha_max(problem, y_centred, l1_ratio, positive)
+    if top <= _RESOLUTION:
+        return np.full(n_alphas, _RESOLUTION)
+    return np.geomspace(top, top * eps, num=n_alphas)
+
+
+def check_alpha_array(alphas) -> np.ndarray:
+    """A user's alphas as a 1-D float64 array sorted largest first; finite and >= 0."""
+    try:
+        values = np.asarray(alphas, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"alphas must be an int or an array of numbers: {error}") from None
+    values = np.atleast_1d(values)
+    if values.ndim != 1 or values.shape[0] == 0:
+        raise ValueError(f"alphas must be a non-empty 1-D array, got shape {values.shape}.")
+    if not np.all(np.isfinite(values)) or np.any(values < 0):
+        raise ValueError("alphas must be finite and >= 0.")
+    return np.sort(values)[::-1].copy()
+
+
+@dataclass
+class PathResult:
+    """Solutions along a path: ``coefs`` has one column per alpha (largest alpha first)."""
+
+    alphas: np.ndarray
+    coefs: sp.csc_matrix | None  # (n_features, n_alphas), None when not stored
+    dual_gaps: np.ndarray  # in the estimator's scale (divided by n_samples)
+    n_iters: list
+
+
+def fit_path(problem: Problem, y_centred: np.ndarray, alphas: np.ndarray, l1_ratio: float, *,
+             coef_init: np.ndarray | None = None, positive: bool = False,
+             max_iter: int = 1000, tol: float = 1e-4, random: bool = False, seed: int = 0,
+             gram: np.ndarray | None = None, xty: np.ndarray | None = None,
+             parallel: bool | None = None, store_coefs: bool = True,
+             on_solution: Callable[[int, np.ndarray], None] | None = None,
+             verbose: int = 0) -> PathResult:
+    """Warm-started elastic-net fits at each of ``alphas`` (largest first).
+
+    ``on_solution(i, coef)`` is called with each solution (cross-validation scores the test
+    fold there, so folds need not keep their coefficients: ``store_coefs=False``). One
+    :class:`~sklearn.exceptions.ConvergenceWarning` sums up the alphas that did not converge.
+    """
+    n_alphas = alphas.shape[0]
+    coef = np.zeros(problem.n_features, dtype=problem.dtype)
+    if coef_init is not None:
+        coef[:] = coef_init
+    dual_gaps = np.empty(n_alphas)
+    n_iters = []
+    failures = []
+    indices, values, indptr = [], [], [0]
+    grad = np.zeros(problem.n_features, dtype=problem.dtype)
+    for i, alpha in enumerate(alphas):
+        # Each alpha starts where the previous one stopped, whose last round computed the
+        # full gradient there: the first round of this alpha reuses it.
+        result = solve_enet(problem, y_centred, coef, alpha, l1_ratio, positive=positive,
+                            max_iter=max_iter, tol=tol, random=random, seed=seed + i,
+                            gram=gram, xty=xty, parallel=parallel, warn=False, grad=grad,
+                            grad_is_current=i > 0)
+        dual_gaps[i] = result.dual_gap
+        n_iters.append(result.n_iter)
+        if not result.converged:
+            failures.append((alpha, result.dual_gap))
+        if store_coefs:
+            support = np.flatnonzero(coef)
+            indices.append(support)
+            values.append(coef[support])
+            indptr.append(indptr[-1] + support.shape[0])
+        if on_solution is not None:
+            on_solution(i, coef)
+        if verbose > 1:
+            print(f"Path: {i + 1:03d} out of {n_alphas:03d}, alpha={alpha:.4g}, "
+                  f"non-zeros={np.count_nonzero(coef)}, gap={result.dual_gap:.2e}")
+        elif verbose:
+            sys.stderr.write(".")
+    if verbose == 1:
+        sys.stderr.write("\n")
+    if failures:
+        worst_alpha, worst_gap = max(failures, key=lambda item: item[1])
+        warnings.warn(
+            f"Objective did not converge for {len(failures)} of {n_alphas} alphas within "
+            f"max_iter={max_iter} epochs each; the largest duality gap is {worst_gap:.3e} at "
+            f"alpha={worst_alpha:.4g} (tolerance {tol:g} relative to ||y_c||^2/n). Increase "
+            "max_iter or tol, or stop the grid at a larger alpha (eps).",
+            ConvergenceWarning, stacklevel=3)
+    coefs = None
+    if store_coefs:
+        coefs = sp.csc_matrix(
+            (np.concatenate(values) if values else np.empty(0, problem.dtype),
+             np.concatenate(indices) if indices else np.empty(0, np.int64), indptr),
+            shape=(problem.n_features, n_alphas))
+    return PathResult(alphas, coefs, dual_gaps, n_iters)
+
+
+def enet_path(X, y, *, l1_ratio: float = 0.5, eps: float = 1e-3, n_alphas="deprecated",
+              alphas=100, precompute="auto", Xy=None, copy_X: bool = True, coef_init=None,
+              verbose: bool | int = False, return_n_iter: bool = False,
+              positive: bool = False, check_input: bool = True, fit_intercept: bool = False,
+              sample_weight=None, tol: float = 1e-4, max_iter: int = 1000,
+              random_state=None, selection: str = "cyclic"):
+    """Elastic-net regularisation path by warm-started coordinate descent.
+
+    scikit-learn's :func:`~sklearn.linear_model.enet_path`: the same objective, grid,
+    arguments and return values, for dense, CSC and CSR ``X`` in float32 or float64.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Not centred unless ``fit_intercept=True`` (as scikit-learn, which fits no intercept
+        here). Never copied or modified (CSR is converted once to CSC).
+    y : array-like of shape (n_samples,) or (n_samples, 1)
+    l1_ratio : float, default=0.5
+        Mix of L1 (1.0) and L2 penalties, in ``(0, 1]`` for an automatic grid.
+    eps : float, default=1e-3
+        Grid end: ``alpha_min = eps * alpha_max``.
+    n_alphas : int, deprecated
+        Old spelling of ``alphas=<int>``; still accepted with a warning.
+    alphas : int or array-like, default=100
+        Grid size, or the alphas themselves (sorted largest first in the output).
+    precompute : bool, 'auto' or array of shape (n_features, n_features), default='auto'
+        Gram-matrix (covariance) updates; ``'auto'`` uses them when ``n_samples >
+        n_features``. Ignored for sparse X.
+    Xy : array-like of shape (n_features,), default=None
+        ``X^T y``, used with a precomputed Gram matrix.
+    copy_X : bool, default=True
+        Accepted for compatibility: X is never modified.
+    coef_init : array-like of shape (n_features,), default=None
+        Starting point for the first alpha.
+    verbose : bool or int, default=False
+        ``1`` prints a dot per alpha, ``2`` a line per alpha.
+    return_n_iter : bool, default=False
+        Also return the epochs used at each alpha.
+    positive : bool, default=False
+        Constrain coefficients to be non-negative.
+    check_input : bool, default=True
+        Accepted for compatibility; input is always validated.
+    fit_intercept : bool, default=False
+        fastl1 extension: fit an unpenalised intercept by implicit centring (the intercepts
+        are ``y_mean - X_mean @ coefs``).
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weights, rescaled to sum to ``n_samples`` as in the estimators.
+    tol, max_iter, random_state, selection
+        As in :class:`fastl1.ElasticNet`, applied at each alpha.
+
+    Returns
+    -------
+    alphas : ndarray of shape (n_alphas,)
+    coefs : ndarray of shape (n_features, n_alphas), or (1, n_features, n_alphas) for 2-D y
+    dual_gaps : ndarray of shape (n_alphas,)
+        Duality gap at each alpha, in the objective's scale.
+    n_iters : list of int
+        Only with ``return_n_iter=True``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastl1 import lasso_path
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((30, 8))
+    >>> y = X[:, 0] - 2 * X[:, 3]
+    >>> alphas, coefs, gaps = lasso_path(X, y, alphas=5)
+    >>> coefs.shape
+    (8, 5)
+    >>> [int(np.count_nonzero(coefs[:, k])) for k in range(5)]
+    [0, 2, 2, 2, 2]
+    """
+    alphas = resolve_alphas(alphas, n_alphas)
+    _check_real("l1_ratio", l1_ratio, low=0.0, high=1.0)
+    _check_real("eps", eps, low=0.0)
+    if eps <= 0:
+        raise ValueError(f"eps must be > 0, got {eps!r}.")
+    _check_real("tol", tol, low=0.0)
+    _check_int("max_iter", max_iter, low=1)
+    _check_choice("selection", selection, ("cyclic", "random"))
+    check_precompute(precompute)
+    X, y = check_design(None, X, y)
+    multi_output = y.ndim == 2
+    if multi_output:
+        if y.shape[1] != 1:
+            raise ValueError(
+                "enet_path fits one target; for several targets call it once per column "
+                f"of y (got y of shape {y.shape}). The multi-task (group) lasso is not "
+                "implemented in fastl1.")
+        y = y[:, 0]
+    sample_weight = check_weights(sample_weight, X)
+    problem = make_problem(X, sample_weight, fit_intercept)
+    y_centred, _ = problem.centre_target(y)
+    if isinstance(alphas, int):
+        grid = alpha_grid(problem, y_centred, l1_ratio=l1_ratio, n_alphas=alphas, eps=eps,
+                          positive=positive)
+    else:
+        grid = check_alpha_array(alphas)
+    gram = resolve_gram(precompute, problem)
+    xty = None
+    if gram is not None:
+        xty = problem.xt_weighted(y_centred)
+        if Xy is not None and not (fit_intercept or problem.sample_weight.shape[0]):
+            xty = np.asarray(Xy, dtype=problem.dtype).reshape(-1)
+            if xty.shape[0] != problem.n_features:
+                raise ValueError(f"Xy has {xty.shape[0]} entries, expected "
+                                 f"{problem.n_features}.")
+    if coef_init is not None:
+        coef_init = np.asarray(coef_init, dtype=problem.dtype).reshape(-1)
+        if coef_init.shape[0] != problem.n_features:
+            raise ValueError(f"coef_init has {coef_init.shape[0]} entries, expected "
+                             f"{problem.n_features}.")
+    seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+    result = fit_path(problem, y_centred, grid, l1_ratio, coef_init=coef_init,
+                      positive=positive, max_iter=max_iter, tol=tol,
+                      random=selection == "random", seed=seed, gram=gram, xty=xty,
+                      verbose=int(verbose))
+    coefs = result.coefs.toarray()
+    if multi_output:
+        coefs = coefs[np.newaxis]
+    if return_n_iter:
+        return grid, coefs, result.dual_gaps, result.n_iters
+    return grid, coefs, result.dual_gaps
+
+
+def lasso_path(X, y, *, eps: float = 1e-3, n_alphas="deprecated", alphas=100,
+               precompute="auto", Xy=None, copy_X: bool = True, coef_init=None,
+               verbose: bool | int = False, return_n_iter: bool = False,
+               positive: bool = False, **params):
+    """Lasso regularisation path: :func:`enet_path` with ``l1_ratio=1``.
+
+    scikit-learn's :func:`~sklearn.linear_model.lasso_path`; ``params`` are passed on to
+    :func:`enet_path` (``fit_intercept``, ``sample_weight``, ``tol``, ``max_iter``,
+    ``random_state``, ``selection``, ``check_input``).
+
+    Returns
+    -------
+    alphas, coefs, dual_gaps[, n_iters]
+        As :func:`enet_path`.
+    """
+    return enet_path(X, y, l1_ratio=1.0, eps=eps, n_alphas=n_alphas, alphas=alphas,
+                     precompute=precompute, Xy=Xy, copy_X=copy_X, coef_init=coef_init,
+                     verbose=verbose, return_n_iter=return_n_iter, positive=positive,
+                     **params)
