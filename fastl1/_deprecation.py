@@ -25,7 +25,8 @@ def resolve_alphas(alphas, n_alphas, stacklevel: int = 3):
         warnings.warn(
             "'n_alphas' is deprecated (scikit-learn 1.9): pass the number of alphas as "
             f"'alphas={n_alphas!r}' instead.", FastL1DeprecationWarning, stacklevel=stacklevel)
-        if alphas is None or (isinstance(alphas, str) and alphas == "warn"):
+        # An explicit array of alphas wins; otherwise the old spelling gives the grid size.
+        if alphas is None or isinstance(alphas, (str, numbers.Integral)):
             alphas = n_alphas
     if alphas is None:
         warnings.warn(
