@@ -186,6 +186,21 @@ def alpha_max(problem: Problem, y_centred: np.ndarray, l1_ratio: float = 1.0,
 
 
 @dataclass
+class GradientReference:
+    """An exact gradient ``X_c^T S r_c`` and the centred residual it was computed at, handed
+    from one fit to the next along a path (see :func:`.design.bounded_gradient`)."""
+
+    grad: np.ndarray
+    residual: np.ndarray
+    valid: bool = False
+
+    @classmethod
+    def empty(cls, problem: Problem) -> GradientReference:
+        return cls(np.zeros(problem.n_features, dtype=problem.dtype),
+                   np.zeros(problem.n_samples, dtype=problem.dtype))
+
+
+@dataclass
 class FitResult:
     coef: np.ndarray
     dual_gap: float
@@ -200,8 +215,7 @@ def solve_enet(problem: Problem, y_centred: np.ndarray, coef: np.ndarray, alpha:
                gram: np.ndarray | None = None, xty: np.ndarray | None = None,
                working_sets: bool = True, screening: bool = True, anderson: int = 5,
                ws_start: int = 100, parallel: bool | None = None,
-               warn: bool = True, grad: np.ndarray | None = None,
-               grad_is_current: bool = False) -> FitResult:
+               warn: bool = True, reference: GradientReference | None = None) -> FitResult:
     """Fit one target at one ``alpha``, starting from ``coef`` (overwritten).
 
     Returns the solution, the duality gap in the estimator's scale (scikit-learn's
@@ -215,9 +229,8 @@ def solve_enet(problem: Problem, y_centred: np.ndarray, coef: np.ndarray, alpha:
     ``parallel`` computes each round's full gradient on Numba's threads (default: when more
     than one is available); callers that run fits in concurrent threads must pass False.
     ``warn=False`` leaves the convergence warning to the caller (``FitResult.converged``).
-    ``grad`` (length ``n_features``) receives the full gradient at the solution; pass it back
-    with ``grad_is_current=True`` when the next fit starts from this solution (a path), and
-    its first round skips the gradient.
+    ``reference`` carries the last exact gradient and its residual from one fit to the next
+    (a path): the next fit then computes only the correlations it cannot bound.
     """
     n = problem.n_samples
     # Python floats: NumPy scalars (np.float32 alpha) would change the arithmetic and make
@@ -234,12 +247,11 @@ def solve_enet(problem: Problem, y_centred: np.ndarray, coef: np.ndarray, alpha:
         norms2 = problem.column_norms2()
     else:
         norms2 = np.empty(0, dtype=dtype)
-    if grad is None:
-        grad = np.zeros(problem.n_features, dtype=dtype)
-        grad_is_current = False
-    gap, scaled_tol, n_iter, n_outer = enet_cd(
+    if reference is None or gram.shape[0] > 0:
+        reference = GradientReference.empty(problem)
+    gap, scaled_tol, n_iter, n_outer, reference.valid = enet_cd(
         *problem.design, y_centred, problem.sample_weight, problem.x_mean, gram, xty, norms2,
-        coef, grad, bool(grad_is_current),
+        coef, reference.grad, reference.residual, reference.valid,
         l1_reg, l2_reg, bool(positive), int(max_iter), tol, bool(random), int(seed),
         bool(working_sets), bool(screening), int(anderson), int(ws_start), bool(parallel),
     )

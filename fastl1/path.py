@@ -20,7 +20,14 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
 from ._deprecation import resolve_alphas
-from ._solver import Problem, alpha_max, make_problem, resolve_gram, solve_enet
+from ._solver import (
+    GradientReference,
+    Problem,
+    alpha_max,
+    make_problem,
+    resolve_gram,
+    solve_enet,
+)
 from ._validation import (
     _check_choice,
     _check_int,
@@ -97,14 +104,14 @@ def fit_path(problem: Problem, y_centred: np.ndarray, alphas: np.ndarray, l1_rat
     n_iters = []
     failures = []
     indices, values, indptr = [], [], [0]
-    grad = np.zeros(problem.n_features, dtype=problem.dtype)
+    # Each alpha starts where the previous one stopped; the last exact gradient carries
+    # over, so an alpha computes only the correlations it cannot bound from it.
+    reference = GradientReference.empty(problem)
     for i, alpha in enumerate(alphas):
-        # Each alpha starts where the previous one stopped, whose last round computed the
-        # full gradient there: the first round of this alpha reuses it.
         result = solve_enet(problem, y_centred, coef, alpha, l1_ratio, positive=positive,
                             max_iter=max_iter, tol=tol, random=random, seed=seed + i,
-                            gram=gram, xty=xty, parallel=parallel, warn=False, grad=grad,
-                            grad_is_current=i > 0)
+                            gram=gram, xty=xty, parallel=parallel, warn=False,
+                            reference=reference)
         dual_gaps[i] = result.dual_gap
         n_iters.append(result.n_iter)
         if not result.converged:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from fastl1._kernels.design import column_sq_norms
+from fastl1._kernels.design import bounded_gradient, column_sq_norms
 from fastl1._kernels.working_set import anderson_weights, gap_safe_screen, select_working_set
 from fastl1._solver import alpha_max, make_problem, solve_enet
 
@@ -139,3 +139,48 @@ def test_anderson_weights_recover_the_limit_of_a_linear_iteration():
     np.testing.assert_allclose(c @ iterates[1:], limit, atol=1e-6)
     # Identical iterates: singular system, no extrapolation.
     assert anderson_weights(np.ones((6, 3))).shape == (0,)
+
+
+@pytest.mark.parametrize("fmt", ["dense", "csc"])
+@pytest.mark.parametrize("positive", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_bounded_gradient_is_exact_where_it_matters(fmt, positive, weighted):
+    X, y = _wide(seed=7)
+    n, p = X.shape
+    sw = np.random.default_rng(8).uniform(0.5, 2.0, n) if weighted else None
+    problem = make_problem(X if fmt == "dense" else sp.csc_matrix(X), sw, True)
+    sw_n = problem.weights_or_ones
+    Xc = X - problem.x_mean
+    yc, _ = problem.centre_target(y)
+    norms = np.sqrt(problem.column_norms2())
+    rng = np.random.default_rng(9)
+    w_ref = np.zeros(p)
+    w_ref[rng.choice(p, 5, replace=False)] = rng.standard_normal(5)
+    w = w_ref.copy()
+    w[rng.choice(p, 3, replace=False)] += 0.05 * rng.standard_normal(3)
+    grad_ref, r_ref = np.zeros(p), np.zeros(n)
+    grad = np.zeros(p)
+    # First call: no reference, so everything is computed and becomes the reference.
+    r0 = yc - Xc @ w_ref
+    stored0 = r0 if fmt == "dense" else r0 - problem.x_mean @ w_ref  # sparse: uncentred form
+    l1 = 0.5 * np.abs(Xc.T @ (sw_n * r0)).max()
+    _, count = bounded_gradient(*problem.design, problem.sample_weight, problem.x_mean,
+                                stored0, float(sw_n @ stored0), r0[0] - stored0[0], w_ref,
+                                norms, l1, positive, grad_ref, r_ref, False, grad, False)
+    assert count == p
+    np.testing.assert_allclose(grad_ref, Xc.T @ (sw_n * r0), atol=1e-10)
+    # Second call from a nearby point: exact where computed, an upper bound elsewhere.
+    r1 = yc - Xc @ w
+    stored1 = r1 if fmt == "dense" else r1 - problem.x_mean @ w
+    _, count = bounded_gradient(*problem.design, problem.sample_weight, problem.x_mean,
+                                stored1, float(sw_n @ stored1), r1[0] - stored1[0], w, norms,
+                                l1, positive, grad_ref, r_ref, True, grad, False)
+    exact = Xc.T @ (sw_n * r1)
+    signed = exact if positive else np.abs(exact)
+    delta = np.sqrt(sw_n @ (r1 - r0) ** 2)
+    bound = (grad_ref if positive else np.abs(grad_ref)) + norms * delta
+    computed = (w != 0) | (bound >= l1 * (1 - 1e-9))
+    assert 0 < count == computed.sum() < p
+    np.testing.assert_allclose(grad[computed], exact[computed], atol=1e-10)
+    assert np.all(grad[~computed] >= signed[~computed] - 1e-12)
+    assert np.all(signed[~computed] < l1)  # so the dual point's scale is exact

@@ -16,11 +16,13 @@ from numba import njit
 
 from . import JIT_OPTIONS
 from .design import (
+    bounded_gradient,
     column_dot,
     column_sq_norms,
     column_update,
     init_residual,
     is_sparse,
+    residual_offset,
     weighted_dot,
     weighted_sum,
 )
@@ -191,24 +193,25 @@ def _inner_solve(X, data, indices, indptr, y_centred, sw, sw_sum, x_mean, norms2
 
 
 @njit(**JIT_OPTIONS)
-def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norms2, w, grad,
-            grad_is_current, l1_reg, l2_reg, positive, max_iter, tol, random, seed,
+def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norms2, w,
+            grad_ref, r_ref, has_ref, l1_reg, l2_reg, positive, max_iter, tol, random, seed,
             use_working_sets, screening, anderson_k, ws_start, parallel):
     """Solve the elastic net by coordinate descent, in place in ``w``.
 
     The design is ``(X, data, indices, indptr)``; when ``gram`` is non-empty the epochs use
     it (with ``xty = X_c^T S y_c``) and the design is not read. ``col_norms2`` holds the
     squared weighted norms of the centred columns when the caller has them (a path reuses
-    them for every alpha); empty, they are computed here. ``grad`` (length ``p``) receives
-    the full gradient ``X_c^T S r`` at the returned ``w``; if ``grad_is_current`` it already
-    holds the gradient at the starting ``w`` and the first round does not recompute it (along
-    a path, the last round of one alpha certified the starting point of the next). The
+    them for every alpha); empty, they are computed here. ``grad_ref`` (length ``p``) and
+    ``r_ref`` (length ``n``) hold a gradient and the centred residual it was computed at
+    (valid if ``has_ref``): each round computes exactly only the correlations that this
+    reference cannot bound below the threshold (:func:`.design.bounded_gradient`), and a
+    path hands the reference from one alpha to the next. The
     solution is certified on
     the full problem: the loop ends when the duality gap is below ``tol * y_c^T S y_c``
     (scikit-learn's rule) or after ``max_iter`` epochs in all. With ``parallel`` the full
     gradient of each round runs on Numba's threads (never from concurrent Python threads).
 
-    Returns ``(gap, scaled_tol, n_epochs, n_outer)``; ``gap`` is in the scale of
+    Returns ``(gap, scaled_tol, n_epochs, n_outer, has_ref)``; ``gap`` is in the scale of
     :mod:`.gap`, ``n_outer`` counts full-problem gap evaluations (working-set rounds).
     """
     n = y_centred.shape[0]
@@ -220,6 +223,7 @@ def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norm
     y_norm2 = weighted_dot(y_centred, y_centred, sw)
     scaled_tol = tol * y_norm2
     all_features = np.arange(p)
+    grad = np.zeros(p, dtype=w.dtype)
     active = np.ones(p, dtype=np.bool_)
 
     if use_gram:
@@ -237,6 +241,7 @@ def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norm
         r = np.empty(n, dtype=w.dtype)
         init_residual(X, data, indices, indptr, y_centred, x_mean, w, r)
         r_sum = weighted_sum(r, sw)
+    norms = np.sqrt(norms2)
     # Constant columns can never enter (and make screening and scores divide by zero).
     for j in range(p):
         if norms2[j] == 0.0:
@@ -252,15 +257,15 @@ def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norm
         if use_gram:
             gap, dual_norm = gram_gap(gram, xty, y_norm2, w, gram_w, l1_reg, l2_reg,
                                       positive, all_features, grad)
-        elif grad_is_current and n_outer == 1:
+        else:
+            has_ref, _ = bounded_gradient(
+                X, data, indices, indptr, sw, x_mean, r, r_sum,
+                residual_offset(indptr, x_mean, w, all_features), w, norms, l1_reg, positive,
+                grad_ref, r_ref, has_ref, grad, parallel)
             r_norm2, r_dot_y = residual_statistics(indptr, y_centred, sw, sw_sum, x_mean, w,
                                                    r, r_sum, all_features)
             gap, dual_norm = gap_from_statistics(w, grad, all_features, r_norm2, r_dot_y,
                                                  l1_reg, l2_reg, positive)
-        else:
-            gap, dual_norm = design_gap(X, data, indices, indptr, y_centred, sw, sw_sum,
-                                        x_mean, w, r, r_sum, l1_reg, l2_reg, positive,
-                                        all_features, grad, parallel)
         if gap <= scaled_tol or n_epochs >= max_iter:
             break
         if screening:
@@ -286,4 +291,4 @@ def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norm
                                      l2_reg, positive, ws, inner_tol, tol,
                                      max_iter - n_epochs, random, anderson_k, grad)
         n_epochs += epochs
-    return gap, scaled_tol, n_epochs, n_outer
+    return gap, scaled_tol, n_epochs, n_outer, has_ref
