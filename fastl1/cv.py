@@ -9,13 +9,12 @@ job is what lets two threads share ``k + 1`` jobs nearly evenly.
 Jobs run on a thread pool (joblib's threading backend): the kernels release the GIL, so there
 is no process spawning and no copy of X per worker beyond the fold's own rows. Each job runs
 its kernels single-threaded and from fixed seeds, so results are bit-for-bit the same for any
-``n_jobs``. BLAS is held to one thread while jobs run in parallel (threadpoolctl).
+``n_jobs``. BLAS is held to one thread while the jobs run (threadpoolctl).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from contextlib import nullcontext
 
 import numpy as np
 import scipy.sparse as sp
@@ -58,8 +57,9 @@ def run_jobs(jobs: Sequence[Callable[[], object]], n_jobs: int | None,
              verbose: int = 0) -> list:
     """Run callables on ``n_jobs`` threads (joblib; ``-1`` = all cores); results in order."""
     n_workers = min(effective_n_jobs(n_jobs), len(jobs))
-    limits = threadpool_limits(limits=1, user_api="blas") if n_workers > 1 else nullcontext()
-    with limits:
+    # BLAS only serves small products here (test-fold predictions): its own threads would
+    # compete with the jobs' (and spin on a busy machine), so it gets one.
+    with threadpool_limits(limits=1, user_api="blas"):
         return Parallel(n_jobs=n_workers, prefer="threads", verbose=verbose)(
             delayed(job)() for job in jobs)
 
@@ -121,8 +121,13 @@ def enet_fold_job(X, y, sample_weight, train: np.ndarray, test: np.ndarray,
         mse = np.empty(alphas.shape[0])
 
         def score(i, coef):
-            intercept = float(y_mean) - float(problem.x_mean @ coef)
-            residual = np.asarray(X_test @ coef, dtype=np.float64) + intercept - y_test
+            support = np.flatnonzero(coef)
+            intercept = float(y_mean) - float(problem.x_mean[support] @ coef[support])
+            if sp.issparse(X_test):
+                prediction = X_test @ coef
+            else:  # only the support's columns: the path's solutions are sparse
+                prediction = X_test[:, support] @ coef[support]
+            residual = np.asarray(prediction, dtype=np.float64) + intercept - y_test
             mse[i] = np.average(residual * residual, weights=sw_test)
 
         fit_path(problem, y_centred, alphas, l1_ratio, parallel=False, store_coefs=False,
