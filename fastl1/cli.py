@@ -7,7 +7,9 @@ demo
     print the selected features, the duality-gap certificate and the fit times.
 bench
     Time fastl1 against the installed peers (scikit-learn, celer, skglm, ...) on
-    the benchmark problems at equal accuracy; see :mod:`fastl1.benchmark`.
+    the benchmark problems at equal accuracy: single fits, 100-alpha regularisation
+    paths and 5-fold cross-validation (``--problems fits|paths|cv|all`` or names);
+    see :mod:`fastl1.benchmark`.
 """
 
 from __future__ import annotations
@@ -126,7 +128,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(func=_run_demo)
 
-    from fastl1.benchmark import PROBLEMS, SOLVERS  # light: no solver is imported
+    from fastl1.benchmark import PROBLEM_GROUPS, PROBLEMS, SOLVERS  # light: no solver imported
 
     bench = subparsers.add_parser(
         "bench",
@@ -137,15 +139,19 @@ def _build_parser() -> argparse.ArgumentParser:
             "and print a table per problem: median steady-state time after a warm-up "
             "fit (first fit, incl. JIT compile, in its own column), objective, "
             "suboptimality, duality gap, non-zeros and the ratio fastl1/solver. Every "
-            "solver must reach suboptimality <= tol * ||y||^2 / n."
+            "solver must reach suboptimality <= tol * ||y||^2 / n. Path problems solve "
+            "the same 100-alpha grid with every solver and are certified at every alpha; "
+            "CV problems (5-fold LassoCV, n_jobs=2 and 1) compare the chosen alpha_ and "
+            "the CV error curve."
         ),
     )
     bench.add_argument(
         "--problems",
         nargs="+",
-        choices=list(PROBLEMS),
+        choices=[*PROBLEMS, *PROBLEM_GROUPS],
         metavar="NAME",
-        help="problems to run (default: all; see --list)",
+        help="problems to run, or groups of them: "
+        f"{', '.join(PROBLEM_GROUPS)} (default: all; see --list)",
     )
     bench.add_argument(
         "--solvers",
@@ -277,12 +283,15 @@ def _run_bench(args: argparse.Namespace) -> int:
     if args.list:
         for name, description in benchmark.list_problems():
             print(f"{name:<18} {description}")
+        print("\ngroups (also accepted by --problems):")
+        for name, members in benchmark.PROBLEM_GROUPS.items():
+            print(f"{name:<18} {' '.join(members) if name != 'all' else 'every problem'}")
         return 0
     if args.solvers is None:  # all: the ones not installed are reported as skipped
         solvers = list(benchmark.SOLVERS)
     else:
         solvers = list(dict.fromkeys(args.solvers))
-    problems = None if args.problems is None else list(dict.fromkeys(args.problems))
+    problems = None if args.problems is None else benchmark.expand_problems(args.problems)
     results = benchmark.run(
         problems, solvers, repeats=args.repeats, tol=args.tol, scale=args.scale,
         data_dir=args.data_dir, progress=lambda line: print(line, file=sys.stderr),

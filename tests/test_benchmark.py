@@ -7,18 +7,25 @@ import sys
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from sklearn.linear_model import ElasticNet, Lasso
+from sklearn.linear_model import ElasticNet, Lasso, LassoCV, lasso_path
+from sklearn.model_selection import KFold
 
 from fastl1 import benchmark
 from fastl1.cli import main
 
 SCALE = 0.01
 FIELDS = {
-    "problem", "description", "n_samples", "n_features", "format", "alpha", "l1_ratio",
-    "solver", "status", "note", "tol_meaning", "tol", "gap_target", "first_fit", "times",
-    "median", "objective", "dual_objective", "duality_gap", "certified_suboptimality",
-    "gap_ok", "suboptimality", "rel_suboptimality", "nnz", "ratio",
+    "problem", "description", "task", "n_samples", "n_features", "format", "alpha",
+    "l1_ratio", "solver", "status", "note", "tol_meaning", "tol", "gap_target", "first_fit",
+    "times", "median", "objective", "dual_objective", "duality_gap",
+    "certified_suboptimality", "gap_ok", "suboptimality", "rel_suboptimality", "nnz", "ratio",
 }
+PATH_FIELDS = FIELDS | {"n_alphas", "alpha_min", "objectives", "certified_suboptimalities",
+                        "n_over_target", "worst_alpha"}
+CV_FIELDS = FIELDS | {"n_alphas", "alpha_min", "n_folds", "n_jobs", "alpha_", "alpha_index",
+                      "cv_mean_mse", "cv_mse_min", "reference", "same_alpha", "cv_rel_diff",
+                      "speedup_n_jobs"}
+PATH_SCALE = {"path-wide-dense": SCALE, "path-sparse-csc": 0.005, "path-sparse-csr": 0.005}
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +64,7 @@ def test_run_fields_and_agreement(results):
     assert len(results) == 6
     json.dumps(results)  # serialisable
     for row in results:
-        assert set(row) == FIELDS
+        assert set(row) == FIELDS and row["task"] == "fit"
         assert row["status"] == "ok", row["note"]
         assert len(row["times"]) == 2 and row["median"] > 0 and row["first_fit"] > 0
         assert row["gap_ok"] and row["duality_gap"] >= -1e-12
@@ -136,11 +143,188 @@ def test_calibration_tightens_tol():
     assert calls[0] == 1e-8 and calls[-1] == row["tol"]
 
 
+# ---------------------------------------------------------------------------------------------
+# Regularisation paths and cross-validation
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def path_results():
+    rows = []
+    for name, scale in PATH_SCALE.items():
+        rows += benchmark.run([name], ["fastl1", "sklearn"], repeats=1, scale=scale)
+    return rows
+
+
+@pytest.fixture(scope="module")
+def cv_results():
+    return benchmark.run(["cv"], ["fastl1", "sklearn"], repeats=1, scale=SCALE)
+
+
+def test_path_and_cv_problems():
+    groups = benchmark.PROBLEM_GROUPS
+    assert groups["paths"] == ["path-wide-dense", "path-sparse-csc", "path-sparse-csr"]
+    assert groups["cv"] == ["cv-wide-dense"]
+    assert groups["fits"][:2] == ["wide-dense-a10", "wide-dense-a100"]
+    assert set(groups["fits"] + groups["paths"] + groups["cv"]) == set(groups["all"])
+    assert set(groups["all"]) == set(benchmark.PROBLEMS)
+    assert benchmark.expand_problems(["paths", "path-wide-dense", "cv"]) == [
+        *groups["paths"], "cv-wide-dense"]
+    with pytest.raises(ValueError, match="unknown problem"):
+        benchmark.expand_problems(["no-such-group"])
+
+    path = benchmark.make_problem("path-wide-dense", scale=SCALE)
+    wide = benchmark.make_problem("wide-dense-a10", scale=SCALE)
+    assert path.task == "path" and not path.fit_intercept and np.array_equal(path.X, wide.X)
+    amax = np.max(np.abs(path.X.T @ path.y)) / path.X.shape[0]
+    np.testing.assert_allclose(path.alphas, np.geomspace(amax, 1e-3 * amax, 100), rtol=1e-12)
+    assert path.alpha == path.alphas[0] and np.array_equal(path.grid, path.alphas)
+    assert wide.task == "fit" and wide.alphas is None and wide.grid.tolist() == [wide.alpha]
+    csc = benchmark.make_problem("path-sparse-csc", scale=0.005)
+    csr = benchmark.make_problem("path-sparse-csr", scale=0.005)
+    assert csc.X.format == "csc" and csr.X.format == "csr"
+    assert np.array_equal(csc.alphas, csr.alphas) and (csc.X != csr.X).nnz == 0
+
+    cv = benchmark.make_problem("cv-wide-dense", scale=SCALE)
+    assert cv.task == "cv" and cv.fit_intercept and cv.n_folds == 5
+    assert np.array_equal(cv.X, wide.X)
+    # the grid LassoCV builds itself (alpha_max of the centred data), given explicitly
+    own = LassoCV(cv=KFold(5), tol=1e-2).fit(cv.X, cv.y).alphas_
+    np.testing.assert_allclose(cv.alphas, own, rtol=1e-10)
+    assert {name for name, _ in benchmark.list_problems()} == set(benchmark.PROBLEMS)
+
+
+def test_path_rows(path_results):
+    assert len(path_results) == 6
+    json.dumps(path_results)  # serialisable
+    by = {(r["problem"], r["solver"]): r for r in path_results}
+    for row in path_results:
+        assert set(row) == PATH_FIELDS and row["task"] == "path"
+        assert row["status"] == "ok", row["note"]
+        assert row["gap_ok"] is True and row["n_over_target"] == 0
+        assert row["certified_suboptimality"] == max(row["certified_suboptimalities"])
+        assert row["certified_suboptimality"] <= row["gap_target"]
+        assert row["n_alphas"] == 100 and len(row["objectives"]) == 100
+        assert row["objective"] == pytest.approx(sum(row["objectives"]))
+        assert row["alpha_min"] == pytest.approx(1e-3 * row["alpha"])
+        assert row["median"] > 0 and row["first_fit"] > 0 and row["nnz"] > 0
+    for problem in PATH_SCALE:
+        f, s = by[problem, "fastl1"], by[problem, "sklearn"]
+        assert f["ratio"] == 1.0
+        assert s["ratio"] == pytest.approx(f["median"] / s["median"])
+        # both within the target of the minimum at every alpha
+        np.testing.assert_allclose(f["objectives"], s["objectives"], rtol=0,
+                                   atol=f["gap_target"])
+    np.testing.assert_allclose(by["path-sparse-csc", "fastl1"]["objectives"],
+                               by["path-sparse-csr", "fastl1"]["objectives"], rtol=0,
+                               atol=by["path-sparse-csc", "fastl1"]["gap_target"])
+    text = benchmark.format_table(path_results)
+    for word in (*PATH_SCALE, "objective (sum)", "rel. subopt (max)", "cert. subopt (max)",
+                 "nnz (last)", "fastl1/solver", "target at every alpha",
+                 "sum over the alphas"):
+        assert word in text
+    assert " !" not in text
+
+
+def test_cv_rows(cv_results):
+    json.dumps(cv_results)  # serialisable
+    by = {r["solver"]: r for r in cv_results}
+    assert list(by) == ["fastl1", "fastl1-n_jobs=1", "sklearn", "sklearn-n_jobs=1"]
+    problem = benchmark.make_problem("cv-wide-dense", scale=SCALE)
+    for row in cv_results:
+        assert set(row) == CV_FIELDS and row["task"] == "cv"
+        assert row["status"] == "ok", row["note"]
+        assert row["reference"] == "sklearn" and row["same_alpha"] is True
+        assert row["alpha_"] == pytest.approx(problem.alphas[row["alpha_index"]], rel=1e-12)
+        assert row["cv_rel_diff"] < 1e-4
+        assert len(row["cv_mean_mse"]) == 100
+        assert row["cv_mse_min"] == pytest.approx(min(row["cv_mean_mse"]))
+        assert row["objective"] is None and row["gap_ok"] is None
+        assert row["n_folds"] == 5 and row["median"] > 0
+        assert row["ratio"] == pytest.approx(by["fastl1"]["median"] / row["median"])
+    assert [by[name]["n_jobs"] for name in by] == [2, 1, 2, 1]
+    assert by["sklearn"]["cv_rel_diff"] == 0.0
+    for name in ("fastl1", "sklearn"):
+        single = by[f"{name}-n_jobs=1"]
+        assert by[name]["speedup_n_jobs"] == pytest.approx(single["median"] / by[name]["median"])
+        assert single["speedup_n_jobs"] is None
+    # the harness reports what scikit-learn's LassoCV gives on the same folds and grid
+    ref = LassoCV(alphas=problem.alphas, cv=KFold(5), tol=1e-8, max_iter=100_000)
+    ref.fit(problem.X, problem.y)
+    assert by["sklearn"]["alpha_"] == ref.alpha_
+    np.testing.assert_allclose(by["sklearn"]["cv_mean_mse"], ref.mse_path_.mean(axis=1),
+                               rtol=1e-12)
+    text = benchmark.format_table(cv_results)
+    for word in ("cv-wide-dense", "n_jobs", "alpha_", "same alpha_", "min CV MSE",
+                 "CV curve rel. diff", "fastl1-n_jobs=1", "compared with sklearn's",
+                 "fastl1 n_jobs=1 / n_jobs=2 speed-up", "sklearn n_jobs=1 / n_jobs=2 speed-up",
+                 "final refit included"):
+        assert word in text
+    assert "no !" not in text
+
+
+def test_shuffled_kfold_rows_give_kfold_folds():
+    problem = benchmark.make_problem("cv-wide-dense", scale=SCALE)
+    X, y = benchmark._kfold_rows(problem, seed=0)
+    n = problem.shape[0]
+    shuffled = KFold(5, shuffle=True, random_state=0).split(np.zeros((n, 1)))
+    for (_, test), (_, plain) in zip(shuffled, KFold(5).split(problem.X), strict=True):
+        assert np.array_equal(X[test], problem.X[plain])
+        assert np.array_equal(y[test], problem.y[plain])
+    assert benchmark._kfold_rows(problem, seed=0)[0] is X  # cached
+
+
+def test_path_solver_contract():
+    """Alphas may come back in any order; another grid is a failure with a note; a task a
+    solver lacks is skipped with its reason."""
+    def ascending(problem, tol):
+        alphas, coefs, _ = lasso_path(problem.X, problem.y, alphas=problem.alphas, tol=tol,
+                                      max_iter=100_000)
+        return alphas[::-1], coefs[:, ::-1]
+
+    def other_grid(problem, tol):
+        alphas, coefs, _ = lasso_path(problem.X, problem.y, alphas=problem.alphas / 2)
+        return alphas, coefs
+
+    asc = benchmark.Solver("asc", "numpy", ascending, "test")
+    other = benchmark.Solver("other", "numpy", other_grid, "test")
+    no_cv = benchmark.Solver("no-cv", "numpy", ascending, "test",
+                             unsupported_tasks=(("cv", "no CV here"),))
+    rows = benchmark.run(["path-wide-dense"], ["sklearn", asc, other], repeats=1, scale=SCALE)
+    status = {r["solver"]: r for r in rows}
+    assert status["asc"]["status"] == "ok" and status["asc"]["gap_ok"]
+    assert status["asc"]["objectives"] == pytest.approx(status["sklearn"]["objectives"],
+                                                         rel=1e-6)
+    assert status["other"]["status"] == "failed"
+    assert "differ from the grid" in status["other"]["note"]
+    (row,) = benchmark.run(["cv-wide-dense"], [no_cv], repeats=1, scale=SCALE)
+    assert (row["status"], row["note"]) == ("skipped", "no CV here")
+    assert "no-cv: skipped (no CV here)" in benchmark.format_table([row])
+
+
+def test_calibration_on_a_path():
+    calls = []
+
+    def sloppy(problem, tol):  # inexact unless tol is tiny: a stand-in for a KKT stop
+        calls.append(tol)
+        alphas, coefs, _ = lasso_path(problem.X, problem.y, alphas=problem.alphas,
+                                      tol=tol * 1e6, max_iter=100_000)
+        return alphas, coefs
+
+    solver = benchmark.Solver("sloppy", "numpy", sloppy, "test", calibrate=True)
+    (row,) = benchmark.run(["path-wide-dense"], [solver], repeats=1, tol=1e-8, scale=SCALE)
+    assert row["status"] == "ok" and row["gap_ok"] and row["n_over_target"] == 0
+    assert row["tol"] < 1e-8 and "calibrated" in row["note"]
+    assert calls[0] == 1e-8 and calls[-1] == row["tol"]
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError, match="unknown problem"):
         benchmark.make_problem("no-such-problem")
     with pytest.raises(ValueError, match="unknown problem"):
         benchmark.run(["no-such-problem"], ["sklearn"])
+    with pytest.raises(ValueError, match="unknown problem"):
+        benchmark.run(["paths", "no-such-problem"], ["sklearn"])
     with pytest.raises(ValueError, match="unknown solver"):
         benchmark.run(["wide-dense-a10"], ["no-such-solver"])
     with pytest.raises(ValueError, match="repeats"):
@@ -165,10 +349,32 @@ def test_cli_bench_list(capsys):
     assert main(["bench", "--list"]) == 0
     out = capsys.readouterr().out
     assert all(name in out for name in benchmark.PROBLEMS)
+    assert "groups" in out and all(name in out for name in benchmark.PROBLEM_GROUPS)
+
+
+def test_cli_bench_groups(capsys, tmp_path):
+    path = tmp_path / "bench.json"
+    argv = ["bench", "--problems", "paths", "cv", "--scale", "0.005", "--solvers", "fastl1",
+            "--repeats", "1", "--json", str(path)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    groups = benchmark.PROBLEM_GROUPS
+    for word in (*groups["paths"], *groups["cv"], "objective (sum)", "cert. subopt (max)",
+                 "same alpha_", "fastl1-n_jobs=1", "fastl1 n_jobs=1 / n_jobs=2 speed-up"):
+        assert word in out
+    data = json.loads(path.read_text())
+    assert data["settings"]["problems"] == groups["paths"] + groups["cv"]
+    rows = data["results"]
+    assert [r["solver"] for r in rows] == ["fastl1"] * 3 + ["fastl1", "fastl1-n_jobs=1"]
+    assert all(r["status"] == "ok" for r in rows)
+    assert all(r["gap_ok"] for r in rows if r["task"] == "path")
+    assert all(r["same_alpha"] for r in rows if r["task"] == "cv")
+    assert rows[3]["speedup_n_jobs"] > 0 and len(rows[0]["objectives"]) == 100
 
 
 @pytest.mark.parametrize("argv", [
     ["bench", "--problems", "no-such-problem"],
+    ["bench", "--problems", "paths", "no-such-group"],
     ["bench", "--solvers", "no-such-solver"],
     ["bench", "--repeats", "0"],
     ["bench", "--tol", "-1"],
