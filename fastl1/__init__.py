@@ -18,6 +18,7 @@ from .penalty import (
     prox_elastic_net,
     soft_threshold,
 )
+from .selection import StabilitySelection
 
 try:
     __version__ = version("fastl1")
@@ -33,6 +34,7 @@ __all__ = [
     "FastL1DeprecationWarning",
     "Lasso",
     "LassoCV",
+    "StabilitySelection",
     "__version__",
     "elastic_net_penalty",
     "enet_path",

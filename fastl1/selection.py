@@ -1,0 +1,215 @@
+"""Stability selection: which features does the lasso pick again and again?
+
+:class:`StabilitySelection` (Meinshausen & Buhlmann, JRSS-B 2010), by default in the
+complementary-pairs variant of Shah & Samworth (JRSS-B 2013): fit the regularisation path on many
+random halves of the rows (each half with its complement), record at each alpha which features
+are selected, and keep the features whose selection frequency reaches a threshold at some alpha
+of the grid. Subsamples run as threaded jobs (:mod:`fastl1.cv`), each computing a warm-started
+path (:mod:`fastl1.path`) on its rows only.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.base import BaseEstimator, clone
+from sklearn.feature_selection import SelectorMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from ._solver import make_problem
+from ._validation import _check_int, _check_real, check_design, check_weights
+from .cv import fold_rows, run_jobs
+from .linear_model import ElasticNet, Lasso
+from .path import alpha_grid, check_alpha_array, fit_path
+
+__all__ = ["StabilitySelection"]
+
+
+class StabilitySelection(SelectorMixin, BaseEstimator):
+    """Stability selection of features with the lasso or the elastic net.
+
+    For each of ``n_resamples`` random splits of the rows into two halves (or only one half
+    when ``complementary_pairs=False``), the path of ``estimator`` is fitted on each half
+    over a grid of alphas, and a feature counts as selected at an alpha when its coefficient
+    is non-zero. ``stability_scores_[j, k]`` is the fraction of subsamples selecting feature
+    ``j`` at ``alphas_[k]``; the stable set holds the features whose best score over the grid
+    reaches ``threshold``. Usable as a transformer in a :class:`~sklearn.pipeline.Pipeline`.
+
+    Parameters
+    ----------
+    estimator : fastl1.Lasso or fastl1.ElasticNet, default=None
+        The model whose selections are counted (default ``Lasso()``); its ``l1_ratio``,
+        ``fit_intercept``, ``positive``, ``tol``, ``max_iter`` and ``precompute`` are used.
+    alphas : int or array-like, default=20
+        Grid size (log-spaced from ``alpha_max`` of the full data down to ``eps * alpha_max``)
+        or the alphas themselves.
+    eps : float, default=0.05
+        Grid end relative to ``alpha_max``. Stability selection needs sparse fits: the error
+        bound grows with the number of features selected per subsample.
+    n_resamples : int, default=50
+        Random splits (so ``2 * n_resamples`` subsample fits with complementary pairs).
+    sample_fraction : float, default=0.5
+        Fraction of the rows in a subsample (0.5 with complementary pairs).
+    threshold : float, default=0.6
+        Selection-frequency threshold in ``(0.5, 1]`` for the stable set.
+    complementary_pairs : bool, default=True
+        Also fit each subsample's complement (Shah & Samworth 2013).
+    n_jobs : int, default=None
+        Threads (``-1``: all cores); results do not depend on it.
+    random_state : int, RandomState instance or None, default=None
+    verbose : int, default=0
+        joblib's progress messages per subsample.
+
+    Attributes
+    ----------
+    alphas_ : ndarray of shape (n_alphas,)
+    stability_scores_ : ndarray of shape (n_features, n_alphas)
+        Selection frequencies.
+    scores_ : ndarray of shape (n_features,)
+        Best frequency over the grid (the stability path's maximum).
+    support_ : ndarray of bool, shape (n_features,)
+        ``scores_ >= threshold``.
+    average_selected_ : float
+        ``q``: average number of features selected at some alpha of the grid per subsample.
+    expected_false_selections_bound_ : float
+        Meinshausen & Buhlmann's bound on the expected number of falsely selected features,
+        ``q^2 / ((2 * threshold - 1) * n_features)`` (Theorem 1; it also holds for
+        complementary pairs, Shah & Samworth 2013, Theorem 1).
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastl1 import StabilitySelection
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((100, 50))
+    >>> y = 2 * X[:, 0] - 3 * X[:, 1] + rng.standard_normal(100)
+    >>> selector = StabilitySelection(n_resamples=20, random_state=0).fit(X, y)
+    >>> selector.get_support(indices=True).tolist()
+    [0, 1]
+    """
+
+    def __init__(self, estimator=None, *, alphas=20, eps=0.05, n_resamples=50,
+                 sample_fraction=0.5, threshold=0.6, complementary_pairs=True, n_jobs=None,
+                 random_state=None, verbose=0):
+        self.estimator = estimator
+        self.alphas = alphas
+        self.eps = eps
+        self.n_resamples = n_resamples
+        self.sample_fraction = sample_fraction
+        self.threshold = threshold
+        self.complementary_pairs = complementary_pairs
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.target_tags.required = True
+        return tags
+
+    def _model(self) -> ElasticNet:
+        model = Lasso() if self.estimator is None else clone(self.estimator)
+        if not isinstance(model, ElasticNet):
+            raise TypeError("StabilitySelection works with fastl1.Lasso or fastl1.ElasticNet, "
+                            f"got {type(model).__name__}.")
+        return model
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the paths on the subsamples and compute the selection frequencies.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        model = self._model()
+        _check_int("n_resamples", self.n_resamples, low=1)
+        _check_real("threshold", self.threshold, low=0.0, high=1.0)
+        if self.threshold <= 0.5:
+            raise ValueError(f"threshold must be in (0.5, 1], got {self.threshold!r}: the "
+                             "error bound needs a frequency above one half.")
+        _check_real("sample_fraction", self.sample_fraction, low=0.0, high=1.0)
+        if not 0 < self.sample_fraction < 1:
+            raise ValueError(f"sample_fraction must be in (0, 1), got {self.sample_fraction!r}.")
+        if self.complementary_pairs and self.sample_fraction > 0.5:
+            raise ValueError("complementary_pairs needs sample_fraction <= 0.5.")
+        _check_real("eps", self.eps, low=0.0)
+        X, y = check_design(self, X, y)
+        if y.ndim == 2:
+            if y.shape[1] != 1:
+                raise ValueError(f"StabilitySelection needs one target, got y of shape {y.shape}.")
+            y = y[:, 0]
+        sample_weight = check_weights(sample_weight, X)
+        problem = make_problem(X, sample_weight, model.fit_intercept)
+        y_centred, _ = problem.centre_target(y)
+        l1_ratio = float(model.l1_ratio)
+        if isinstance(self.alphas, numbers.Integral) and not isinstance(self.alphas, bool):
+            _check_int("alphas", self.alphas, low=1)
+            grid = alpha_grid(problem, y_centred, l1_ratio=l1_ratio, n_alphas=int(self.alphas),
+                              eps=self.eps, positive=model.positive)
+        else:
+            grid = check_alpha_array(self.alphas)
+        n = X.shape[0]
+        size = max(1, int(self.sample_fraction * n))
+        if size < 2 or n - size < (size if self.complementary_pairs else 0):
+            raise ValueError(f"{n} samples are too few to draw subsamples of {size}.")
+        rng = check_random_state(self.random_state)
+        subsamples = []
+        for _ in range(self.n_resamples):
+            order = rng.permutation(n)
+            subsamples.append(np.sort(order[:size]))
+            if self.complementary_pairs:
+                subsamples.append(np.sort(order[size:2 * size]))
+        options = {"positive": model.positive, "max_iter": model.max_iter, "tol": model.tol}
+        jobs = [_selection_job(problem.X, y, sample_weight, rows, model.fit_intercept, grid,
+                               l1_ratio, options) for rows in subsamples]
+        results = run_jobs(jobs, self.n_jobs, verbose=int(self.verbose))
+        counts = np.zeros((X.shape[1], grid.shape[0]))
+        union_sizes = []
+        for selected in results:
+            counts += selected
+            union_sizes.append(np.count_nonzero(selected.any(axis=1)))
+        self.alphas_ = grid
+        self.stability_scores_ = counts / len(subsamples)
+        self.scores_ = self.stability_scores_.max(axis=1)
+        self.support_ = self.scores_ >= self.threshold
+        self.average_selected_ = float(np.mean(union_sizes))
+        self.expected_false_selections_bound_ = float(
+            self.average_selected_ ** 2 / ((2 * self.threshold - 1) * X.shape[1]))
+        return self
+
+    def _get_support_mask(self):
+        check_is_fitted(self)
+        return self.support_
+
+
+def _selection_job(X, y, sample_weight, rows, fit_intercept, alphas, l1_ratio, options):
+    """A job fitting the path on ``rows`` and returning the (n_features, n_alphas) boolean
+    table of selected features."""
+
+    def job():
+        weights = None if sample_weight is None else sample_weight[rows]
+        if weights is not None and not weights.sum() > 0:
+            raise ValueError("A subsample has only zero sample weights; use fewer zero weights "
+                             "or a larger sample_fraction.")
+        problem = make_problem(fold_rows(X, rows), weights, fit_intercept)
+        y_centred, _ = problem.centre_target(y[rows])
+        selected = np.zeros((problem.n_features, alphas.shape[0]), dtype=bool)
+
+        def record(i, coef):
+            selected[:, i] = coef != 0
+
+        fit_path(problem, y_centred, alphas, l1_ratio, parallel=False, store_coefs=False,
+                 on_solution=record, **options)
+        return selected
+
+    return job
