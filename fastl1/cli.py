@@ -2,9 +2,12 @@
 
 Commands
 --------
+fit
+    Select features from a data file (CSV/TSV/.npz/svmlight) by cross-validated L1
+    regression or classification, optionally with stability selection; writes a table of
+    the selected features, plots and a JSON summary (see :mod:`fastl1.workflow`).
 demo
-    Fit :class:`fastl1.Lasso` on the built-in gene-expression demo data and
-    print the selected features, the duality-gap certificate and the fit times.
+    ``fit`` on the built-in gene-expression example, reporting the causal genes found.
 bench
     Time fastl1 against the installed peers (scikit-learn, celer, skglm, ...) on
     the benchmark problems at equal accuracy: single fits, 100-alpha regularisation
@@ -68,16 +71,6 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def _alpha_max(X: np.ndarray, y: np.ndarray) -> float:
-    """Smallest alpha for which Lasso (with intercept) has all-zero coefficients.
-
-    Dense X only: ``max_j |Xc[:, j] @ yc| / n_samples`` with centred X and y.
-    """
-    Xc = X - X.mean(axis=0)
-    yc = y - y.mean()
-    return float(np.max(np.abs(Xc.T @ yc)) / X.shape[0])
-
-
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fastl1",
@@ -86,46 +79,76 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="<command>")
 
-    demo = subparsers.add_parser(
-        "demo",
-        help="fit a Lasso on built-in gene-expression data and report the result",
+    fit = subparsers.add_parser(
+        "fit",
+        help="select features from a data file by cross-validated L1 regression",
         description=(
-            "Fit fastl1.Lasso on the built-in synthetic gene-expression data "
-            "(fastl1.datasets.load_demo) and print the selected features, the "
-            "duality-gap certificate, the fit times (first fit including JIT "
-            "compilation, then steady state) and how many true causal genes were "
-            "recovered."
+            "Read a samples x features table (CSV/TSV, optionally gzipped; .npz; "
+            "svmlight/libsvm), fit a cross-validated lasso / elastic net (or L1 logistic "
+            "regression for --task classification), and write to --out: the selected "
+            "features with their coefficients (CSV, sorted by |coef|), the CV curve and the "
+            "coefficient path (PNG, with matplotlib installed) and a JSON summary (alpha "
+            "chosen, CV score, duality-gap certificate, timing)."
         ),
     )
-    demo.add_argument(
-        "--n-samples",
-        type=_int_at_least(2),
-        default=100,
-        metavar="N",
-        help="number of samples (default: %(default)s)",
+    fit.add_argument("data", metavar="DATA", help="data file (.csv, .tsv, .txt, .gz, .npz, "
+                     ".svm/.svmlight/.libsvm)")
+    fit.add_argument("--target", metavar="NAME",
+                     help="target column (a row with --transpose); required for text tables")
+    fit.add_argument("--task", choices=["auto", "regression", "classification"],
+                     default="auto", help="default: classification if the target is labels "
+                     "or has <= 10 integer values, else regression")
+    fit.add_argument("--cv", type=_int_at_least(2), default=5, metavar="K",
+                     help="cross-validation folds (default: %(default)s)")
+    fit.add_argument("--l1-ratio", type=_positive_float, nargs="+", default=[1.0],
+                     metavar="R", help="penalty mix(es) to try, 1 = lasso (default: 1)")
+    fit.add_argument("--alpha-rule", choices=["min", "1se"], default="min",
+                     help="alpha with the least CV error, or the largest within one standard "
+                     "error of it (sparser; glmnet's lambda.1se) (default: %(default)s)")
+    fit.add_argument("--alphas", type=_int_at_least(2), default=100, metavar="N",
+                     help="alpha grid size (default: %(default)s)")
+    fit.add_argument("--transpose", action="store_true",
+                     help="the table has features as rows and samples as columns")
+    fit.add_argument("--id-column", metavar="NAME",
+                     help="sample-id column (default: the first column if not numeric)")
+    fit.add_argument("--no-standardize", action="store_true",
+                     help="fit on the raw features (default: divide by their std)")
+    fit.add_argument("--stability", action="store_true",
+                     help="also run stability selection (complementary pairs)")
+    fit.add_argument("--n-resamples", type=_int_at_least(1), default=50, metavar="B",
+                     help="stability selection: random half-splits (default: %(default)s)")
+    fit.add_argument("--threshold", type=_positive_float, default=0.6, metavar="T",
+                     help="stability selection: frequency threshold (default: %(default)s)")
+    fit.add_argument("--n-jobs", type=int, default=-1, metavar="J",
+                     help="threads (default: all cores)")
+    fit.add_argument("--seed", type=int, default=0, metavar="S",
+                     help="seed of the fold shuffling and subsampling (default: %(default)s)")
+    fit.add_argument("--out", metavar="DIR", default="fastl1-output",
+                     help="output folder (default: %(default)s)")
+    fit.add_argument("--quiet", action="store_true", help="no progress bar or report")
+    fit.set_defaults(func=_run_fit)
+
+    demo = subparsers.add_parser(
+        "demo",
+        help="run the feature-selection workflow on the built-in gene-expression example",
+        description=(
+            "Run `fastl1 fit` on the built-in synthetic gene-expression data "
+            "(fastl1.datasets.load_demo: 100 samples x 5000 genes, 10 causal): 5-fold "
+            "LassoCV over 100 alphas, writing the selected genes, plots and a JSON summary "
+            "to --out, and report how many causal genes were recovered."
+        ),
     )
-    demo.add_argument(
-        "--n-features",
-        type=_int_at_least(1),
-        default=5000,
-        metavar="P",
-        help="number of genes (default: %(default)s)",
-    )
-    demo.add_argument(
-        "--alpha-ratio",
-        type=_positive_float,
-        default=0.1,
-        metavar="R",
-        help="regularisation as a fraction of alpha_max: alpha = R * alpha_max "
-        "(default: %(default)s)",
-    )
-    demo.add_argument(
-        "--seed",
-        type=int,
-        default=0,
-        metavar="S",
-        help="random seed of the data generator (default: %(default)s)",
-    )
+    demo.add_argument("--n-samples", type=_int_at_least(10), default=100, metavar="N",
+                      help="number of samples (default: %(default)s)")
+    demo.add_argument("--n-features", type=_int_at_least(1), default=5000, metavar="P",
+                      help="number of genes (default: %(default)s)")
+    demo.add_argument("--alpha-rule", choices=["min", "1se"], default="1se",
+                      help="alpha rule (default: %(default)s)")
+    demo.add_argument("--seed", type=int, default=0, metavar="S",
+                      help="random seed of the data generator (default: %(default)s)")
+    demo.add_argument("--out", metavar="DIR", default="fastl1-demo",
+                      help="output folder (default: %(default)s)")
+    demo.add_argument("--quiet", action="store_true", help="no progress bar")
     demo.set_defaults(func=_run_demo)
 
     from fastl1.benchmark import PROBLEM_GROUPS, PROBLEMS, SOLVERS  # light: no solver imported
@@ -194,84 +217,105 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _ProgressBar:
+    """A one-line progress bar on stderr, shown only on a terminal."""
+
+    def __init__(self, label: str, enabled: bool):
+        self.label = label
+        self.enabled = enabled and sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        width = 30
+        filled = int(width * done / max(total, 1))
+        sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] "
+                         f"{done}/{total}")
+        if done == total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def _report(result, written, out_dir, max_rows: int = _DEMO_MAX_ROWS) -> list[str]:
+    summary = result.summary()
+    lines = [f"data:      {summary['n_samples']} samples x {summary['n_features']} features "
+             f"({result.task})"]
+    if result.task == "regression":
+        lines.append(f"model:     {summary['model']}, {summary['cv_folds']}-fold CV, alpha_rule="
+                     f"{summary['alpha_rule']}: alpha = {summary['alpha']:.4g} (alpha_min = "
+                     f"{summary['alpha_min']:.4g}, alpha_1se = {summary['alpha_1se']:.4g})")
+        lines.append(f"CV error:  {summary['cv_mse_at_alpha']:.4g} at alpha (minimum "
+                     f"{summary['cv_mse_min']:.4g}); duality gap {summary['dual_gap']:.2e} <= "
+                     f"{summary['gap_certified_below']:.2e}")
+    else:
+        lines.append(f"model:     {summary['model']}, C = {summary['C']:.4g}, classes "
+                     f"{', '.join(summary['classes'])}")
+    lines.append(f"selected:  {summary['n_selected']} features in {result.fit_seconds:.2f} s")
+    coef = result.coef
+    for rank, j in enumerate(result.selected[:max_rows], start=1):
+        value = coef[j] if coef.ndim == 1 else np.abs(coef[:, j]).max()
+        lines.append(f"  {rank:>3}  {result.feature_names[j]:<20} {value:>12.5g}")
+    if result.selected.size > max_rows:
+        lines.append(f"  ... {result.selected.size - max_rows} more in selected_features.csv")
+    if result.stability is not None:
+        stable = summary["stability"]
+        lines.append(f"stability: {len(stable['stable_features'])} stable features (threshold "
+                     f"{stable['threshold']:g}), expected false selections <= "
+                     f"{stable['expected_false_selections_bound']:.2g}")
+    for note in summary["notes"]:
+        lines.append(f"note:      {note}")
+    lines.append(f"outputs:   {out_dir}/ ({', '.join(p.name for p in written)})")
+    return lines
+
+
+def _run_fit(args: argparse.Namespace) -> int:
+    from fastl1.datasets import load_table
+    from fastl1.workflow import select_features, write_outputs
+
+    try:
+        data = load_table(args.data, args.target, transpose=args.transpose,
+                          id_column=args.id_column)
+    except (OSError, ValueError) as error:
+        print(f"fastl1 fit: error: {error}", file=sys.stderr)
+        return 1
+    try:
+        result = select_features(
+            data.data, data.target, feature_names=data.feature_names, task=args.task,
+            cv=args.cv, l1_ratio=args.l1_ratio, alpha_rule=args.alpha_rule, alphas=args.alphas,
+            standardize=not args.no_standardize, stability=args.stability,
+            n_resamples=args.n_resamples, threshold=args.threshold, n_jobs=args.n_jobs,
+            random_state=args.seed, progress=_ProgressBar("cross-validation", not args.quiet))
+    except (ValueError, NotImplementedError) as error:
+        print(f"fastl1 fit: error: {error}", file=sys.stderr)
+        return 1
+    result.notes[:0] = data.notes
+    written = write_outputs(result, args.out, extra_summary={"data": str(args.data)})
+    if not args.quiet:
+        print("\n".join(_report(result, written, args.out)))
+    return 0
+
+
 def _run_demo(args: argparse.Namespace) -> int:
-    from fastl1 import Lasso  # lazy: importing the estimator may be slow (numba)
     from fastl1.datasets import load_demo
+    from fastl1.workflow import select_features, write_outputs
 
     demo = load_demo(n_samples=args.n_samples, n_features=args.n_features, random_state=args.seed)
-    X, y, true_coef, names = demo.data, demo.target, demo.coef, demo.feature_names
-    n_samples, n_features = X.shape
-    alpha_max = _alpha_max(X, y)
-    alpha = args.alpha_ratio * alpha_max
-    tol, max_iter = 1e-8, 100_000
-
-    def fit() -> tuple[object, float]:
-        model = Lasso(alpha=alpha, tol=tol, max_iter=max_iter)
-        start = time.perf_counter()
-        model.fit(X, y)
-        return model, time.perf_counter() - start
-
-    _, t_first = fit()  # includes numba JIT compilation on a fresh process
-    model, t_steady = fit()
-
-    coef = np.asarray(model.coef_, dtype=np.float64).ravel()
-    selected = np.flatnonzero(coef)
-    selected = selected[np.argsort(-np.abs(coef[selected]), kind="stable")]
-    causal = np.flatnonzero(true_coef)
-    found = np.intersect1d(selected, causal)
-    false_pos = np.setdiff1d(selected, causal)
-    causal_blocks = set((causal // _DEMO_BLOCK_SIZE).tolist())
-    near_miss = sum(int(j // _DEMO_BLOCK_SIZE) in causal_blocks for j in false_pos)
-
-    out: list[str] = []
-    out.append("fastl1 demo: Lasso on synthetic gene-expression data")
-    out.append(
-        f"data:     {n_samples} samples x {n_features} genes, {causal.size} causal "
-        f"(blocks of {_DEMO_BLOCK_SIZE}, within-block correlation 0.7, seed {args.seed})"
-    )
-    out.append(
-        f"alpha:    {alpha:.6g} = {args.alpha_ratio:g} x alpha_max (alpha_max = {alpha_max:.6g})"
-    )
-    out.append("")
-    out.append(f"selected features: {selected.size} of {n_features}")
-    if selected.size:
-        width = max(len("feature"), *(len(names[j]) for j in selected[:_DEMO_MAX_ROWS]))
-        out.append(
-            f"  {'rank':>4}  {'feature':<{width}}  {'coefficient':>12}  {'true coef':>10}  causal"
-        )
-        for rank, j in enumerate(selected[:_DEMO_MAX_ROWS], start=1):
-            is_causal = "yes" if true_coef[j] != 0 else "no"
-            out.append(
-                f"  {rank:>4}  {names[j]:<{width}}  {coef[j]:>12.4f}  {true_coef[j]:>10.4f}  "
-                f"{is_causal}"
-            )
-        if selected.size > _DEMO_MAX_ROWS:
-            out.append(f"  ... and {selected.size - _DEMO_MAX_ROWS} more with smaller |coef|")
-    out.append("")
-
-    # sklearn convention: dual_gap_ is the gap of the objective
-    # 1/(2n)||y - Xw||^2 + alpha||w||_1 and is checked against tol * ||y_c||^2 / n.
-    gap = float(np.max(np.asarray(model.dual_gap_, dtype=np.float64)))
-    yc = y - y.mean()
-    gap_tol = tol * float(yc @ yc) / n_samples
-    n_iter = int(np.max(np.asarray(model.n_iter_)))
-    verdict = "<=" if gap <= gap_tol else ">"
-    status = "certified optimal" if gap <= gap_tol else "NOT certified (gap above threshold)"
-    out.append(f"duality gap: dual_gap_ = {gap:.3e} {verdict} {gap_tol:.3e} = tol * ||y_c||^2 / n")
-    out.append(f"             (tol = {tol:g}, y_c = y - mean(y)): {status}")
-    out.append(f"iterations:  n_iter_ = {n_iter} (max_iter = {max_iter})")
-    out.append(
-        f"fit time:    first fit {t_first * 1e3:.1f} ms (incl. JIT compilation), "
-        f"steady state {t_steady * 1e3:.1f} ms"
-    )
-    out.append("")
-    out.append(f"recovery:    {found.size}/{causal.size} true causal genes selected")
-    if false_pos.size:
-        out.append(
-            f"             {false_pos.size} selected genes are not causal "
-            f"({near_miss} of them in the block of a causal gene)"
-        )
-    print("\n".join(out))
+    start = time.perf_counter()
+    result = select_features(demo.data, demo.target, feature_names=demo.feature_names,
+                             task="regression", alpha_rule=args.alpha_rule,
+                             progress=_ProgressBar("cross-validation", not args.quiet))
+    elapsed = time.perf_counter() - start
+    causal = np.flatnonzero(demo.coef)
+    found = np.intersect1d(result.selected, causal)
+    recovery = {"causal_genes": int(causal.size), "causal_genes_selected": int(found.size)}
+    written = write_outputs(result, args.out, extra_summary={"data": "fastl1 demo",
+                                                             "recovery": recovery})
+    print("fastl1 demo: gene selection on synthetic expression data (fastl1.datasets.load_demo)")
+    print("\n".join(_report(result, written, args.out)))
+    print(f"recovery:  {found.size}/{causal.size} causal genes selected "
+          f"({result.selected.size - found.size} others)")
+    print(f"time:      {elapsed:.2f} s in all, first run in a process includes loading the "
+          "compiled kernels (or compiling them once per machine)")
     return 0
 
 

@@ -15,6 +15,8 @@ its kernels single-threaded and from fixed seeds, so results are bit-for-bit the
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -26,7 +28,7 @@ from ._kernels.design import take_rows
 from ._solver import Problem, make_problem, resolve_gram
 from .path import PathResult, fit_path
 
-__all__ = ["fold_rows", "one_standard_error_index", "run_jobs", "split"]
+__all__ = ["fold_rows", "one_standard_error_index", "report_progress", "run_jobs", "split"]
 
 
 def split(cv, X, y, classifier: bool = False, **split_params) -> list:
@@ -53,15 +55,37 @@ def fold_rows(X, rows: np.ndarray):
     return out
 
 
+_PROGRESS: ContextVar[Callable[[int, int], None] | None] = ContextVar("fastl1_progress",
+                                                                     default=None)
+
+
+@contextmanager
+def report_progress(callback: Callable[[int, int], None]):
+    """Within this block, :func:`run_jobs` calls ``callback(done, total)`` as jobs finish
+    (the command line's progress bar uses it)."""
+    token = _PROGRESS.set(callback)
+    try:
+        yield
+    finally:
+        _PROGRESS.reset(token)
+
+
 def run_jobs(jobs: Sequence[Callable[[], object]], n_jobs: int | None,
              verbose: int = 0) -> list:
     """Run callables on ``n_jobs`` threads (joblib; ``-1`` = all cores); results in order."""
     n_workers = min(effective_n_jobs(n_jobs), len(jobs))
+    callback = _PROGRESS.get()
     # BLAS only serves small products here (test-fold predictions): its own threads would
     # compete with the jobs' (and spin on a busy machine), so it gets one.
     with threadpool_limits(limits=1, user_api="blas"):
-        return Parallel(n_jobs=n_workers, prefer="threads", verbose=verbose)(
-            delayed(job)() for job in jobs)
+        results = Parallel(n_jobs=n_workers, prefer="threads", verbose=verbose,
+                           return_as="generator")(delayed(job)() for job in jobs)
+        collected = []
+        for result in results:
+            collected.append(result)
+            if callback is not None:
+                callback(len(collected), len(jobs))
+        return collected
 
 
 def one_standard_error_index(mean: np.ndarray, std_error: np.ndarray) -> int:

@@ -16,7 +16,7 @@ from typing import Literal
 import numpy as np
 from sklearn.utils import Bunch
 
-__all__ = ["load_demo", "make_expression_data"]
+__all__ = ["load_demo", "load_table", "make_expression_data"]
 
 #: Mean and standard deviation of the per-gene baseline log-expression level.
 _MEAN_LOG_EXPRESSION = 8.0
@@ -281,3 +281,229 @@ def load_demo(*, n_samples: int = 100, n_features: int = 5000, random_state: int
         random_state=random_state,
     )
     return Bunch(data=X, target=y, coef=coef, feature_names=names, description=description)
+
+
+_MISSING = {"", "na", "nan", "null", "none", "n/a", "?"}
+_SVMLIGHT_SUFFIXES = {".svm", ".svmlight", ".libsvm"}
+_MAX_REPORTED = 5
+
+
+def _suffixes(path) -> tuple[str, bool]:
+    """The data suffix of ``path`` (``.csv``, ``.tsv``, ...) and whether it is gzipped."""
+    from pathlib import Path
+
+    parts = [s.lower() for s in Path(path).suffixes]
+    gzipped = bool(parts) and parts[-1] == ".gz"
+    if gzipped:
+        parts = parts[:-1]
+    return (parts[-1] if parts else ""), gzipped
+
+
+def _read_rows(path, delimiter: str | None, gzipped: bool) -> list[list[str]]:
+    import csv
+    import gzip
+
+    opener = gzip.open if gzipped else open
+    with opener(path, "rt", newline="", encoding="utf-8-sig") as handle:
+        if delimiter is None:
+            sample = handle.read(65536)
+            handle.seek(0)
+            try:
+                delimiter = csv.Sniffer().sniff(sample, delimiters=",\t;").delimiter
+            except csv.Error:
+                delimiter = ","
+        return [row for row in csv.reader(handle, delimiter=delimiter) if row]
+
+
+def _as_float(cell: str) -> float:
+    text = cell.strip()
+    if text.lower() in _MISSING:
+        return np.nan
+    return float(text)
+
+
+def _numeric_or_none(cells) -> bool:
+    try:
+        for cell in cells:
+            _as_float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _describe(positions: list[tuple[str, str]], what: str) -> str:
+    shown = ", ".join(f"sample {row!r} / column {col!r}" for row, col in positions[:_MAX_REPORTED])
+    more = f" and {len(positions) - _MAX_REPORTED} more" if len(positions) > _MAX_REPORTED else ""
+    return f"{len(positions)} {what}: {shown}{more}"
+
+
+def load_table(path, target: str | None = None, *, transpose: bool = False,
+               id_column: str | None = None, drop_constant: bool = True) -> Bunch:
+    """Load a samples x features matrix and a target from a user's file.
+
+    Formats (by suffix, optionally ``.gz``): delimited text (``.csv``, ``.tsv``, ``.txt``;
+    the delimiter is sniffed), NumPy ``.npz`` (dense arrays ``X`` and ``y``, optional
+    ``feature_names``), and svmlight / libsvm (``.svm``, ``.svmlight``, ``.libsvm``; read as
+    a sparse matrix and kept sparse).
+
+    Delimited text has a header row. By default rows are samples and columns are features
+    (plus the target column and an optional sample-id column, detected as a first column
+    that is not numeric or has an empty header). With ``transpose=True`` rows are features
+    (genes) and columns are samples, as expression matrices are often stored; the target is
+    then the row named ``target``.
+
+    Parameters
+    ----------
+    path : str or path-like
+    target : str, default=None
+        Name of the target column (or row with ``transpose``); required for text files.
+    transpose : bool, default=False
+    id_column : str, default=None
+        Name of the sample-id column (default: detected).
+    drop_constant : bool, default=True
+        Drop features that are constant over the samples (they can never be selected), with
+        a note.
+
+    Returns
+    -------
+    Bunch with ``data`` (float64 ndarray, or CSR matrix for svmlight), ``target`` (ndarray:
+    float if every value is numeric, else str), ``feature_names`` (list of str),
+    ``sample_ids`` (list of str) and ``notes`` (list of str: what was dropped or assumed).
+
+    Raises
+    ------
+    ValueError
+        A missing target, non-numeric or missing values (naming the first few samples and
+        columns), no features left, or a file that cannot be parsed; ``OSError`` if the
+        file cannot be read.
+    """
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No such data file: {path}")
+    suffix, gzipped = _suffixes(path)
+    notes: list[str] = []
+    if suffix == ".npz":
+        X, y, names = _load_npz(path)
+        ids = [str(i) for i in range(X.shape[0])]
+    elif suffix in _SVMLIGHT_SUFFIXES:
+        from sklearn.datasets import load_svmlight_file
+
+        try:
+            X, y = load_svmlight_file(str(path))
+        except ValueError as error:
+            raise ValueError(f"Cannot parse {path.name} as svmlight/libsvm: {error}") from None
+        names = [f"f{j}" for j in range(X.shape[1])]
+        ids = [str(i) for i in range(X.shape[0])]
+    else:
+        delimiter = {".csv": ",", ".tsv": "\t", ".tab": "\t"}.get(suffix)
+        try:
+            rows = _read_rows(path, delimiter, gzipped)
+        except (UnicodeDecodeError, OSError, EOFError) as error:
+            raise ValueError(f"Cannot read {path.name} as a text table: {error}") from None
+        X, y, names, ids = _parse_table(rows, target, transpose, id_column, notes, path.name)
+    if drop_constant and X.shape[0] > 1:
+        if hasattr(X, "tocsc"):
+            X = X.tocsr()
+            squares = np.asarray(X.multiply(X).mean(axis=0)).ravel()
+            means = np.asarray(X.mean(axis=0)).ravel()
+            constant = squares - means * means <= 0.0
+        else:
+            constant = np.all(X == X[:1], axis=0)
+        if np.any(constant):
+            dropped = [names[j] for j in np.flatnonzero(constant)]
+            keep = np.flatnonzero(~constant)
+            X = X[:, keep]
+            names = [names[j] for j in keep]
+            shown = ", ".join(dropped[:_MAX_REPORTED])
+            more = f" and {len(dropped) - _MAX_REPORTED} more" if len(dropped) > 5 else ""
+            notes.append(f"dropped {len(dropped)} constant feature(s): {shown}{more}")
+    if X.shape[1] == 0:
+        raise ValueError(f"{path.name}: no features left (all constant or none given).")
+    return Bunch(data=X, target=y, feature_names=names, sample_ids=ids, notes=notes)
+
+
+def _load_npz(path):
+    with np.load(path, allow_pickle=False) as archive:
+        keys = set(archive.files)
+        x_key = next((k for k in ("X", "data", "x") if k in keys), None)
+        y_key = next((k for k in ("y", "target", "Y") if k in keys), None)
+        if x_key is None or y_key is None:
+            raise ValueError(f"{path.name} must hold arrays 'X' and 'y' (found: "
+                             f"{', '.join(sorted(keys))}).")
+        X = np.asarray(archive[x_key], dtype=np.float64)
+        y = np.asarray(archive[y_key])
+        names = ([str(n) for n in archive["feature_names"]] if "feature_names" in keys
+                 else [f"f{j}" for j in range(X.shape[1] if X.ndim == 2 else 0)])
+    if X.ndim != 2 or y.ndim != 1 or X.shape[0] != y.shape[0]:
+        raise ValueError(f"{path.name}: X must be 2-D and y 1-D with one value per row of X, "
+                         f"got X {X.shape} and y {y.shape}.")
+    return X, y, names
+
+
+def _parse_table(rows, target, transpose, id_column, notes, filename):
+    import difflib
+
+    if len(rows) < 2:
+        raise ValueError(f"{filename}: expected a header row and at least one data row.")
+    width = len(rows[0])
+    ragged = [i + 1 for i, row in enumerate(rows) if len(row) != width]
+    if ragged:
+        raise ValueError(f"{filename}: rows have different numbers of cells (header has "
+                         f"{width}; line(s) {ragged[:_MAX_REPORTED]} differ).")
+    if target is None:
+        raise ValueError("Name the target with --target (a column of the table, or a row with "
+                         "--transpose).")
+    if transpose:  # features x samples: first column = feature names, header = sample ids
+        table = [list(col) for col in zip(*rows, strict=True)]
+        table[0][0] = table[0][0] or "id"
+        rows = table
+        id_column = rows[0][0]
+    header = [h.strip() for h in rows[0]]
+    body = rows[1:]
+    if target not in header:
+        close = difflib.get_close_matches(target, header, n=3)
+        hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+        where = "row" if transpose else "column"
+        raise ValueError(f"{filename}: no target {where} named {target!r}.{hint} "
+                         f"Available: {', '.join(header[:8])}{' ...' if len(header) > 8 else ''}")
+    t = header.index(target)
+    if id_column is None and t != 0 and (header[0] == "" or not _numeric_or_none(
+            row[0] for row in body)):
+        id_column = header[0]
+        notes.append(f"using the first column {header[0]!r} as sample ids")
+    if id_column is not None and id_column not in header:
+        raise ValueError(f"{filename}: no sample-id column named {id_column!r}.")
+    i_id = header.index(id_column) if id_column is not None else None
+    ids = [row[i_id] for row in body] if i_id is not None else [str(i) for i in range(len(body))]
+    features = [j for j in range(len(header)) if j not in (t, i_id)]
+    names = [header[j] or f"column{j}" for j in features]
+    X = np.empty((len(body), len(features)))
+    bad, missing = [], []
+    for i, row in enumerate(body):
+        for k, j in enumerate(features):
+            try:
+                X[i, k] = value = _as_float(row[j])
+            except ValueError:
+                bad.append((ids[i], names[k]))
+                continue
+            if not np.isfinite(value):
+                missing.append((ids[i], names[k]))
+    if bad:
+        raise ValueError(f"{filename}: {_describe(bad, 'non-numeric cell(s)')}.")
+    if missing:
+        rows_with = sorted({r for r, _ in missing})
+        cols_with = sorted({c for _, c in missing})
+        raise ValueError(
+            f"{filename}: {_describe(missing, 'missing or infinite value(s)')}. Samples "
+            f"affected: {', '.join(rows_with[:_MAX_REPORTED])}; features affected: "
+            f"{', '.join(cols_with[:_MAX_REPORTED])}. Impute or drop them first.")
+    labels = [row[t].strip() for row in body]
+    if any(label.lower() in _MISSING for label in labels):
+        empty = [ids[i] for i, label in enumerate(labels) if label.lower() in _MISSING]
+        raise ValueError(f"{filename}: the target is missing for sample(s) "
+                         f"{', '.join(empty[:_MAX_REPORTED])}.")
+    y = np.array([_as_float(v) for v in labels]) if _numeric_or_none(labels) \
+        else np.array(labels)
+    return X, y, names, ids

@@ -1,5 +1,8 @@
 """Tests for the fastl1 command-line interface."""
 
+import csv
+import gzip
+import json
 import subprocess
 import sys
 
@@ -7,41 +10,119 @@ import numpy as np
 import pytest
 
 import fastl1
-from fastl1.cli import _alpha_max, main
+from fastl1.cli import main
 
 
-def test_demo_runs(capsys):
-    assert main(["demo", "--n-samples", "40", "--n-features", "200"]) == 0
+def test_demo_runs_the_workflow(capsys, tmp_path):
+    out_dir = tmp_path / "demo"
+    assert main(["demo", "--n-samples", "40", "--n-features", "200", "--out", str(out_dir),
+                 "--quiet"]) == 0
     out = capsys.readouterr().out
-    assert "40 samples x 200 genes" in out
-    assert "alpha_max" in out
-    assert "selected features:" in out
-    assert "gene_" in out
-    assert "causal" in out
-    assert "dual_gap_" in out
-    assert "tol" in out
-    assert "first fit" in out and "steady state" in out
-    assert "recovery:" in out
-    assert "true causal genes selected" in out
-    assert len(out.splitlines()) <= 35
+    assert "40 samples x 200 features" in out
+    assert "alpha_1se" in out and "duality gap" in out
+    assert "recovery:" in out and "causal genes selected" in out
+    assert str(out_dir) in out
+    summary = json.loads((out_dir / "summary.json").read_text())
+    assert summary["alpha_rule"] == "1se" and summary["alpha"] == summary["alpha_1se"]
+    assert summary["dual_gap"] <= summary["gap_certified_below"]
+    assert summary["recovery"]["causal_genes"] == 10
+    rows = list(csv.reader(open(out_dir / "selected_features.csv")))
+    assert rows[0] == ["rank", "feature", "coefficient", "abs_coefficient"]
+    assert len(rows) - 1 == summary["n_selected"]
+    assert (out_dir / "cv_curve.png").stat().st_size > 1000
+    assert (out_dir / "path.png").stat().st_size > 1000
 
 
-def test_demo_large_alpha_selects_nothing(capsys):
-    assert main(["demo", "--n-samples", "20", "--n-features", "50", "--alpha-ratio", "1.5"]) == 0
+def _write_table(path, X, y, names, ids=True, transpose=False, sep=","):
+    header = (["sample"] if ids else []) + ["outcome"] + names
+    rows = [([f"s{i}"] if ids else []) + [f"{y[i]:.6g}"] + [f"{v:.6g}" for v in X[i]]
+            for i in range(X.shape[0])]
+    table = [header] + rows
+    if transpose:
+        table = [list(col) for col in zip(*table, strict=True)]
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "wt", newline="") as handle:
+        csv.writer(handle, delimiter=sep).writerows(table)
+
+
+def _expression(n=60, p=40, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p)) * rng.uniform(0.5, 3.0, p) + 5.0
+    y = 3 * X[:, 0] - 2 * X[:, 7] + rng.standard_normal(n)
+    return X, y, [f"g{j}" for j in range(p)]
+
+
+@pytest.mark.parametrize("name, transpose, sep", [
+    ("data.csv", False, ","), ("data.tsv.gz", False, "\t"), ("genes_by_rows.tsv", True, "\t")])
+def test_fit_reads_tables_and_writes_outputs(tmp_path, capsys, name, transpose, sep):
+    X, y, names = _expression()
+    X[:, 5] = 1.0  # a constant gene: dropped with a note
+    path = tmp_path / name
+    _write_table(path, X, y, names, transpose=transpose, sep=sep)
+    out_dir = tmp_path / "out"
+    argv = ["fit", str(path), "--target", "outcome", "--out", str(out_dir), "--cv", "3",
+            "--alphas", "20", "--stability", "--n-resamples", "5"]
+    assert main(argv + (["--transpose"] if transpose else [])) == 0
     out = capsys.readouterr().out
-    assert "selected features: 0 of 50" in out
-    assert "0/10 true causal genes selected" in out
+    assert "60 samples x 39 features" in out
+    assert "dropped 1 constant feature(s): g5" in out
+    if not transpose:  # with --transpose the header row holds the sample ids
+        assert "using the first column 'sample' as sample ids" in out
+    rows = list(csv.reader(open(out_dir / "selected_features.csv")))
+    assert {rows[1][1], rows[2][1]} == {"g0", "g7"}
+    assert rows[0][-1] == "stability_score"
+    summary = json.loads((out_dir / "summary.json").read_text())
+    assert summary["cv_folds"] == 3 and summary["task"] == "regression"
+    assert {"g0", "g7"} <= set(summary["stability"]["stable_features"])
+    for png in ("cv_curve.png", "path.png", "stability.png"):
+        assert (out_dir / png).exists()
 
 
-def test_alpha_max_gives_zero_model():
-    from sklearn.linear_model import Lasso
+def test_fit_npz_and_svmlight_agree(tmp_path, capsys):
+    from sklearn.datasets import dump_svmlight_file
 
-    rng = np.random.default_rng(0)
-    X = rng.standard_normal((30, 15)) + 5.0
-    y = X[:, 0] - 2 * X[:, 3] + rng.standard_normal(30)
-    amax = _alpha_max(X, y)
-    assert np.all(Lasso(alpha=amax * 1.001, tol=1e-12).fit(X, y).coef_ == 0)
-    assert np.any(Lasso(alpha=amax * 0.95, tol=1e-12).fit(X, y).coef_ != 0)
+    X, y, _ = _expression(seed=1)
+    np.savez(tmp_path / "d.npz", X=X, y=y)
+    dump_svmlight_file(X, y, str(tmp_path / "d.svm"))
+    coefs = []
+    for name in ("d.npz", "d.svm"):
+        assert main(["fit", str(tmp_path / name), "--out", str(tmp_path / name[-3:]),
+                     "--cv", "3", "--alphas", "10", "--quiet"]) == 0
+        rows = list(csv.reader(open(tmp_path / name[-3:] / "selected_features.csv")))
+        coefs.append({r[1].lstrip("xf"): float(r[2]) for r in rows[1:]})
+    assert coefs[0].keys() == coefs[1].keys()
+    for key, value in coefs[0].items():
+        assert coefs[1][key] == pytest.approx(value, rel=1e-4)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda rows: rows, "no target column named 'outcom'"),
+    (lambda rows: rows[:3] + [rows[3][:2] + ["abc"] + rows[3][3:]] + rows[4:],
+     "non-numeric cell(s): sample 's2' / column 'g0'"),
+    (lambda rows: rows[:3] + [rows[3][:2] + ["NA"] + rows[3][3:]] + rows[4:],
+     "missing or infinite value(s)"),
+    (lambda rows: rows[:2] + [rows[2][:-1]] + rows[3:], "different numbers of cells"),
+])
+def test_fit_reports_bad_files(tmp_path, capsys, edit, message):
+    X, y, names = _expression(n=20, p=8, seed=2)
+    path = tmp_path / "bad.csv"
+    _write_table(path, X, y, names)
+    rows = list(csv.reader(open(path)))
+    with open(path, "w", newline="") as handle:
+        csv.writer(handle).writerows(edit(rows))
+    target = "outcom" if "target" in message else "outcome"
+    assert main(["fit", str(path), "--target", target, "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert message in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_fit_unreadable_and_missing_files(tmp_path, capsys):
+    assert main(["fit", str(tmp_path / "nope.csv"), "--target", "y"]) == 1
+    assert "No such data file" in capsys.readouterr().err
+    (tmp_path / "binary.csv").write_bytes(b"\xff\xfe\x00garbage\x00")
+    assert main(["fit", str(tmp_path / "binary.csv"), "--target", "y"]) == 1
+    assert "error" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["demo", "--help"]])
@@ -68,7 +149,9 @@ def test_version(capsys):
     [
         ["demo", "--n-samples", "0"],
         ["demo", "--n-features", "abc"],
-        ["demo", "--alpha-ratio", "-1"],
+        ["demo", "--alpha-rule", "max"],
+        ["fit"],
+        ["fit", "x.csv", "--cv", "1"],
         ["no-such-command"],
     ],
 )
@@ -83,9 +166,10 @@ def test_no_command_returns_2(capsys):
     assert "usage:" in capsys.readouterr().err
 
 
-def test_python_m_fastl1():
+def test_python_m_fastl1(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "fastl1", "demo", "--n-samples", "30", "--n-features", "100"],
+        [sys.executable, "-m", "fastl1", "demo", "--n-samples", "30", "--n-features", "100",
+         "--out", str(tmp_path / "demo")],
         capture_output=True,
         text=True,
         timeout=600,
