@@ -14,6 +14,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
@@ -107,6 +108,8 @@ def fit_path(problem: Problem, y_centred: np.ndarray, alphas: np.ndarray, l1_rat
     # Each alpha starts where the previous one stopped; the last exact gradient carries
     # over, so an alpha computes only the correlations it cannot bound from it.
     reference = GradientReference.empty(problem)
+    if parallel is None:  # decided once: asking Numba costs ~0.1 ms per call
+        parallel = numba.get_num_threads() > 1
     for i, alpha in enumerate(alphas):
         result = solve_enet(problem, y_centred, coef, alpha, l1_ratio, positive=positive,
                             max_iter=max_iter, tol=tol, random=random, seed=seed + i,

@@ -167,6 +167,19 @@ def take_rows(X, rows, out):
             out[i, j] = X[rows[i], j]
 
 
+# Below this many multiply-adds a parallel region costs more than it saves (thread wake-up
+# is tens of microseconds, far more on a busy machine).
+_PARALLEL_MIN_WORK = 1_000_000
+
+
+@njit(**JIT_OPTIONS)
+def _worth_threads(indptr, n, p, count):
+    """Whether ``count`` column products (dense: ``n`` rows each; sparse: the average column
+    length) are enough work for Numba's threads."""
+    per_column = indptr[p] / max(p, 1) if is_sparse(indptr) else n
+    return count * per_column >= _PARALLEL_MIN_WORK
+
+
 @njit(**JIT_OPTIONS)
 def bounded_gradient(X, data, indices, indptr, sw, x_mean, r, r_sum, r_offset, w, norms,
                      l1_reg, positive, grad_ref, r_ref, has_ref, grad, parallel):
@@ -212,15 +225,14 @@ def bounded_gradient(X, data, indices, indptr, sw, x_mean, r, r_sum, r_offset, w
                 if w[j] != 0.0 or grad[j] >= threshold:
                     features[k] = j
                     k += 1
-            # Threads pay off only for enough work (a few hundred thousand multiply-adds).
-            if parallel and count * n >= 500_000:
+            if parallel and _worth_threads(indptr, n, p, count):
                 gradient_parallel(X, data, indices, indptr, sw, x_mean, r, r_sum, features,
                                   grad)
             else:
                 gradient(X, data, indices, indptr, sw, x_mean, r, r_sum, features, grad)
             return True, count
     all_features = np.arange(p)
-    if parallel:
+    if parallel and _worth_threads(indptr, n, p, p):
         gradient_parallel(X, data, indices, indptr, sw, x_mean, r, r_sum, all_features, grad)
     else:
         gradient(X, data, indices, indptr, sw, x_mean, r, r_sum, all_features, grad)
