@@ -10,6 +10,8 @@ from importlib.metadata import PackageNotFoundError, version
 
 from ._deprecation import FastL1DeprecationWarning
 from .linear_model import ElasticNet, ElasticNetCV, Lasso, LassoCV
+from .logistic import LogisticRegression
+from .logistic_cv import LogisticRegressionCV, l1_logistic_path
 from .path import enet_path, lasso_path
 from .penalty import (
     elastic_net_penalty,
@@ -34,10 +36,13 @@ __all__ = [
     "FastL1DeprecationWarning",
     "Lasso",
     "LassoCV",
+    "LogisticRegression",
+    "LogisticRegressionCV",
     "StabilitySelection",
     "__version__",
     "elastic_net_penalty",
     "enet_path",
+    "l1_logistic_path",
     "l1_penalty",
     "l1_subgradient",
     "lasso_path",

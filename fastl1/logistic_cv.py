@@ -1,0 +1,357 @@
+"""Paths and cross-validation for L1 logistic regression.
+
+:func:`l1_logistic_path` fits :class:`fastl1.LogisticRegression`'s objective along a grid of
+``C`` (weakest penalty last), each fit warm-started from the previous one.
+:class:`LogisticRegressionCV` runs it on every fold and on all rows as threaded jobs (the plan
+of :mod:`fastl1.cv`, shared with :class:`fastl1.LassoCV`): the fold paths are scored on their
+test rows, the full-data path supplies the final model at the chosen ``C``.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.linear_model._base import LinearClassifierMixin
+from sklearn.metrics import get_scorer
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import validate_data
+
+from ._validation import _check_int, _check_real, check_weights
+from .cv import fold_rows, run_jobs, split
+from .logistic import LogisticRegression, logistic_design, solve_logistic
+
+__all__ = ["LogisticRegressionCV", "l1_logistic_path"]
+
+
+def _check_grid(Cs) -> np.ndarray:
+    """scikit-learn's grid: an int gives ``logspace(-4, 4, Cs)``; values must be > 0."""
+    if isinstance(Cs, (int, np.integer)) and not isinstance(Cs, bool):
+        _check_int("Cs", Cs, low=1)
+        return np.logspace(-4, 4, int(Cs))
+    values = np.atleast_1d(np.asarray(Cs, dtype=np.float64))
+    if values.ndim != 1 or values.size == 0 or not np.all(np.isfinite(values)) \
+            or np.any(values <= 0):
+        raise ValueError("Cs must be an int or a non-empty list of positive finite numbers.")
+    return values
+
+
+def _encode(y, sample_weight, class_weight, X):
+    """Class codes, classes and the per-sample weights (class weights included)."""
+    check_classification_targets(y)
+    encoder = LabelEncoder()
+    codes = encoder.fit_transform(y)
+    classes = encoder.classes_
+    if classes.shape[0] < 2:
+        raise ValueError("This solver needs samples of at least 2 classes in the data, but "
+                         f"the data contains only one class: {classes[0]!r}.")
+    sample_weight = check_weights(sample_weight, X)
+    s = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, float)
+    if class_weight is not None:
+        s = s * compute_class_weight(class_weight, classes=classes, y=y,
+                                     sample_weight=sample_weight)[codes]
+    return codes, classes, s
+
+
+def _fit_path(X, codes, s, n_classes, Cs, l1_ratio, fit_intercept, tol, max_iter, solver,
+              parallel, on_solution=None):
+    """Warm-started fits over ``Cs`` in the given order; returns coefs (n_cs, K, p),
+    intercepts (n_cs, K), n_iter (n_cs,) and the number of fits that did not converge."""
+    design = logistic_design(X)
+    K = 1 if n_classes == 2 else n_classes
+    coefs = np.zeros((Cs.shape[0], K, X.shape[1]))
+    intercepts = np.zeros((Cs.shape[0], K))
+    n_iter = np.zeros(Cs.shape[0], dtype=np.int32)
+    coef, intercept, failures = None, None, 0
+    for i, C in enumerate(Cs):
+        result = solve_logistic(design, codes, s, n_classes, C, l1_ratio,
+                                fit_intercept=fit_intercept, tol=tol, max_iter=max_iter,
+                                solver=solver, coef=coef, intercept=intercept,
+                                parallel=parallel, warn=False)
+        coef, intercept = result.coef, result.intercept
+        coefs[i], intercepts[i], n_iter[i] = coef, intercept, result.n_iter
+        failures += not result.converged
+        if on_solution is not None:
+            on_solution(i, coef, intercept)
+    return coefs, intercepts, n_iter, failures
+
+
+def l1_logistic_path(X, y, *, Cs=10, l1_ratio: float = 1.0, fit_intercept: bool = True,
+                     sample_weight=None, class_weight=None, tol: float = 1e-4,
+                     max_iter: int = 100, solver: str = "prox_newton"):
+    """L1 (elastic-net) logistic regression along a grid of ``C``, warm-started.
+
+    The objective is :class:`fastl1.LogisticRegression`'s; fits run from the strongest
+    penalty (smallest ``C``) to the weakest, each starting from the previous solution.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+        Class labels (two classes: binary loss; more: multinomial).
+    Cs : int or array-like, default=10
+        Grid size (scikit-learn's ``logspace(-4, 4, Cs)``) or the values. For an L1 grid
+        that starts at the all-zero model use ``sklearn.svm.l1_min_c(X, y, loss="log") *
+        np.logspace(0, 3, n)``.
+    l1_ratio, fit_intercept, tol, max_iter, solver
+        As in :class:`fastl1.LogisticRegression`.
+    sample_weight, class_weight : optional
+        As in :meth:`fastl1.LogisticRegression.fit`.
+
+    Returns
+    -------
+    Cs : ndarray of shape (n_cs,)
+        Sorted increasingly.
+    coefs : ndarray of shape (n_cs, K, n_features)
+        ``K = 1`` for two classes, else the number of classes.
+    intercepts : ndarray of shape (n_cs, K)
+    n_iter : ndarray of shape (n_cs,)
+    """
+    Cs = np.sort(_check_grid(Cs))
+    _check_real("l1_ratio", l1_ratio, low=0.0, high=1.0)
+    X, y = validate_data(LogisticRegression(), X, y, accept_sparse=["csc", "csr"],
+                         accept_large_sparse=True, dtype=[np.float64, np.float32],
+                         reset=True)
+    codes, classes, s = _encode(y, sample_weight, class_weight, X)
+    coefs, intercepts, n_iter, failures = _fit_path(
+        X, codes, s, classes.shape[0], Cs, l1_ratio, fit_intercept, tol, max_iter, solver,
+        None)
+    _warn_failures(failures, Cs.shape[0], max_iter)
+    return Cs, coefs, intercepts, n_iter
+
+
+def _warn_failures(failures, total, max_iter, stacklevel=3):
+    if failures:
+        from sklearn.exceptions import ConvergenceWarning
+
+        warnings.warn(f"LogisticRegression did not converge for {failures} of {total} values "
+                      f"of C within max_iter={max_iter}; increase max_iter or tol.",
+                      ConvergenceWarning, stacklevel=stacklevel)
+
+
+class LogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
+    """L1 / elastic-net logistic regression with ``C`` (and ``l1_ratio``) chosen by
+    cross-validation, on threads.
+
+    scikit-learn's :class:`~sklearn.linear_model.LogisticRegressionCV` (1.9 parameters and
+    attributes) for the L1 penalties, with :class:`fastl1.LogisticRegression`'s solver. Each
+    (l1_ratio, fold) job fits a warm-started path over ``Cs`` and scores it on the test rows;
+    one more job per l1_ratio fits the path on all rows, which gives the final model at the
+    best ``C`` (the "refit"). Results do not depend on ``n_jobs``.
+
+    Parameters
+    ----------
+    Cs : int or list of float, default=10
+        Grid size (``logspace(-4, 4, Cs)``, as scikit-learn) or the values.
+    l1_ratios : list of float, default=(1.0,)
+        Penalty mixes to try (1.0 = L1; this library's default).
+    fit_intercept : bool, default=True
+    cv : int, cross-validation generator or iterable, default=None
+        None: 5-fold stratified.
+    scoring : str or callable, default=None
+        A scikit-learn scorer name or callable; None is accuracy (scikit-learn 1.9's default).
+    tol : float, default=1e-4
+    max_iter : int, default=100
+    class_weight : dict, "balanced" or None, default=None
+    n_jobs : int, default=None
+        Threads (``-1``: all cores).
+    verbose : int, default=0
+    refit : bool, default=True
+        True: the final model is fitted on all rows at the best ``C``. False: the fold
+        models at each fold's best ``C`` are averaged (scikit-learn's meaning).
+    random_state : None
+        Accepted for compatibility (the solvers are deterministic).
+    solver : {"auto", "prox_newton", "fista"}, default="auto"
+    use_legacy_attributes : bool, default=True
+        As scikit-learn 1.9: dict-valued ``scores_`` / ``coefs_paths_`` keyed by class and
+        array-valued ``C_`` / ``l1_ratio_`` (legacy), or plain arrays and floats (False).
+
+    Attributes
+    ----------
+    classes_, coef_, intercept_, n_features_in_
+    Cs_ : ndarray of shape (n_cs,)
+    l1_ratios_ : ndarray of shape (n_l1_ratios,)
+    C_, l1_ratio_ : the chosen values (see ``use_legacy_attributes``)
+    scores_ : test-fold scores, ``(n_folds, n_l1_ratios, n_cs)`` (new layout; legacy: dict
+        of ``(n_folds, n_cs, n_l1_ratios)`` per class, scikit-learn's layout when
+        ``l1_ratios`` are given)
+    coefs_paths_ : fold coefficients (and intercepts as the last column when fitted),
+        ``(n_folds, n_l1_ratios, n_cs, K, n_dof)`` (new layout; legacy: dict per class of
+        ``(n_folds, n_cs, n_l1_ratios, n_dof)``)
+    n_iter_ : ndarray of shape (n_folds, n_l1_ratios, n_cs) (new layout) or
+        (1, n_folds, n_cs, n_l1_ratios) (legacy)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastl1 import LogisticRegressionCV
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((120, 40))
+    >>> y = (X[:, 0] - 2 * X[:, 1] + 0.5 * rng.standard_normal(120) > 0).astype(int)
+    >>> clf = LogisticRegressionCV(Cs=8, cv=3, use_legacy_attributes=False).fit(X, y)
+    >>> clf.scores_.shape, bool(clf.score(X, y) > 0.9)
+    ((3, 1, 8), True)
+    """
+
+    def __init__(self, *, Cs=10, l1_ratios=(1.0,), fit_intercept=True, cv=None, scoring=None,
+                 tol=1e-4, max_iter=100, class_weight=None, n_jobs=None, verbose=0,
+                 refit=True, random_state=None, solver="auto", use_legacy_attributes=True):
+        self.Cs = Cs
+        self.l1_ratios = l1_ratios
+        self.fit_intercept = fit_intercept
+        self.cv = cv
+        self.scoring = scoring
+        self.tol = tol
+        self.max_iter = max_iter
+        self.class_weight = class_weight
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+        self.refit = refit
+        self.random_state = random_state
+        self.solver = solver
+        self.use_legacy_attributes = use_legacy_attributes
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+    def fit(self, X, y, sample_weight=None, **params):
+        """Choose ``C`` (and ``l1_ratio``) by cross-validation and fit the final model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+        **params
+            Passed to the splitter's ``split`` (e.g. ``groups``).
+
+        Returns
+        -------
+        self
+        """
+        Cs = _check_grid(self.Cs)
+        ratios = np.atleast_1d(np.asarray(self.l1_ratios, dtype=np.float64))
+        if ratios.ndim != 1 or ratios.size == 0:
+            raise ValueError("l1_ratios must be a non-empty list of floats in [0, 1].")
+        for ratio in ratios:
+            _check_real("l1_ratios", float(ratio), low=0.0, high=1.0)
+        _check_real("tol", self.tol, low=0.0)
+        _check_int("max_iter", self.max_iter, low=1)
+        solver = "prox_newton" if self.solver == "auto" else self.solver
+        if solver not in ("prox_newton", "fista"):
+            raise ValueError(f"solver must be 'auto', 'prox_newton' or 'fista', got "
+                             f"{self.solver!r}.")
+        X, y = validate_data(self, X, y, accept_sparse=["csc", "csr"],
+                             accept_large_sparse=True, dtype=[np.float64, np.float32])
+        codes, classes, s = _encode(y, sample_weight, self.class_weight, X)
+        n_classes = classes.shape[0]
+        folds = split(self.cv, X, y, classifier=True, **params)
+        scorer = get_scorer(self.scoring) if self.scoring is not None else None
+        if sp.issparse(X):
+            X = X.tocsc()  # folds are row subsets of one CSC copy
+        options = (self.fit_intercept, self.tol, self.max_iter, solver, False)
+
+        def full_job(ratio):
+            return lambda: _fit_path(X, codes, s, n_classes, Cs, ratio, *options)
+
+        def fold_job(ratio, train, test):
+            def job():
+                X_train, X_test = fold_rows(X, train), X[test]
+                scores = np.empty(Cs.shape[0])
+                model = self._scoring_model(classes, X.dtype)
+
+                def score(i, coef, intercept):
+                    model.coef_, model.intercept_ = coef, intercept
+                    if scorer is None:
+                        scores[i] = np.average(model.predict(X_test) == y[test],
+                                               weights=None if sample_weight is None
+                                               else np.asarray(sample_weight)[test])
+                    else:
+                        scores[i] = scorer(model, X_test, y[test])
+
+                path = _fit_path(X_train, codes[train], s[train], n_classes, Cs, ratio,
+                                 *options, on_solution=score)
+                return path, scores
+            return job
+
+        jobs = []
+        for ratio in ratios:
+            jobs.append(full_job(ratio))
+            jobs.extend(fold_job(ratio, train, test) for train, test in folds)
+        results = run_jobs(jobs, self.n_jobs, verbose=int(self.verbose))
+        per = len(folds) + 1
+        full = [results[k * per] for k in range(ratios.size)]
+        fold_results = [[results[k * per + 1 + f] for f in range(len(folds))]
+                        for k in range(ratios.size)]
+        failures = sum(r[3] for r in full) + sum(fr[0][3] for row in fold_results for fr in row)
+        _warn_failures(failures, (len(folds) + 1) * ratios.size * Cs.size, self.max_iter)
+        # scores: (n_folds, n_l1, n_cs); coefs: (n_folds, n_l1, n_cs, K, p)
+        scores = np.array([[fold_results[k][f][1] for k in range(ratios.size)]
+                           for f in range(len(folds))])
+        fold_coefs = np.array([[fold_results[k][f][0][0] for k in range(ratios.size)]
+                               for f in range(len(folds))])
+        fold_intercepts = np.array([[fold_results[k][f][0][1] for k in range(ratios.size)]
+                                    for f in range(len(folds))])
+        n_iter = np.array([[fold_results[k][f][0][2] for k in range(ratios.size)]
+                           for f in range(len(folds))])
+        mean = scores.mean(axis=0)  # (n_l1, n_cs)
+        best_ratio, best_c = np.unravel_index(int(np.argmax(mean)), mean.shape)
+        if self.refit:
+            coef = full[best_ratio][0][best_c]
+            intercept = full[best_ratio][1][best_c]
+            C, l1_ratio = float(Cs[best_c]), float(ratios[best_ratio])
+        else:  # scikit-learn: average the folds' models at each fold's best C
+            best = [np.unravel_index(int(np.argmax(scores[f])), mean.shape)
+                    for f in range(len(folds))]
+            coef = np.mean([fold_coefs[f][b] for f, b in enumerate(best)], axis=0)
+            intercept = np.mean([fold_intercepts[f][b] for f, b in enumerate(best)], axis=0)
+            C = float(np.mean([Cs[b[1]] for b in best]))
+            l1_ratio = float(np.mean([ratios[b[0]] for b in best]))
+        self.classes_ = classes
+        self.coef_ = coef.astype(X.dtype)
+        self.intercept_ = (intercept if self.fit_intercept else np.zeros_like(intercept)
+                           ).astype(X.dtype)
+        self.Cs_ = Cs
+        self.l1_ratios_ = ratios
+        self._store_attributes(C, l1_ratio, scores, fold_coefs, fold_intercepts, n_iter)
+        return self
+
+    def _scoring_model(self, classes, dtype) -> LogisticRegression:
+        model = LogisticRegression(fit_intercept=self.fit_intercept)
+        model.classes_ = classes
+        model.n_features_in_ = self.n_features_in_
+        return model
+
+    def _store_attributes(self, C, l1_ratio, scores, fold_coefs, fold_intercepts, n_iter):
+        paths = fold_coefs
+        if self.fit_intercept:
+            paths = np.concatenate([fold_coefs, fold_intercepts[..., None]], axis=-1)
+        if not self.use_legacy_attributes:
+            self.C_, self.l1_ratio_ = C, l1_ratio
+            self.scores_, self.coefs_paths_ = scores, paths
+            self.n_iter_ = n_iter
+            return
+        keys = self.classes_[1:] if self.classes_.size == 2 else self.classes_
+        repeat = len(keys)
+        self.C_ = np.full(repeat, C)
+        self.l1_ratio_ = np.full(repeat, l1_ratio)
+        # scikit-learn's layout when l1_ratios are given: the l1_ratio axis comes after Cs.
+        legacy_scores = np.moveaxis(scores, 1, 2)  # (n_folds, n_cs, n_l1)
+        self.scores_ = {key: legacy_scores.copy() for key in keys}
+        self.coefs_paths_ = {key: np.moveaxis(paths[:, :, :, k, :], 1, 2)
+                             for k, key in enumerate(keys)}  # (n_folds, n_cs, n_l1, n_dof)
+        self.n_iter_ = np.moveaxis(n_iter, 1, 2)[None]  # (1, n_folds, n_cs, n_l1)
+
+    def predict_proba(self, X):
+        """Class probabilities (see :meth:`fastl1.LogisticRegression.predict_proba`)."""
+        return LogisticRegression.predict_proba(self, X)
+
+    def predict_log_proba(self, X):
+        """Log class probabilities (see :meth:`fastl1.LogisticRegression.predict_log_proba`)."""
+        return LogisticRegression.predict_log_proba(self, X)
