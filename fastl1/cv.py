@@ -24,9 +24,12 @@ from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.model_selection import check_cv
 from threadpoolctl import threadpool_limits
 
-from ._kernels.design import take_rows
+from ._kernels.design import take_rows, test_mse
 from ._solver import Problem, make_problem, resolve_gram
 from .path import PathResult, fit_path
+
+_EMPTY_2D = np.zeros((1, 1))  # stands in for a dense test block when it is sparse
+_EMPTY_INDEX = np.empty(0, dtype=np.int32)
 
 __all__ = ["fold_rows", "one_standard_error_index", "report_progress", "run_jobs", "split"]
 
@@ -138,21 +141,22 @@ def enet_fold_job(X, y, sample_weight, train: np.ndarray, test: np.ndarray,
         problem = make_problem(fold_rows(X, train), sw_train, fit_intercept)
         y_centred, y_mean = problem.centre_target(y[train])
         X_test = X[test]
-        if sp.issparse(X_test):
-            X_test = X_test.tocsr()  # row-major: fast products with each solution
-        y_test = y[test].astype(np.float64)
-        sw_test = None if sample_weight is None else sample_weight[test]
+        if sp.issparse(X_test):  # row-major: fast products with each solution
+            X_test = X_test.tocsr()
+            test_design = (_EMPTY_2D.astype(X.dtype), X_test.data, X_test.indices,
+                           X_test.indptr.astype(X_test.indices.dtype))
+        else:
+            test_design = (np.ascontiguousarray(X_test), np.empty(0, X.dtype), _EMPTY_INDEX,
+                           _EMPTY_INDEX)
+        y_test = np.ascontiguousarray(y[test], dtype=np.float64)
+        sw_test = np.empty(0) if sample_weight is None else \
+            np.ascontiguousarray(sample_weight[test], dtype=np.float64)
         mse = np.empty(alphas.shape[0])
+        x_mean = problem.x_mean
 
         def score(i, coef):
-            support = np.flatnonzero(coef)
-            intercept = float(y_mean) - float(problem.x_mean[support] @ coef[support])
-            if sp.issparse(X_test):
-                prediction = X_test @ coef
-            else:  # only the support's columns: the path's solutions are sparse
-                prediction = X_test[:, support] @ coef[support]
-            residual = np.asarray(prediction, dtype=np.float64) + intercept - y_test
-            mse[i] = np.average(residual * residual, weights=sw_test)
+            intercept = float(y_mean) - float(x_mean @ coef)
+            mse[i] = test_mse(*test_design, y_test, sw_test, coef, intercept)
 
         fit_path(problem, y_centred, alphas, l1_ratio, parallel=False, store_coefs=False,
                  on_solution=score, **_with_gram(problem, y_centred, path_options))

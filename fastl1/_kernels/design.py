@@ -240,3 +240,34 @@ def bounded_gradient(X, data, indices, indptr, sw, x_mean, r, r_sum, r_offset, w
     for i in range(n):
         r_ref[i] = r[i] + r_offset
     return True, p
+
+
+@njit(**JIT_OPTIONS)
+def test_mse(X, data, indices, indptr, y, sw, coef, intercept):
+    """Mean squared error of ``X @ coef + intercept`` against ``y`` on held-out rows, weighted
+    by ``sw`` when given. ``X`` is dense C-ordered (rows x features; only the columns where
+    ``coef`` is non-zero are read) or, when ``indptr`` is non-empty, the CSR arrays."""
+    n = y.shape[0]
+    weighted = sw.shape[0] > 0
+    total = 0.0
+    weight = 0.0
+    if indptr.shape[0] > 0:
+        for i in range(n):
+            prediction = intercept
+            for k in range(indptr[i], indptr[i + 1]):
+                prediction += data[k] * coef[indices[k]]
+            residual = prediction - y[i]
+            s = sw[i] if weighted else 1.0
+            total += s * residual * residual
+            weight += s
+    else:
+        support = np.flatnonzero(coef)
+        for i in range(n):
+            prediction = intercept
+            for j in support:
+                prediction += X[i, j] * coef[j]
+            residual = prediction - y[i]
+            s = sw[i] if weighted else 1.0
+            total += s * residual * residual
+            weight += s
+    return total / weight
