@@ -168,8 +168,15 @@ def select_features(X, y, *, feature_names: Sequence[str] | None = None, task: s
             raise NotImplementedError("classification needs fastl1.LogisticRegressionCV, "
                                       "which this installation does not have.")
         splitter = StratifiedKFold(cv, shuffle=True, random_state=random_state)
-        model = fastl1.LogisticRegressionCV(cv=splitter, Cs=min(alphas, 30),
-                                            l1_ratios=list(l1_ratio), n_jobs=n_jobs, tol=tol)
+        from sklearn.svm import l1_min_c
+
+        # From the C where the first feature enters up three decades (as the alpha grid
+        # goes from alpha_max down): scikit-learn's default logspace(-4, 4) wastes most
+        # of its points on all-zero or unpenalised models for L1.
+        c_min = l1_min_c(X, y, loss="log")
+        grid = c_min * np.logspace(0, 3, min(alphas, 30))
+        model = fastl1.LogisticRegressionCV(cv=splitter, Cs=grid, l1_ratios=list(l1_ratio),
+                                            n_jobs=n_jobs, tol=tol)
         with hook:
             model.fit(X, y)
         coef = np.asarray(model.coef_) / scale

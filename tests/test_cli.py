@@ -176,3 +176,21 @@ def test_python_m_fastl1(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "recovery:" in result.stdout
+
+
+def test_fit_classification_with_string_labels(tmp_path, capsys):
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((80, 20))
+    labels = np.where(X[:, 0] - X[:, 4] + 0.3 * rng.standard_normal(80) > 0, "AML", "ALL")
+    path = tmp_path / "leukemia.csv"
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["patient", "type"] + [f"g{j}" for j in range(20)])
+        for i in range(80):
+            writer.writerow([f"p{i}", labels[i]] + [f"{v:.6f}" for v in X[i]])
+    assert main(["fit", str(path), "--target", "type", "--out", str(tmp_path / "o"),
+                 "--cv", "4"]) == 0
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert summary["task"] == "classification" and summary["classes"] == ["ALL", "AML"]
+    rows = list(csv.reader(open(tmp_path / "o" / "selected_features.csv")))
+    assert {rows[1][1], rows[2][1]} == {"g0", "g4"}
