@@ -1222,3 +1222,75 @@ def format_table(results: Sequence[dict]) -> str:
         blocks.append("\n".join(lines))
     legend = "\n".join(_LEGENDS[task] for task in TASKS if task in tasks)
     return "\n\n".join(blocks + [legend])
+
+
+# --------------------------------------------------------------------------------------------
+# Figures (matplotlib, the `plot` extra)
+# --------------------------------------------------------------------------------------------
+
+
+def plot_times(results: Sequence[dict], path) -> None:
+    """Bar chart of the median time of every solver on every problem (log scale)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    problems = list(dict.fromkeys(r["problem"] for r in results))
+    solvers = list(dict.fromkeys(r["solver"] for r in results if r["median"]))
+    width = 0.8 / max(len(solvers), 1)
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(problems) + 2), 4.5))
+    for k, solver in enumerate(solvers):
+        times = [next((r["median"] for r in results if r["problem"] == p
+                       and r["solver"] == solver and r["median"]), np.nan) for p in problems]
+        ax.bar(np.arange(len(problems)) + k * width, times, width, label=solver)
+    ax.set_xticks(np.arange(len(problems)) + 0.4 - width / 2, problems, rotation=30,
+                  ha="right")
+    ax.set_yscale("log")
+    ax.set_ylabel("median time (s), log scale")
+    ax.set_title("Time to the same certified accuracy (lower is better)")
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def accuracy_curves(problem: str | Problem, solvers: Iterable[str] | None = None,
+                    tols: Sequence[float] = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-10),
+                    repeats: int = 3, **kwargs) -> list[dict]:
+    """Time against certified suboptimality: :func:`run` on one single-fit problem at each
+    tolerance (skglm's and glmnet's tolerances calibrated to it as usual). One row per
+    (tol, solver)."""
+    rows = []
+    problem = _as_problem(problem, kwargs.pop("scale", 1.0), kwargs.pop("data_dir", None))
+    for tol in tols:
+        for row in run([problem], solvers, repeats=repeats, tol=tol, **kwargs):
+            row["requested_tol"] = tol
+            rows.append(row)
+    return rows
+
+
+def plot_curves(rows: Sequence[dict], path) -> None:
+    """Suboptimality (objective minus the best dual value found) against median time."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    for solver in dict.fromkeys(r["solver"] for r in rows):
+        points = sorted((r["median"], r["certified_suboptimality"]) for r in rows
+                        if r["solver"] == solver and r["median"]
+                        and r["certified_suboptimality"] is not None)
+        if points:
+            t, s = zip(*points, strict=True)
+            ax.plot(t, np.maximum(s, 1e-16), "o-", label=solver)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("median time (s)")
+    ax.set_ylabel("objective - best dual value")
+    ax.set_title(rows[0]["problem"] if rows else "")
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

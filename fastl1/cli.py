@@ -212,6 +212,11 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="folder with real data (leukemia.npz), used instead of synthetic data",
     )
+    bench.add_argument("--plot", metavar="PNG",
+                       help="also draw the median times per problem and solver to PNG")
+    bench.add_argument("--curves", metavar="PNG",
+                       help="instead of the table: time against certified suboptimality for "
+                       "tolerances 1e-2 ... 1e-10 on the first problem given, drawn to PNG")
     bench.add_argument("--list", action="store_true", help="list the problems and exit")
     bench.set_defaults(func=_run_bench)
     return parser
@@ -336,11 +341,27 @@ def _run_bench(args: argparse.Namespace) -> int:
     else:
         solvers = list(dict.fromkeys(args.solvers))
     problems = None if args.problems is None else benchmark.expand_problems(args.problems)
+    if args.curves:
+        first = (problems or list(benchmark.PROBLEMS))[0]
+        rows = benchmark.accuracy_curves(first, solvers, repeats=args.repeats,
+                                         scale=args.scale, data_dir=args.data_dir)
+        benchmark.plot_curves(rows, args.curves)
+        for row in rows:
+            print(f"{row['requested_tol']:>8.0e}  {row['solver']:<8} "
+                  f"{row['median'] or float('nan'):>9.4f} s  certified suboptimality "
+                  f"{row['certified_suboptimality'] or float('nan'):.2e}")
+        if args.json:
+            with open(args.json, "w", encoding="utf-8") as f:
+                json.dump({"environment": benchmark.environment(), "curves": rows}, f,
+                          indent=1)
+        return 0
     results = benchmark.run(
         problems, solvers, repeats=args.repeats, tol=args.tol, scale=args.scale,
         data_dir=args.data_dir, progress=lambda line: print(line, file=sys.stderr),
     )
     print(benchmark.format_table(results))
+    if args.plot:
+        benchmark.plot_times(results, args.plot)
     if args.json:
         settings = {"problems": problems, "solvers": solvers, "repeats": args.repeats,
                     "tol": args.tol, "scale": args.scale, "data_dir": args.data_dir}

@@ -391,3 +391,18 @@ def test_python_m_fastl1_bench_list():
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     assert "sparse-csr-a100" in result.stdout
+
+
+def test_figures_render(tmp_path):
+    pytest.importorskip("matplotlib")
+    from fastl1 import benchmark
+
+    results = benchmark.run(["wide-dense-a10"], ["fastl1", "sklearn"], repeats=1, scale=0.01)
+    benchmark.plot_times(results, tmp_path / "times.png")
+    rows = benchmark.accuracy_curves("wide-dense-a10", ["fastl1", "sklearn"],
+                                     tols=(1e-3, 1e-8), repeats=1, scale=0.01)
+    assert [r["requested_tol"] for r in rows] == [1e-3, 1e-3, 1e-8, 1e-8]
+    assert all(r["certified_suboptimality"] <= 2 * r["gap_target"] for r in rows)
+    benchmark.plot_curves(rows, tmp_path / "curves.png")
+    assert (tmp_path / "times.png").stat().st_size > 1000
+    assert (tmp_path / "curves.png").stat().st_size > 1000
