@@ -25,11 +25,10 @@ from sklearn.model_selection import check_cv
 from threadpoolctl import threadpool_limits
 
 from ._kernels.design import take_rows, test_mse
-from ._solver import Problem, make_problem, resolve_gram
+from ._solver import _EMPTY_INDEX, Problem, make_problem, resolve_gram
 from .path import PathResult, fit_path
 
 _EMPTY_2D = np.zeros((1, 1))  # stands in for a dense test block when it is sparse
-_EMPTY_INDEX = np.empty(0, dtype=np.int32)
 
 __all__ = ["fold_rows", "one_standard_error_index", "report_progress", "run_jobs", "split"]
 
