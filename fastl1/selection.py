@@ -10,18 +10,24 @@ path (:mod:`fastl1.path`) on its rows only.
 
 from __future__ import annotations
 
+import functools
 import numbers
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, clone
 from sklearn.feature_selection import SelectorMixin
+from sklearn.svm import l1_min_c
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._solver import make_problem
 from ._validation import _check_int, _check_real, check_design, check_weights
 from .cv import fold_rows, run_jobs
 from .linear_model import ElasticNet, Lasso
+from .logistic import LogisticRegression
+from .logistic_cv import _encode
+from .logistic_cv import _fit_path as _fit_logistic_path
 from .path import alpha_grid, check_alpha_array, fit_path
 
 __all__ = ["StabilitySelection"]
@@ -39,9 +45,12 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
 
     Parameters
     ----------
-    estimator : fastl1.Lasso or fastl1.ElasticNet, default=None
+    estimator : fastl1.Lasso, fastl1.ElasticNet or fastl1.LogisticRegression, default=None
         The model whose selections are counted (default ``Lasso()``); its ``l1_ratio``,
-        ``fit_intercept``, ``positive``, ``tol``, ``max_iter`` and ``precompute`` are used.
+        ``fit_intercept``, ``positive``, ``tol`` and ``max_iter`` (and ``class_weight``) are
+        used. For logistic regression the grid is over ``C``: ``alphas_`` holds ``1 / C``,
+        from :func:`sklearn.svm.l1_min_c` (where the first feature enters) to ``1 / eps``
+        times that ``C``; a feature counts as selected if any class uses it.
     alphas : int or array-like, default=20
         Grid size (log-spaced from ``alpha_max`` of the full data down to ``eps * alpha_max``)
         or the alphas themselves.
@@ -111,11 +120,11 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         tags.target_tags.required = True
         return tags
 
-    def _model(self) -> ElasticNet:
+    def _model(self):
         model = Lasso() if self.estimator is None else clone(self.estimator)
-        if not isinstance(model, ElasticNet):
-            raise TypeError("StabilitySelection works with fastl1.Lasso or fastl1.ElasticNet, "
-                            f"got {type(model).__name__}.")
+        if not isinstance(model, (ElasticNet, LogisticRegression)):
+            raise TypeError("StabilitySelection works with fastl1.Lasso, fastl1.ElasticNet or "
+                            f"fastl1.LogisticRegression, got {type(model).__name__}.")
         return model
 
     def fit(self, X, y, sample_weight=None):
@@ -143,21 +152,38 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         if self.complementary_pairs and self.sample_fraction > 0.5:
             raise ValueError("complementary_pairs needs sample_fraction <= 0.5.")
         _check_real("eps", self.eps, low=0.0)
-        X, y = check_design(self, X, y)
-        if y.ndim == 2:
-            if y.shape[1] != 1:
-                raise ValueError(f"StabilitySelection needs one target, got y of shape {y.shape}.")
-            y = y[:, 0]
-        sample_weight = check_weights(sample_weight, X)
-        problem = make_problem(X, sample_weight, model.fit_intercept)
-        y_centred, _ = problem.centre_target(y)
-        l1_ratio = float(model.l1_ratio)
-        if isinstance(self.alphas, numbers.Integral) and not isinstance(self.alphas, bool):
-            _check_int("alphas", self.alphas, low=1)
-            grid = alpha_grid(problem, y_centred, l1_ratio=l1_ratio, n_alphas=int(self.alphas),
-                              eps=self.eps, positive=model.positive)
+        if isinstance(model, LogisticRegression):
+            X, y = validate_data(self, X, y, accept_sparse=["csc", "csr"],
+                                 accept_large_sparse=True, dtype=[np.float64, np.float32])
+            codes, classes, weights = _encode(y, sample_weight, model.class_weight, X)
+            if sp.issparse(X):
+                X = X.tocsc()  # subsamples are row subsets of one CSC copy
+            grid = self._c_grid(X, y, model)
+            make_job = functools.partial(_logistic_job, X, codes, weights, classes.shape[0],
+                                         grid, model)
         else:
-            grid = check_alpha_array(self.alphas)
+            X, y = check_design(self, X, y)
+            if y.ndim == 2:
+                if y.shape[1] != 1:
+                    raise ValueError("StabilitySelection needs one target, got y of shape "
+                                     f"{y.shape}.")
+                y = y[:, 0]
+            sample_weight = check_weights(sample_weight, X)
+            problem = make_problem(X, sample_weight, model.fit_intercept)
+            y_centred, _ = problem.centre_target(y)
+            l1_ratio = float(model.l1_ratio)
+            if isinstance(self.alphas, numbers.Integral) and not isinstance(self.alphas, bool):
+                _check_int("alphas", self.alphas, low=1)
+                grid = alpha_grid(problem, y_centred, l1_ratio=l1_ratio,
+                                  n_alphas=int(self.alphas), eps=self.eps,
+                                  positive=model.positive)
+            else:
+                grid = check_alpha_array(self.alphas)
+            options = {"positive": model.positive, "max_iter": model.max_iter,
+                       "tol": model.tol}
+            make_job = functools.partial(_selection_job, problem.X, y, sample_weight,
+                                         fit_intercept=model.fit_intercept, alphas=grid,
+                                         l1_ratio=l1_ratio, options=options)
         n = X.shape[0]
         size = max(1, int(self.sample_fraction * n))
         if size < 2 or n - size < (size if self.complementary_pairs else 0):
@@ -169,9 +195,7 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
             subsamples.append(np.sort(order[:size]))
             if self.complementary_pairs:
                 subsamples.append(np.sort(order[size:2 * size]))
-        options = {"positive": model.positive, "max_iter": model.max_iter, "tol": model.tol}
-        jobs = [_selection_job(problem.X, y, sample_weight, rows, model.fit_intercept, grid,
-                               l1_ratio, options) for rows in subsamples]
+        jobs = [make_job(rows) for rows in subsamples]
         results = run_jobs(jobs, self.n_jobs, verbose=int(self.verbose))
         counts = np.zeros((X.shape[1], grid.shape[0]))
         union_sizes = []
@@ -187,9 +211,38 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
             self.average_selected_ ** 2 / ((2 * self.threshold - 1) * X.shape[1]))
         return self
 
+    def _c_grid(self, X, y, model) -> np.ndarray:
+        """Decreasing penalty for logistic models: ``alphas_ = 1 / C`` with ``C`` from
+        :func:`sklearn.svm.l1_min_c` (the first feature enters) up to ``1 / eps`` times it."""
+        if isinstance(self.alphas, numbers.Integral) and not isinstance(self.alphas, bool):
+            _check_int("alphas", self.alphas, low=1)
+            c_min = l1_min_c(X, y, loss="log", fit_intercept=model.fit_intercept)
+            Cs = c_min * np.logspace(0, np.log10(1.0 / self.eps), int(self.alphas))
+            return 1.0 / Cs
+        return check_alpha_array(self.alphas)
+
     def _get_support_mask(self):
         check_is_fitted(self)
         return self.support_
+
+
+def _logistic_job(X, codes, weights, n_classes, alphas, model, rows):
+    """A job fitting the logistic path over ``C = 1 / alphas`` on ``rows``; returns the
+    (n_features, n_alphas) table of features with a non-zero coefficient for some class."""
+
+    def job():
+        selected = np.zeros((X.shape[1], alphas.shape[0]), dtype=bool)
+
+        def record(i, coef, intercept):
+            selected[:, i] = np.any(coef != 0, axis=0)
+
+        _fit_logistic_path(fold_rows(X, rows), codes[rows], weights[rows], n_classes,
+                           1.0 / alphas, float(model.l1_ratio), bool(model.fit_intercept),
+                           model.tol, model.max_iter, "prox_newton", False,
+                           on_solution=record)
+        return selected
+
+    return job
 
 
 def _selection_job(X, y, sample_weight, rows, fit_intercept, alphas, l1_ratio, options):

@@ -188,13 +188,13 @@ def select_features(X, y, *, feature_names: Sequence[str] | None = None, task: s
     selected = selected[np.argsort(-strength[selected], kind="stable")]
     selector = None
     if stability:
-        if task != "regression":
-            notes.append("stability selection runs on the regression model only; skipped")
-        else:
-            selector = StabilitySelection(n_resamples=n_resamples, threshold=threshold,
-                                          n_jobs=n_jobs, random_state=random_state)
-            with (report_progress(progress) if progress is not None else nullcontext()):
-                selector.fit(X, y)
+        import fastl1
+
+        base = fastl1.Lasso() if task == "regression" else fastl1.LogisticRegression()
+        selector = StabilitySelection(base, n_resamples=n_resamples, threshold=threshold,
+                                      n_jobs=n_jobs, random_state=random_state)
+        with (report_progress(progress) if progress is not None else nullcontext()):
+            selector.fit(X, y)
     return SelectionResult(task, model, names, coef, scale, selected, fit_seconds,
                            int(y.shape[0]), gap_threshold, selector, notes)
 

@@ -189,8 +189,9 @@ def test_fit_classification_with_string_labels(tmp_path, capsys):
         for i in range(80):
             writer.writerow([f"p{i}", labels[i]] + [f"{v:.6f}" for v in X[i]])
     assert main(["fit", str(path), "--target", "type", "--out", str(tmp_path / "o"),
-                 "--cv", "4"]) == 0
+                 "--cv", "4", "--stability", "--n-resamples", "5"]) == 0
     summary = json.loads((tmp_path / "o" / "summary.json").read_text())
     assert summary["task"] == "classification" and summary["classes"] == ["ALL", "AML"]
+    assert {"g0", "g4"} <= set(summary["stability"]["stable_features"])
     rows = list(csv.reader(open(tmp_path / "o" / "selected_features.csv")))
     assert {rows[1][1], rows[2][1]} == {"g0", "g4"}

@@ -84,7 +84,7 @@ def test_works_in_a_pipeline():
     ({"sample_fraction": 0.8}, ValueError, "complementary_pairs"),
     ({"sample_fraction": 0.0}, ValueError, "sample_fraction"),
     ({"n_resamples": 0}, ValueError, "n_resamples"),
-    ({"estimator": LinearRegression()}, TypeError, "fastl1.Lasso"),
+    ({"estimator": LinearRegression()}, TypeError, "fastl1.Lasso, fastl1.ElasticNet or"),
     ({"alphas": [0.1, -1.0]}, ValueError, "alphas"),
 ])
 def test_bad_parameters(params, error, match):
@@ -100,3 +100,21 @@ def test_inputs_are_not_modified():
     StabilitySelection(Lasso(fit_intercept=False), n_resamples=2).fit(X, y)
     np.testing.assert_array_equal(X, X0)
     np.testing.assert_array_equal(y, y0)
+
+
+def test_logistic_stability_selection():
+    from fastl1 import LogisticRegression
+
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((160, 40))
+    labels = np.where(2 * X[:, 3] - 2 * X[:, 9] + 0.5 * rng.standard_normal(160) > 0,
+                      "AML", "ALL")
+    selector = StabilitySelection(LogisticRegression(), n_resamples=10, alphas=10,
+                                  random_state=0).fit(X, labels)
+    assert {3, 9} <= set(selector.get_support(indices=True).tolist())
+    assert selector.scores_[3] == selector.scores_[9] == 1.0
+    assert np.sort(selector.scores_)[-3] < 1.0  # the true pair stands out
+    assert np.all(np.diff(selector.alphas_) < 0)  # alphas_ = 1 / C, strongest first
+    same = StabilitySelection(LogisticRegression(), n_resamples=10, alphas=10, random_state=0,
+                              n_jobs=2).fit(sp.csr_matrix(X), labels)
+    np.testing.assert_array_equal(same.stability_scores_, selector.stability_scores_)
