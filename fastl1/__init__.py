@@ -1,8 +1,8 @@
 """fastl1: fast L1-regularised models with Numba coordinate descent.
 
-A drop-in for scikit-learn's :class:`~sklearn.linear_model.Lasso` and
-:class:`~sklearn.linear_model.ElasticNet` on dense, CSC and CSR data, plus penalty helpers for
-other frameworks.
+scikit-learn drop-ins for Lasso, ElasticNet, their paths and cross-validation (LassoCV,
+ElasticNetCV on threads), L1 logistic regression (LogisticRegression, LogisticRegressionCV,
+l1_logistic_path), stability selection, on dense, CSC and CSR data; plus penalty helpers.
 """
 
 import warnings as _warnings

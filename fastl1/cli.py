@@ -269,7 +269,7 @@ def _report(result, written, out_dir, max_rows: int = _DEMO_MAX_ROWS) -> list[st
                      f"{stable['expected_false_selections_bound']:.2g}")
     for note in summary["notes"]:
         lines.append(f"note:      {note}")
-    lines.append(f"outputs:   {out_dir}/ ({', '.join(p.name for p in written)})")
+    lines.append(f"outputs:   {str(out_dir).rstrip('/')}/ ({', '.join(p.name for p in written)})")
     return lines
 
 

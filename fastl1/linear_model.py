@@ -297,7 +297,8 @@ class ElasticNetCV(_LinearPredictor, RegressorMixin, BaseEstimator):
     copy_X : bool, default=True
         Accepted for compatibility: X is never modified.
     verbose : bool or int, default=0
-        Progress per job (fold) as joblib reports it; ``>= 2`` also a line per alpha.
+        Progress per job (fold) as joblib reports it; ``2`` adds a dot per alpha, ``>= 3`` a
+        line per alpha.
     n_jobs : int, default=None
         Threads (``-1``: all cores; None: 1).
     positive : bool, default=False

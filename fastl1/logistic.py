@@ -49,7 +49,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._kernels.logistic import fista, lipschitz_estimate, prox_newton
-from .linear_model import _check_choice, _check_int, _check_real, check_weights
+from ._validation import _check_choice, _check_int, _check_real, check_weights
 
 __all__ = ["LogisticDesign", "LogisticFit", "LogisticRegression", "logistic_design",
            "solve_logistic"]
@@ -424,7 +424,7 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
         if classes.shape[0] < 2:
             raise ValueError(
                 "This solver needs samples of at least 2 classes in the data, but the data "
-                f"contains only one class: {classes[0]!r}.")
+                f"contains only one class: {classes.tolist()[0]!r}.")
         sample_weight = check_weights(sample_weight, X)
         s = (np.ones(X.shape[0]) if sample_weight is None
              else np.asarray(sample_weight, dtype=np.float64))

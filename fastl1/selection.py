@@ -34,7 +34,8 @@ __all__ = ["StabilitySelection"]
 
 
 class StabilitySelection(SelectorMixin, BaseEstimator):
-    """Stability selection of features with the lasso or the elastic net.
+    """Stability selection of features with the lasso, the elastic net or L1 logistic
+    regression.
 
     For each of ``n_resamples`` random splits of the rows into two halves (or only one half
     when ``complementary_pairs=False``), the path of ``estimator`` is fitted on each half
@@ -84,8 +85,9 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         ``q``: average number of features selected at some alpha of the grid per subsample.
     expected_false_selections_bound_ : float
         Meinshausen & Buhlmann's bound on the expected number of falsely selected features,
-        ``q^2 / ((2 * threshold - 1) * n_features)`` (Theorem 1; it also holds for
-        complementary pairs, Shah & Samworth 2013, Theorem 1).
+        ``q^2 / ((2 * threshold - 1) * n_features)`` (Theorem 1, under their exchangeability
+        and better-than-random assumptions; Shah & Samworth 2013 bound, without assumptions,
+        the number of selected low-selection-probability features by the same quantity).
     n_features_in_ : int
 
     Examples

@@ -36,10 +36,10 @@ model; then a backtracking line search along the Newton direction with skglm's t
 decrease and, unlike a difference of objective values, does not lose precision near the
 optimum.
 
-The violation of coefficient ``w`` with datafit gradient ``g`` (``l2`` term included) is
-``|g + lam2 w + lam1 sign(w)|`` for ``w != 0`` and ``max(|g| - lam1, 0)`` for ``w == 0``; the
-intercept's is ``|sum_i R_ik|``. It is the distance of ``-grad`` to the subdifferential, as
-in skglm.
+The violation of coefficient ``w`` with loss gradient ``g`` (the column of ``G``) is
+``|g + lam2 w + lam1 sign(w)|`` for ``w != 0`` and ``max(|g + lam2 w| - lam1, 0)`` for
+``w == 0``; the intercept's is ``|sum_i R_ik|``. It is the distance of minus the smooth part's
+gradient to ``lam1`` times the subdifferential of ``|w|``, as in skglm.
 
 :func:`fista` is accelerated proximal gradient (Beck & Teboulle 2009) with backtracking on
 the step and gradient-based adaptive restart (O'Donoghue & Candes 2015); it only needs
