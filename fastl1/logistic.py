@@ -49,12 +49,12 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._kernels.logistic import fista, lipschitz_estimate, prox_newton
+from ._solver import _EMPTY_INDEX, _placeholder_matrix
 from ._validation import _check_choice, _check_int, _check_real, check_weights
 
 __all__ = ["LogisticDesign", "LogisticFit", "LogisticRegression", "logistic_design",
            "solve_logistic"]
 
-_EMPTY_INDEX = np.empty(0, dtype=np.int32)
 _SOLVERS = ("auto", "prox_newton", "fista")
 
 # Engine settings (measured on the DESIGN.md problems, see the module notes of the kernels).
@@ -63,12 +63,6 @@ _INNER_FRACTION = 0.01  # a working set is solved to this fraction of the outer 
 _MAX_NEWTON = 100  # proximal Newton steps per working set
 _POWER_ITERATIONS = 10  # for FISTA's first step size
 _FISTA_CHECK_EVERY = 10  # FISTA: full optimality check every this many steps
-
-
-def _placeholder_matrix(dtype) -> np.ndarray:
-    # Stands in for X when the design is sparse; F-ordered 2 x 2 so it has the type of a dense
-    # design (one compiled specialisation per dtype), as in fastl1._solver.
-    return np.zeros((2, 2), dtype=dtype, order="F")
 
 
 @dataclass
