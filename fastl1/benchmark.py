@@ -1097,57 +1097,48 @@ def _tol_text(row: dict) -> str:
     return f"tol {row['tol']:.0e}" if row["tol"] is not None else ""
 
 
+def _objective_rows(rows: Sequence[dict], gap_key: str) -> list[tuple]:
+    """Table cells of fit and path rows (``gap_key``: the gap column's field)."""
+    return [(
+        row["solver"] + ("" if row["status"] == "ok" else "*"),
+        _fmt(row["median"], ".4f"),
+        _fmt(row["first_fit"], ".3f"),
+        _fmt(row["objective"], ".10e"),
+        _fmt(row["rel_suboptimality"], ".1e"),
+        _fmt(row[gap_key], ".1e") + (" !" if row["gap_ok"] is False else ""),
+        _fmt(row["nnz"], "d"),
+        _fmt(row["ratio"], ".2f"),
+    ) for row in rows]
+
+
 def _fit_block(rows: Sequence[dict]) -> tuple[list[tuple], list[str], list[str]]:
     header = ("solver", "median (s)", "first fit (s)", "objective", "rel. subopt",
               "duality gap", "nnz", "fastl1/solver")
-    table, notes = [header], []
+    notes = []
     for row in rows:
-        table.append((
-            row["solver"] + ("" if row["status"] == "ok" else "*"),
-            _fmt(row["median"], ".4f"),
-            _fmt(row["first_fit"], ".3f"),
-            _fmt(row["objective"], ".10e"),
-            _fmt(row["rel_suboptimality"], ".1e"),
-            _fmt(row["duality_gap"], ".1e") + (" !" if row["gap_ok"] is False else ""),
-            _fmt(row["nnz"], "d"),
-            _fmt(row["ratio"], ".2f"),
-        ))
         text = _tol_text(row)
         if row["gap_ok"] is False:
             text += (f", certified suboptimality {row['certified_suboptimality']:.1e}"
                      " above target")
         notes.append(_row_note(row, text))
-    first = rows[0]
-    after = [f"target: suboptimality <= tol * ||y||^2 / n = {first['gap_target']:.2e}; '!' = "
-             "not certified (objective minus best dual value above it)"]
-    return table, after, notes
+    after = [f"target: suboptimality <= tol * ||y||^2 / n = {rows[0]['gap_target']:.2e}; "
+             "'!' = not certified (objective minus best dual value above it)"]
+    return [header, *_objective_rows(rows, "duality_gap")], after, notes
 
 
 def _path_block(rows: Sequence[dict]) -> tuple[list[tuple], list[str], list[str]]:
     header = ("solver", "median (s)", "first fit (s)", "objective (sum)", "rel. subopt (max)",
               "cert. subopt (max)", "nnz (last)", "fastl1/solver")
-    table, notes = [header], []
+    notes = []
     for row in rows:
-        table.append((
-            row["solver"] + ("" if row["status"] == "ok" else "*"),
-            _fmt(row["median"], ".4f"),
-            _fmt(row["first_fit"], ".3f"),
-            _fmt(row["objective"], ".10e"),
-            _fmt(row["rel_suboptimality"], ".1e"),
-            _fmt(row["certified_suboptimality"], ".1e")
-            + (" !" if row["gap_ok"] is False else ""),
-            _fmt(row["nnz"], "d"),
-            _fmt(row["ratio"], ".2f"),
-        ))
         text = _tol_text(row)
         if row["gap_ok"] is False:
             text += (f", above target at {row['n_over_target']} of {row['n_alphas']} alphas "
                      f"(worst at alpha = {row['worst_alpha']:.3g})")
         notes.append(_row_note(row, text))
-    first = rows[0]
     after = [f"target at every alpha: suboptimality <= tol * ||y||^2 / n = "
-             f"{first['gap_target']:.2e}; '!' = not certified at some alpha"]
-    return table, after, notes
+             f"{rows[0]['gap_target']:.2e}; '!' = not certified at some alpha"]
+    return [header, *_objective_rows(rows, "certified_suboptimality")], after, notes
 
 
 def _cv_block(rows: Sequence[dict]) -> tuple[list[tuple], list[str], list[str]]:

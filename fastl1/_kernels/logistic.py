@@ -82,6 +82,18 @@ def _log1pexp(z):
 
 
 @njit(inline="always", **JIT_OPTIONS)
+def _log_sum_exp(Z, i):
+    """``log sum_k exp(Z[k, i])``, shifted by the column's maximum so it cannot overflow."""
+    zmax = Z[0, i]
+    for k in range(1, Z.shape[0]):
+        zmax = max(zmax, Z[k, i])
+    total = 0.0
+    for k in range(Z.shape[0]):
+        total += np.exp(Z[k, i] - zmax)
+    return zmax + np.log(total)
+
+
+@njit(inline="always", **JIT_OPTIONS)
 def _sigmoid(z):
     if z >= 0.0:
         return 1.0 / (1.0 + np.exp(-z))
@@ -110,13 +122,7 @@ def link(Z, y, s, R, H, with_curvature):
                 H[0, i] = s[i] * p * (1.0 - p)
         return loss
     for i in range(n):
-        zmax = Z[0, i]
-        for k in range(1, K):
-            zmax = max(zmax, Z[k, i])
-        total = 0.0
-        for k in range(K):
-            total += np.exp(Z[k, i] - zmax)
-        lse = zmax + np.log(total)
+        lse = _log_sum_exp(Z, i)
         c = int(y[i])
         loss += s[i] * (lse - Z[c, i])
         for k in range(K):
@@ -702,13 +708,7 @@ def dual_gap(Z, y, s, W, G, loss, lam1, lam2):
             entropy += s[i] * (_xlogx(a) + _xlogx(1.0 - a))
     else:
         for i in range(n):
-            zmax = Z[0, i]
-            for k in range(1, K):
-                zmax = max(zmax, Z[k, i])
-            total = 0.0
-            for k in range(K):
-                total += np.exp(Z[k, i] - zmax)
-            lse = zmax + np.log(total)
+            lse = _log_sum_exp(Z, i)
             label = int(y[i])
             acc = 0.0
             for k in range(K):
