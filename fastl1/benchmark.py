@@ -27,7 +27,8 @@
   residual-based duality gap can be looser than its true suboptimality (celer certifies with
   an extrapolated dual point, which the harness does not rebuild), hence the pooled bound.
 
-Three kinds of problem (``task``; groups ``fits``, ``paths``, ``cv`` of :data:`PROBLEM_GROUPS`):
+Four kinds of problem (``task``; groups ``fits``, ``paths``, ``cv``, ``logistic`` of
+:data:`PROBLEM_GROUPS`):
 
 * ``fit``: one fit at one alpha, as above.
 * ``path``: a regularisation path without intercept over ``n_alphas = 100`` alphas,
@@ -53,6 +54,15 @@ Three kinds of problem (``task``; groups ``fits``, ``paths``, ``cv`` of :data:`P
   grid point scikit-learn chose (``same_alpha``) and the largest relative difference of the
   mean CV error curve against scikit-learn's (``cv_rel_diff``). There is no single objective,
   so no calibration: peers whose ``tol`` is not a gap get ``tol`` as is (noted).
+* ``logistic``: one binary L1 logistic regression fit without intercept (labels ``+-1``) at
+  ``alpha = alpha_max / 10``, in the averaged scale ``mean_i log(1 + exp(-y_i x_i w)) +
+  alpha ||w||_1`` (scikit-learn's objective divided by ``C n``, ``C = 1 / (alpha n)``). The
+  solvers are those of :data:`LOGISTIC_SOLVERS`: fastl1's LogisticRegression, scikit-learn's
+  liblinear and saga, celer's LogisticRegression, skglm's SparseLogisticRegression. The
+  harness builds the dual point from the loss gradient (:func:`logistic_primal_dual`); the
+  common bound is ``tol * log 2`` (the objective at ``w = 0``), which is celer's duality-gap
+  stop, so celer gets ``tol`` as is and every solver whose ``tol`` is not a gap (fastl1's
+  too: a KKT violation) is calibrated as above.
 
 Peers that are not installed, or have no such estimator (skglm has no LassoCV), are skipped
 with a note; a failing peer gives a note, not a crash.
@@ -75,6 +85,7 @@ import numpy as np
 import scipy.sparse as sp
 
 __all__ = [
+    "LOGISTIC_SOLVERS",
     "PROBLEMS",
     "PROBLEM_GROUPS",
     "SOLVERS",
@@ -87,12 +98,15 @@ __all__ = [
     "expand_problems",
     "format_table",
     "list_problems",
+    "logistic_alpha_max",
+    "logistic_primal_dual",
     "make_cv_model",
     "make_model",
     "make_path",
     "make_problem",
     "objective",
     "run",
+    "solver_names",
 ]
 
 _RHO = 0.5  # AR(1) correlation of neighbouring columns of the dense problems
@@ -100,7 +114,8 @@ _MAX_ITER = 100_000  # epochs for the CD solvers: never the binding stop
 _CALIBRATION_STEPS = 6  # at most 10^-6 tighter than the starting tolerance
 _TIME_LIMIT = 60.0  # seconds per fit before a solver is stopped on a problem
 _CV_JOBS = (2, 1)  # n_jobs of the CV rows of fastl1 and scikit-learn; the first is the main row
-TASKS = ("fit", "path", "cv")
+TASKS = ("fit", "path", "cv", "logistic")
+_SAGA_EPOCHS = 100  # scikit-learn saga: epochs cap (1.5 s per epoch on the sparse problem)
 
 
 # --------------------------------------------------------------------------------------------
@@ -114,7 +129,8 @@ class _Spec:
     alpha_div: float  # alpha = alpha_max / alpha_div ("fit"); the grid starts at alpha_max
     l1_ratio: float = 1.0
     fmt: str = "dense"  # "dense" (Fortran-ordered), "csc" or "csr"
-    task: str = "fit"  # "fit" (one alpha), "path" (a grid, no intercept), "cv" (K-fold CV)
+    task: str = "fit"  # "fit" (one alpha), "path" (a grid, no intercept), "cv" (K-fold CV),
+    # "logistic" (binary L1 logistic regression at one alpha = 1 / (C n), no intercept)
     n_alphas: int = 100  # grid size ("path", "cv")
     eps: float = 1e-3  # grid end: eps * alpha_max ("path", "cv")
     n_folds: int = 5  # KFold(n_folds), no shuffle ("cv")
@@ -136,6 +152,8 @@ PROBLEMS: dict[str, _Spec] = {
     "path-sparse-csc": _Spec("sparse", 1, fmt="csc", task="path"),
     "path-sparse-csr": _Spec("sparse", 1, fmt="csr", task="path"),
     "cv-wide-dense": _Spec("wide", 1, task="cv"),
+    "logistic-dense-a10": _Spec("logistic", 10, task="logistic"),
+    "logistic-sparse-csr-a10": _Spec("sparse", 10, fmt="csr", task="logistic"),
 }
 
 # Names accepted wherever problem names are (``run``, ``fastl1 bench --problems``).
@@ -143,6 +161,7 @@ PROBLEM_GROUPS: dict[str, list[str]] = {
     "fits": [name for name, spec in PROBLEMS.items() if spec.task == "fit"],
     "paths": [name for name, spec in PROBLEMS.items() if spec.task == "path"],
     "cv": [name for name, spec in PROBLEMS.items() if spec.task == "cv"],
+    "logistic": [name for name, spec in PROBLEMS.items() if spec.task == "logistic"],
     "all": list(PROBLEMS),
 }
 
@@ -152,6 +171,7 @@ _SHAPES = {
     "leukemia": (72, 7129, 1, 10),
     "tall": (50_000, 500, 2, 50),
     "sparse": (20_000, 100_000, 3, 100),
+    "logistic": (500, 20_000, 4, 10),
 }
 _SPARSE_DENSITY = 1e-3
 
@@ -161,8 +181,10 @@ class Problem:
     """One benchmark problem: data, regularisation and a one-line description.
 
     ``task`` is ``"fit"`` (one fit at ``alpha``), ``"path"`` (every alpha of ``alphas``,
-    largest first; ``alpha = alphas[0]``) or ``"cv"`` (``n_folds``-fold cross-validation over
-    ``alphas``).
+    largest first; ``alpha = alphas[0]``), ``"cv"`` (``n_folds``-fold cross-validation over
+    ``alphas``) or ``"logistic"`` (binary L1 logistic regression, labels ``y = +-1``, at
+    ``alpha``: the averaged objective ``mean_i log(1 + exp(-y_i x_i w)) + alpha ||w||_1``,
+    i.e. scikit-learn's ``C = 1 / (alpha n)``; see :attr:`C`).
     """
 
     name: str
@@ -187,9 +209,17 @@ class Problem:
         return np.array([self.alpha]) if self.alphas is None else np.asarray(self.alphas)
 
     @property
+    def C(self) -> float:
+        """scikit-learn's inverse regularisation ``C = 1 / (alpha n)`` (logistic problems)."""
+        return 1.0 / (self.alpha * self.shape[0])
+
+    @property
     def gap_target(self) -> float:
         """The duality-gap bound the gap-based solvers certify at ``tol = 1``:
-        ``||y||^2 / n`` (multiply by ``tol``; y centred when there is an intercept)."""
+        ``||y||^2 / n`` (multiply by ``tol``; y centred when there is an intercept); for a
+        logistic problem ``log 2``, the averaged objective at ``w = 0`` (celer's scaling)."""
+        if self.task == "logistic":
+            return math.log(2.0)
         y = self.y - self.y.mean() if self.fit_intercept else self.y
         return float(y @ y) / self.y.shape[0]
 
@@ -270,7 +300,8 @@ def _data(kind: str, scale: float, data_dir: str | None) -> tuple[object, np.nda
         n, p = _scaled(n, scale, 20), _scaled(p, scale, 50)
     X = _ar_design(n, p, rng)
     y = _response(X, rng, _scaled(k, scale, 3))
-    label = {"wide": "wide", "leukemia": "leukemia-shaped", "tall": "tall"}[kind]
+    label = {"wide": "wide", "leukemia": "leukemia-shaped", "tall": "tall",
+             "logistic": "wide"}[kind]
     return X, y, f"{label} dense {n} x {p}, AR({_RHO:g}) correlated columns"
 
 
@@ -279,6 +310,13 @@ def alpha_max(X, y: np.ndarray, l1_ratio: float = 1.0) -> float:
     ``||X^T y||_inf / (n l1_ratio)``. With an intercept, pass the centred ``y``: since
     ``sum(y - mean(y)) = 0``, ``X^T (y - mean(y))`` equals the centred ``Xc^T yc``."""
     return float(np.max(np.abs(X.T @ y))) / (X.shape[0] * l1_ratio)
+
+
+def logistic_alpha_max(X, y: np.ndarray) -> float:
+    """Smallest alpha with an all-zero L1 logistic solution (labels ``+-1``, no intercept):
+    the gradient of the mean log-loss at 0 is ``-X^T y / (2n)``; ``C_min = 1 / (alpha_max n)``
+    is scikit-learn's ``l1_min_c(X, y, loss="log", fit_intercept=False)``."""
+    return float(np.max(np.abs(X.T @ y))) / (2.0 * X.shape[0])
 
 
 def make_problem(name: str, scale: float = 1.0, data_dir: str | os.PathLike | None = None
@@ -297,6 +335,17 @@ def make_problem(name: str, scale: float = 1.0, data_dir: str | os.PathLike | No
     if spec.fmt == "csr":
         X = X.tocsr()
     fmt = {"dense": "Fortran-ordered", "csc": "CSC", "csr": "CSR"}[spec.fmt]
+    if spec.task == "logistic":
+        # labels: the sign of the linear response (same X as the regression problems)
+        y = np.where(y > 0, 1.0, -1.0)
+        amax = logistic_alpha_max(X, y)
+        alpha = amax / spec.alpha_div
+        n = X.shape[0]
+        description = (f"binary L1 logistic regression, {what} ({fmt}), labels sign(X w + "
+                       f"noise) ({int(np.sum(y > 0))} of {n} positive), no intercept, alpha = "
+                       f"alpha_max/{spec.alpha_div:g} = {alpha:.4g} (C = {1 / (alpha * n):.4g})")
+        return Problem(name=name, X=X, y=y, alpha=alpha, description=description,
+                       task="logistic")
     kind = f"ElasticNet l1_ratio={spec.l1_ratio:g}" if spec.l1_ratio < 1 else "Lasso"
     if spec.task == "fit":
         amax = alpha_max(X, y, spec.l1_ratio)
@@ -327,7 +376,8 @@ def list_problems() -> list[tuple[str, str]]:
     what = {"wide": "wide dense AR(0.5) 100 x 20000",
             "leukemia": "leukemia 72 x 7129 (real with --data-dir, else synthetic AR(0.5))",
             "tall": "tall dense AR(0.5) 50000 x 500",
-            "sparse": "sparse 20000 x 100000, density 1e-3"}
+            "sparse": "sparse 20000 x 100000, density 1e-3",
+            "logistic": "wide dense AR(0.5) 500 x 20000"}
     out = []
     for name, spec in PROBLEMS.items():
         model = "Lasso" if spec.l1_ratio == 1 else f"ElasticNet l1_ratio={spec.l1_ratio:g}"
@@ -335,6 +385,9 @@ def list_problems() -> list[tuple[str, str]]:
         grid = f"{spec.n_alphas} alphas down to {spec.eps:g} alpha_max"
         if spec.task == "path":
             text = f"{model} path, {what[spec.data]}{fmt}, {grid}, no intercept"
+        elif spec.task == "logistic":
+            text = (f"binary L1 logistic, {what[spec.data]}{fmt}, labels +-1, "
+                    f"alpha_max/{spec.alpha_div:g}, no intercept")
         elif spec.task == "cv":
             text = (f"{model}CV, {spec.n_folds}-fold KFold, {what[spec.data]}{fmt}, {grid}, "
                     "intercept, n_jobs=2 and 1")
@@ -402,6 +455,36 @@ def duality_gap(X, y, coef, alpha: float, l1_ratio: float = 1.0) -> float:
     return primal - dual
 
 
+def logistic_primal_dual(X, y, coef, alpha: float) -> tuple[float, float]:
+    """Primal and dual objective of binary L1 logistic regression without intercept, in the
+    averaged scale ``P(w) = mean_i log(1 + exp(-y_i x_i w)) + alpha ||w||_1`` (labels
+    ``+-1``), in float64.
+
+    The dual (Fenchel; e.g. Massias et al., JMLR 2020, section 5) is, with ``t in [0, 1]^n``,
+    ``D(t) = mean_i H(t_i)``, ``H(t) = -t log t - (1 - t) log(1 - t)``, subject to
+    ``||X^T (y * t)||_inf <= n alpha``. The dual point is built from the loss gradient at
+    ``w``: ``t_i = s sigmoid(-y_i x_i w)`` with ``s = min(1, n alpha / ||X^T (y *
+    sigmoid(-y X w))||_inf)`` (exact at the optimum). Any dual value bounds the minimum from
+    below.
+    """
+    from scipy.special import entr, expit
+
+    if alpha <= 0:
+        raise ValueError("the duality gap needs alpha > 0")
+    y = np.asarray(y, dtype=np.float64)
+    coef = np.asarray(coef, dtype=np.float64).ravel()
+    margin = y * np.asarray(X @ coef, dtype=np.float64).ravel()
+    n = margin.shape[0]
+    primal = float(np.mean(np.logaddexp(0.0, -margin)) + alpha * np.abs(coef).sum())
+    t = expit(-margin)
+    dual_norm = float(np.max(np.abs(np.asarray(X.T @ (y * t), dtype=np.float64)),
+                             initial=0.0))
+    if dual_norm > n * alpha:
+        t *= n * alpha / dual_norm
+    dual = float(np.mean(entr(t) + entr(1.0 - t)))
+    return primal, dual
+
+
 # --------------------------------------------------------------------------------------------
 # Solver adapters: (problem, tol) -> coef (fit), (alphas, coefs) (path), CV result (cv)
 # --------------------------------------------------------------------------------------------
@@ -425,6 +508,8 @@ class Solver:
     result row per ``J``: the first keeps the solver's name, the others are named
     ``"<name>-n_jobs=<J>"``. Empty: called without ``n_jobs``.
     ``unsupported_tasks``: ``(task, reason)`` pairs: skipped on that task, with the reason.
+    ``family``: the library, when several solvers of one library run on a task (the logistic
+    problems: ``sklearn-liblinear`` and ``sklearn-saga`` are both selected by ``"sklearn"``).
     """
 
     name: str
@@ -436,6 +521,7 @@ class Solver:
     unsupported: str | None = None  # set when an installed peer has no usable adapter
     cv_jobs: tuple[int, ...] = ()
     unsupported_tasks: tuple[tuple[str, str], ...] = ()
+    family: str = ""
 
     def availability(self, task: str = "fit") -> str | None:
         """None if usable on ``task``, else the reason it is skipped."""
@@ -631,6 +717,42 @@ def _fit_unsupported(problem: Problem, tol: float) -> np.ndarray:  # pragma: no 
     raise NotImplementedError("no adapter")
 
 
+# Logistic adapters: binary labels +-1, no intercept, C = 1 / (alpha n) (Problem.C).
+
+
+def _logistic_fastl1(problem: Problem, tol: float) -> np.ndarray:
+    import fastl1
+
+    model = fastl1.LogisticRegression(C=problem.C, fit_intercept=False, tol=tol,
+                                      max_iter=10_000)
+    return model.fit(problem.X, problem.y).coef_
+
+
+def _logistic_sklearn(problem: Problem, tol: float, solver: str = "liblinear") -> np.ndarray:
+    from sklearn.linear_model import LogisticRegression
+
+    # l1_ratio=1.0 is scikit-learn 1.9's spelling of the L1 penalty (penalty is deprecated)
+    model = LogisticRegression(C=problem.C, l1_ratio=1.0, solver=solver, fit_intercept=False,
+                               tol=tol, max_iter=_SAGA_EPOCHS if solver == "saga" else _MAX_ITER)
+    return model.fit(problem.X, problem.y).coef_
+
+
+def _logistic_celer(problem: Problem, tol: float) -> np.ndarray:
+    import celer
+
+    model = celer.LogisticRegression(C=problem.C, tol=tol, fit_intercept=False,
+                                     max_iter=10_000, max_epochs=_MAX_ITER)
+    return model.fit(problem.X, problem.y).coef_
+
+
+def _logistic_skglm(problem: Problem, tol: float) -> np.ndarray:
+    import skglm
+
+    model = skglm.SparseLogisticRegression(alpha=problem.alpha, tol=tol, fit_intercept=False,
+                                           max_iter=1000, max_epochs=_MAX_ITER)
+    return model.fit(problem.X, problem.y).coef_
+
+
 SOLVERS: dict[str, Solver] = {
     "fastl1": Solver(
         "fastl1", "fastl1", _fit_fastl1,
@@ -661,6 +783,62 @@ SOLVERS: dict[str, Solver] = {
         unsupported="installed, but no adapter: its grpnet path/state API with its own "
         "matrix wrappers and early-exit rules does not map onto one fit at one alpha simply"),
 }
+
+
+_CALIBRATED = ("not a duality gap: calibrated from tol down by 10x until objective - best "
+               "dual value <= tol * log 2")
+
+# The solvers of the "logistic" task (binary L1 logistic regression); selected by name or by
+# family, so that ``solvers=["sklearn"]`` runs both scikit-learn solvers.
+LOGISTIC_SOLVERS: dict[str, Solver] = {
+    "fastl1": Solver(
+        "fastl1", "fastl1", _logistic_fastl1,
+        f"max KKT violation of the averaged objective (as skglm), {_CALIBRATED}",
+        calibrate=True),
+    "sklearn-liblinear": Solver(
+        "sklearn-liblinear", "sklearn", _logistic_sklearn,
+        f"liblinear's stopping rule on its projected gradient, {_CALIBRATED}",
+        calibrate=True, family="sklearn"),
+    "sklearn-saga": Solver(
+        "sklearn-saga", "sklearn", functools.partial(_logistic_sklearn, solver="saga"),
+        f"largest coefficient change per epoch, at most {_SAGA_EPOCHS} epochs; {_CALIBRATED}",
+        calibrate=True, family="sklearn"),
+    "celer": Solver(
+        "celer", "celer", _logistic_celer,
+        "duality gap: stops when gap <= tol * log 2 (averaged objective; tol * n log 2 in "
+        "its summed scale)"),
+    "skglm": Solver(
+        "skglm", "skglm", _logistic_skglm,
+        f"max KKT violation (SparseLogisticRegression), {_CALIBRATED}", calibrate=True),
+    "glmnet": Solver(
+        "glmnet", "glmnet", _fit_unsupported, "no adapter",
+        unsupported="no adapter for python-glmnet's LogitNet yet"),
+    "adelie": Solver(
+        "adelie", "adelie", _fit_unsupported, "no adapter",
+        unsupported="installed, but no adapter (see the regression problems)"),
+}
+
+
+def _solvers_for(task: str, requested: Sequence[str | Solver]) -> list[Solver]:
+    """The solvers run on a problem of ``task``: by name from :data:`SOLVERS`, or on the
+    logistic task from :data:`LOGISTIC_SOLVERS` by name or family; Solver objects as given."""
+    out: list[Solver] = []
+    for s in requested:
+        if isinstance(s, Solver):
+            out.append(s)
+        elif task == "logistic":
+            out.extend(v for k, v in LOGISTIC_SOLVERS.items() if s in (k, v.family))
+        elif s in SOLVERS:
+            out.append(SOLVERS[s])
+    return list(dict.fromkeys(out))
+
+
+def solver_names() -> list[str]:
+    """Every name accepted as a solver: the regression solvers, the logistic ones and their
+    families."""
+    names = [*SOLVERS, *LOGISTIC_SOLVERS]
+    names += [s.family for s in LOGISTIC_SOLVERS.values() if s.family]
+    return list(dict.fromkeys(names))
 
 
 def available_solvers() -> list[str]:
@@ -701,7 +879,7 @@ def _normalise(problem: Problem, raw) -> object:
     """A solver's answer in the harness's form (see :class:`Solver`): ``"fit"``: coef
     (n_features,); ``"path"``: CSC array (n_features, n_alphas), columns in grid order;
     ``"cv"``: ``{"alpha_": float, "mse_path": (n_alphas, n_folds) in grid order}``."""
-    if problem.task == "fit":
+    if problem.task in ("fit", "logistic"):
         return np.asarray(raw, dtype=np.float64).ravel()
     grid = problem.grid
     if problem.task == "path":
@@ -736,8 +914,11 @@ def _primal_dual_grid(problem: Problem, result) -> tuple[np.ndarray, np.ndarray]
     grid = problem.grid
     primal, dual = np.empty(grid.size), np.empty(grid.size)
     for j, alpha in enumerate(grid):
-        primal[j], dual[j] = primal_dual(problem.X, problem.y, _column(result, j), alpha,
-                                         problem.l1_ratio)
+        if problem.task == "logistic":
+            primal[j], dual[j] = logistic_primal_dual(problem.X, problem.y, result, alpha)
+        else:
+            primal[j], dual[j] = primal_dual(problem.X, problem.y, _column(result, j), alpha,
+                                             problem.l1_ratio)
     return primal, dual
 
 
@@ -757,12 +938,10 @@ def _as_problem(p, scale, data_dir) -> Problem:
     return p if isinstance(p, Problem) else make_problem(p, scale=scale, data_dir=data_dir)
 
 
-def _as_solver(s) -> Solver:
-    if isinstance(s, Solver):
-        return s
-    if s not in SOLVERS:
-        raise ValueError(f"unknown solver {s!r}; choose from: {', '.join(SOLVERS)}")
-    return SOLVERS[s]
+def _check_solver(s) -> str | Solver:
+    if not isinstance(s, Solver) and s not in solver_names():
+        raise ValueError(f"unknown solver {s!r}; choose from: {', '.join(solver_names())}")
+    return s
 
 
 def _variants(solver: Solver, problem: Problem) -> list[tuple[Solver, int | None]]:
@@ -831,7 +1010,7 @@ def run(problems: Iterable[str | Problem] | None = None,
         raise ValueError(f"repeats must be an integer >= 1, got {repeats!r}")
     if not (tol > 0 and math.isfinite(tol)):
         raise ValueError(f"tol must be a positive number, got {tol!r}")
-    solver_list = [_as_solver(s) for s in (SOLVERS if solvers is None else solvers)]
+    requested = [_check_solver(s) for s in (solver_names() if solvers is None else solvers)]
     # fails early on an unknown name, before any long computation
     names = list(PROBLEMS) if problems is None else expand_problems(problems)
     say = progress or (lambda line: None)
@@ -840,7 +1019,8 @@ def run(problems: Iterable[str | Problem] | None = None,
         problem = _as_problem(p, scale, data_dir)
         if problem.task not in TASKS:
             raise ValueError(f"unknown task {problem.task!r}; choose from: {', '.join(TASKS)}")
-        results.extend(_run_problem(problem, solver_list, int(repeats), float(tol),
+        results.extend(_run_problem(problem, _solvers_for(problem.task, requested),
+                                    int(repeats), float(tol),
                                     float(time_limit), say))
     return results
 
@@ -854,6 +1034,7 @@ def _add_note(row: dict, note: str, first: bool = False) -> None:
 # Fields only the rows of a path or CV problem have (besides the common ones).
 _TASK_FIELDS = {
     "fit": (),
+    "logistic": (),
     "path": ("n_alphas", "alpha_min", "objectives", "certified_suboptimalities",
              "n_over_target", "worst_alpha"),
     "cv": ("n_alphas", "alpha_min", "n_folds", "n_jobs", "alpha_", "alpha_index",
@@ -872,7 +1053,7 @@ def _run_problem(problem: Problem, solvers: Sequence[Solver], repeats: int, tol:
                 n_samples=n, n_features=p, format=fmt, alpha=float(problem.alpha),
                 l1_ratio=problem.l1_ratio)
     base.update(dict.fromkeys(_TASK_FIELDS[task]))
-    if task != "fit":
+    if task in ("path", "cv"):
         base.update(n_alphas=int(grid.size), alpha_min=float(grid[-1]))
     if task == "cv":
         base.update(n_folds=problem.n_folds)
@@ -898,6 +1079,7 @@ def _run_problem(problem: Problem, solvers: Sequence[Solver], repeats: int, tol:
     def fit(row, s, solver_tol):
         result, elapsed, notes = _timed(s, problem, solver_tol)
         row["_result"] = result
+        row["_capped"] = bool(notes)  # it warned that it stopped at its iteration cap
         for note in notes:
             _add_note(row, note)
         return result, elapsed
@@ -924,8 +1106,10 @@ def _run_problem(problem: Problem, solvers: Sequence[Solver], repeats: int, tol:
             else:
                 primal, dual = _primal_dual_grid(problem, result)
                 steps = 0
+                # a fit stopped by its iteration cap would not improve with a tighter tol
                 while (s.calibrate and np.max(primal - np.fmax(dual, best_dual)) > gap_target
-                       and steps < _CALIBRATION_STEPS and spent <= time_limit):
+                       and steps < _CALIBRATION_STEPS and spent <= time_limit
+                       and not row["_capped"]):
                     solver_tol /= 10.0
                     steps += 1
                     result, elapsed = fit(row, s, solver_tol)
@@ -978,6 +1162,7 @@ def _run_problem(problem: Problem, solvers: Sequence[Solver], repeats: int, tol:
     ref = next((r["median"] for r in rows if r["solver"] == "fastl1" and r["median"]), None)
     for row in rows:
         del row["_result"], row["_family"]
+        row.pop("_capped", None)
         if ref is not None and row["median"]:
             row["ratio"] = ref / row["median"]
         for key in ("objective", "dual_objective", "duality_gap", "certified_suboptimality",
@@ -1121,7 +1306,8 @@ def _fit_block(rows: Sequence[dict]) -> tuple[list[tuple], list[str], list[str]]
             text += (f", certified suboptimality {row['certified_suboptimality']:.1e}"
                      " above target")
         notes.append(_row_note(row, text))
-    after = [f"target: suboptimality <= tol * ||y||^2 / n = {rows[0]['gap_target']:.2e}; "
+    bound = "tol * log 2" if rows[0]["task"] == "logistic" else "tol * ||y||^2 / n"
+    after = [f"target: suboptimality <= {bound} = {rows[0]['gap_target']:.2e}; "
              "'!' = not certified (objective minus best dual value above it)"]
     return [header, *_objective_rows(rows, "duality_gap")], after, notes
 
@@ -1172,7 +1358,7 @@ def _cv_block(rows: Sequence[dict]) -> tuple[list[tuple], list[str], list[str]]:
     return table, after, notes
 
 
-_BLOCKS = {"fit": _fit_block, "path": _path_block, "cv": _cv_block}
+_BLOCKS = {"fit": _fit_block, "path": _path_block, "cv": _cv_block, "logistic": _fit_block}
 
 _LEGENDS = {
     "fit": ("median: of the timed fits after one warm-up fit ('first fit', incl. JIT "
@@ -1184,6 +1370,9 @@ _LEGENDS = {
              "worst over the alphas against the best objective found at that alpha; cert. "
              "subopt (max) = worst over the alphas of objective minus the best dual value any "
              "solver reached at that alpha; nnz at the smallest alpha."),
+    "logistic": ("logistic problems: objective = mean log-loss + alpha ||w||_1 (scikit-learn's "
+                 "objective divided by C n), duality gap from the dual point the harness builds "
+                 "from the loss gradient (scaled into the dual feasible set)."),
     "cv": ("cv problems: one 'fit' is the whole cross-validation, final refit included; "
            "fastl1/solver is against fastl1 with n_jobs=2. alpha_ = the alpha chosen (index "
            "in the grid, 0 = alpha_max); CV curve rel. diff = max over the alphas of |mean CV "

@@ -3,12 +3,15 @@
 import json
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from sklearn.linear_model import ElasticNet, Lasso, LassoCV, lasso_path
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import ElasticNet, Lasso, LassoCV, LogisticRegression, lasso_path
 from sklearn.model_selection import KFold
+from sklearn.svm import l1_min_c
 
 from fastl1 import benchmark
 from fastl1.cli import main
@@ -166,7 +169,8 @@ def test_path_and_cv_problems():
     assert groups["paths"] == ["path-wide-dense", "path-sparse-csc", "path-sparse-csr"]
     assert groups["cv"] == ["cv-wide-dense"]
     assert groups["fits"][:2] == ["wide-dense-a10", "wide-dense-a100"]
-    assert set(groups["fits"] + groups["paths"] + groups["cv"]) == set(groups["all"])
+    assert set(groups["fits"] + groups["paths"] + groups["cv"] + groups["logistic"]) == set(
+        groups["all"])
     assert set(groups["all"]) == set(benchmark.PROBLEMS)
     assert benchmark.expand_problems(["paths", "path-wide-dense", "cv"]) == [
         *groups["paths"], "cv-wide-dense"]
@@ -408,3 +412,107 @@ def test_figures_render(tmp_path):
     benchmark.plot_curves(rows, tmp_path / "curves.png")
     assert (tmp_path / "times.png").stat().st_size > 1000
     assert (tmp_path / "curves.png").stat().st_size > 1000
+
+
+# ---------------------------------------------------------------------------------------------
+# Binary L1 logistic regression
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["logistic-dense-a10", "logistic-sparse-csr-a10"])
+def test_logistic_problems(name):
+    problem = benchmark.make_problem(name, scale=0.02)
+    X, y = problem.X, problem.y
+    assert problem.task == "logistic" and not problem.fit_intercept
+    assert set(np.unique(y)) == {-1.0, 1.0}
+    assert (X.format == "csr") if sp.issparse(X) else X.flags.f_contiguous
+    amax = benchmark.logistic_alpha_max(X, y)
+    assert problem.alpha == pytest.approx(amax / 10)
+    # C = 1 / (alpha n): alpha_max is scikit-learn's l1_min_c
+    assert 1 / (amax * X.shape[0]) == pytest.approx(
+        l1_min_c(X, y, loss="log", fit_intercept=False), rel=1e-12)
+    assert problem.C == pytest.approx(10 * l1_min_c(X, y, loss="log", fit_intercept=False))
+    assert problem.gap_target == pytest.approx(np.log(2))
+    assert name in benchmark.PROBLEM_GROUPS["logistic"]
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_logistic_primal_dual(sparse):
+    problem = benchmark.make_problem("logistic-dense-a10", scale=0.02)
+    X, y, alpha, n = problem.X, problem.y, problem.alpha, problem.shape[0]
+    if sparse:
+        X = sp.csr_matrix(X)
+    model = LogisticRegression(C=problem.C, l1_ratio=1.0, solver="liblinear",
+                               fit_intercept=False, tol=1e-12, max_iter=100_000).fit(X, y)
+    coef = model.coef_.ravel()
+    primal, dual = benchmark.logistic_primal_dual(X, y, coef, alpha)
+    # scikit-learn's objective divided by C n
+    z = y * (X @ coef)
+    sk = problem.C * np.sum(np.logaddexp(0, -z)) + np.abs(coef).sum()
+    assert primal == pytest.approx(sk / (problem.C * n), rel=1e-12)
+    assert 0 <= primal - dual < 1e-9
+    # at w = 0 the primal is log 2; the gap bounds the suboptimality
+    zero = np.zeros(X.shape[1])
+    p0, d0 = benchmark.logistic_primal_dual(X, y, zero, alpha)
+    assert p0 == pytest.approx(np.log(2)) and p0 - primal <= p0 - d0 + 1e-12
+    assert p0 - d0 > 1e-3
+    # above alpha_max, zero is optimal and its gap vanishes
+    p1, d1 = benchmark.logistic_primal_dual(X, y, zero, 1.01 * alpha * 10)
+    assert abs(p1 - d1) < 1e-12
+    # the dual point is feasible: D(t) is a lower bound even for a poor w
+    p2, d2 = benchmark.logistic_primal_dual(X, y, 0.5 * coef, alpha)
+    assert d2 <= primal + 1e-12 and p2 >= primal
+    with pytest.raises(ValueError, match="alpha > 0"):
+        benchmark.logistic_primal_dual(X, y, coef, 0.0)
+
+
+def test_logistic_rows():
+    rows = benchmark.run(["logistic"], ["fastl1", "sklearn-liblinear"], repeats=1,
+                         scale=0.02)
+    json.dumps(rows)
+    assert [(r["problem"], r["solver"]) for r in rows] == [
+        ("logistic-dense-a10", "fastl1"), ("logistic-dense-a10", "sklearn-liblinear"),
+        ("logistic-sparse-csr-a10", "fastl1"), ("logistic-sparse-csr-a10", "sklearn-liblinear")]
+    for row in rows:
+        assert set(row) == FIELDS and row["task"] == "logistic"
+        assert row["status"] == "ok", row["note"]
+        assert row["gap_ok"] and row["certified_suboptimality"] <= row["gap_target"]
+        assert row["gap_target"] == pytest.approx(1e-8 * np.log(2))
+        assert row["nnz"] > 0 and row["median"] > 0
+    by = {(r["problem"], r["solver"]): r for r in rows}
+    for problem in ("logistic-dense-a10", "logistic-sparse-csr-a10"):
+        f, s = by[problem, "fastl1"], by[problem, "sklearn-liblinear"]
+        assert f["objective"] == pytest.approx(s["objective"], rel=1e-7)
+        assert f["ratio"] == 1.0 and s["ratio"] == pytest.approx(f["median"] / s["median"])
+    text = benchmark.format_table(rows)
+    for word in ("logistic-dense-a10", "sklearn-liblinear", "tol * log 2",
+                 "logistic problems: objective = mean log-loss"):
+        assert word in text
+
+
+def test_logistic_solver_selection():
+    names = benchmark.solver_names()
+    assert {"sklearn-liblinear", "sklearn-saga", "sklearn", "fastl1"} <= set(names)
+    picked = benchmark._solvers_for("logistic", ["sklearn", "sklearn-saga", "fastl1"])
+    assert [s.name for s in picked] == ["sklearn-liblinear", "sklearn-saga", "fastl1"]
+    # the logistic-only names select nothing on the regression problems
+    assert [s.name for s in benchmark._solvers_for("fit", ["sklearn-saga", "sklearn"])] == [
+        "sklearn"]
+    rows = benchmark.run(["wide-dense-a10"], ["sklearn-saga"], repeats=1, scale=SCALE)
+    assert rows == []
+
+
+def test_calibration_stops_at_an_iteration_cap():
+    calls = []
+
+    def capped(problem, tol):  # hits its epoch cap: a tighter tol cannot help
+        calls.append(tol)
+        coef = Lasso(alpha=problem.alpha, fit_intercept=False, tol=1e-12,
+                     max_iter=2).fit(problem.X, problem.y).coef_
+        warnings.warn("stopped at max_iter", ConvergenceWarning, stacklevel=2)
+        return coef
+
+    solver = benchmark.Solver("capped", "numpy", capped, "test", calibrate=True)
+    (row,) = benchmark.run(["leukemia-a100"], [solver], repeats=1, tol=1e-8, scale=SCALE)
+    assert row["gap_ok"] is False and "ConvergenceWarning" in row["note"]
+    assert calls == [1e-8, 1e-8]  # warm-up and one timed fit, no calibration
