@@ -18,10 +18,12 @@
   this bound (same scaling in all three), so they get ``tol`` as is. skglm's ``tol`` bounds a
   KKT violation and python-glmnet's a change of the objective relative to the null deviance,
   which are not comparable: for those the harness *calibrates* the tolerance during the
-  warm-up, starting at ``tol`` and dividing it by 10 until ``objective(w) - D`` is within the
+  warm-up, starting at ``tol`` and dividing it by sqrt(10) (half a decade) until
+  ``objective(w) - D`` is within the
   bound, ``D`` being the best dual value known (from the dual points the harness builds from
   the residuals of this and earlier solvers; any dual value is a lower bound on the minimum).
-  The loosest decade that passes is used, and reported.
+  The loosest half-decade that passes is used, and reported; calibration also stops
+  when a fit warns that it hit its iteration cap (a tighter tol cannot help it).
 * after the timed fits, ``certified_suboptimality = objective - max over solvers of the dual
   value`` is checked against the bound for every solver (``gap_ok``). A solver's own
   residual-based duality gap can be looser than its true suboptimality (celer certifies with
@@ -111,7 +113,8 @@ __all__ = [
 
 _RHO = 0.5  # AR(1) correlation of neighbouring columns of the dense problems
 _MAX_ITER = 100_000  # epochs for the CD solvers: never the binding stop
-_CALIBRATION_STEPS = 6  # at most 10^-6 tighter than the starting tolerance
+_CALIBRATION_FACTOR = 10.0 ** 0.5  # half a decade per calibration step
+_CALIBRATION_STEPS = 12  # at most 10^-6 tighter than the starting tolerance
 _TIME_LIMIT = 60.0  # seconds per fit before a solver is stopped on a problem
 _CV_JOBS = (2, 1)  # n_jobs of the CV rows of fastl1 and scikit-learn; the first is the main row
 TASKS = ("fit", "path", "cv", "logistic")
@@ -768,13 +771,13 @@ SOLVERS: dict[str, Solver] = {
         cv_jobs=_CV_JOBS[:1]),
     "skglm": Solver(
         "skglm", "skglm", _fit_skglm,
-        "max KKT violation (gradient units), not a gap: calibrated from tol down by 10x "
-        "until objective - best dual value <= tol * ||y||^2 / n",
+        "max KKT violation (gradient units), not a gap: calibrated from tol down by half "
+        "decades until objective - best dual value <= tol * ||y||^2 / n",
         calibrate=True, cv_jobs=_CV_JOBS[:1]),
     "glmnet": Solver(
         "glmnet", "glmnet", _fit_glmnet,
         "python-glmnet thresh (objective change relative to null deviance), not a gap: "
-        "calibrated from tol down by 10x until objective - best dual value <= "
+        "calibrated from tol down by half decades until objective - best dual value <= "
         "tol * ||y||^2 / n",
         calibrate=True, cv_jobs=_CV_JOBS[:1]),
     "adelie": Solver(
@@ -785,8 +788,8 @@ SOLVERS: dict[str, Solver] = {
 }
 
 
-_CALIBRATED = ("not a duality gap: calibrated from tol down by 10x until objective - best "
-               "dual value <= tol * log 2")
+_CALIBRATED = ("not a duality gap: calibrated from tol down by half decades until objective "
+               "- best dual value <= tol * log 2")
 
 # The solvers of the "logistic" task (binary L1 logistic regression); selected by name or by
 # family, so that ``solvers=["sklearn"]`` runs both scikit-learn solvers.
@@ -1089,8 +1092,8 @@ def _run_problem(problem: Problem, solvers: Sequence[Solver], repeats: int, tol:
         say(f"  {problem.name} {row['solver']}: failed ({row['note']})")
 
     # Warm-up (first fit, incl. JIT compile) and, for tolerances that are not a duality-gap
-    # bound, calibration: tighten 10x until objective - (best dual value) <= gap_target, at
-    # every alpha of a path. CV has no single objective: no calibration.
+    # bound, calibration: tighten by half decades until objective - (best dual value) <=
+    # gap_target, at every alpha of a path. CV has no single objective: no calibration.
     for s, row in zip(runs, rows, strict=True):
         if row["status"] != "ok":
             continue
@@ -1110,12 +1113,12 @@ def _run_problem(problem: Problem, solvers: Sequence[Solver], repeats: int, tol:
                 while (s.calibrate and np.max(primal - np.fmax(dual, best_dual)) > gap_target
                        and steps < _CALIBRATION_STEPS and spent <= time_limit
                        and not row["_capped"]):
-                    solver_tol /= 10.0
+                    solver_tol /= _CALIBRATION_FACTOR
                     steps += 1
                     result, elapsed = fit(row, s, solver_tol)
                     spent += elapsed
                     primal, dual = _primal_dual_grid(problem, result)
-                    say(f"  {problem.name} {s.name}: calibrating, tol={solver_tol:.0e} "
+                    say(f"  {problem.name} {s.name}: calibrating, tol={solver_tol:.2g} "
                         f"({elapsed:.3g} s)")
                 if steps:
                     _add_note(row, f"calibrated from tol {tol * s.tol_factor:.0e}",
@@ -1279,7 +1282,7 @@ def _row_note(row: dict, text: str = "") -> str:
 
 
 def _tol_text(row: dict) -> str:
-    return f"tol {row['tol']:.0e}" if row["tol"] is not None else ""
+    return f"tol {row['tol']:.2g}" if row["tol"] is not None else ""
 
 
 def _objective_rows(rows: Sequence[dict], gap_key: str) -> list[tuple]:

@@ -144,6 +144,7 @@ def test_calibration_tightens_tol():
     assert row["status"] == "ok" and row["gap_ok"]
     assert row["tol"] < 1e-8 and "calibrated" in row["note"]
     assert calls[0] == 1e-8 and calls[-1] == row["tol"]
+    assert calls[1] == pytest.approx(1e-8 / 10**0.5)  # half a decade per step
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,17 +12,19 @@ which is scikit-learn's algorithm.
 """
 
 import numpy as np
-from numba import njit
+from numba import literally, njit
 
 from . import JIT_OPTIONS
 from .design import (
     bounded_gradient,
-    column_dot,
+    column_dot_as,
     column_sq_norms,
     column_update,
     init_residual,
     is_sparse,
+    layout_flags,
     residual_offset,
+    sparse_column_update,
     weighted_dot,
     weighted_sum,
 )
@@ -34,7 +36,12 @@ from .gap import (
     residual_statistics,
 )
 from .prox import enet_coordinate_update
-from .working_set import anderson_weights, gap_safe_screen, select_working_set
+from .working_set import (
+    anderson_weights,
+    gap_safe_screen,
+    select_working_set,
+    working_set_growth,
+)
 
 
 @njit(**JIT_OPTIONS)
@@ -48,7 +55,24 @@ def _pick(features, k, random):
 def design_epoch(X, data, indices, indptr, sw, sw_sum, x_mean, norms2, w, r, r_sum,
                  l1_reg, l2_reg, positive, features, random):
     """One CD epoch with residual updates. Returns ``(max |dw|, max |w|, r_sum)``."""
-    sparse = is_sparse(indptr)
+    sparse, weighted = layout_flags(indptr, sw)
+    if sparse and weighted:
+        return _design_epoch(True, True, X, data, indices, indptr, sw, sw_sum, x_mean, norms2,
+                             w, r, r_sum, l1_reg, l2_reg, positive, features, random)
+    if sparse:
+        return _design_epoch(True, False, X, data, indices, indptr, sw, sw_sum, x_mean, norms2,
+                             w, r, r_sum, l1_reg, l2_reg, positive, features, random)
+    return _design_epoch(False, False, X, data, indices, indptr, sw, sw_sum, x_mean, norms2, w,
+                         r, r_sum, l1_reg, l2_reg, positive, features, random)
+
+
+@njit(**JIT_OPTIONS)
+def _design_epoch(sparse, weighted, X, data, indices, indptr, sw, sw_sum, x_mean, norms2, w,
+                  r, r_sum, l1_reg, l2_reg, positive, features, random):
+    """:func:`design_epoch` compiled for one layout and weighting (literal ``sparse`` and
+    ``weighted``, see :func:`.design.layout_flags`)."""
+    literally(sparse)
+    literally(weighted)
     dw_max = 0.0
     w_max = 0.0
     for k in range(features.shape[0]):
@@ -56,13 +80,16 @@ def design_epoch(X, data, indices, indptr, sw, sw_sum, x_mean, norms2, w, r, r_s
         if norms2[j] == 0.0:
             continue
         w_j = w[j]
-        grad_j = column_dot(X, data, indices, indptr, j, r, sw) - x_mean[j] * r_sum
+        grad_j = (column_dot_as(sparse, weighted, X, data, indices, indptr, j, r, sw)
+                  - x_mean[j] * r_sum)
         w[j] = enet_coordinate_update(w_j, grad_j, norms2[j], l1_reg, l2_reg, positive)
         delta = w[j] - w_j
         if delta != 0.0:
-            column_update(X, data, indices, indptr, j, delta, x_mean[j], r)
             if sparse:
+                sparse_column_update(data, indices, indptr, j, delta, r)
                 r_sum -= delta * x_mean[j] * sw_sum
+            else:
+                column_update(X, data, indices, indptr, j, delta, x_mean[j], r)
         dw_max = max(dw_max, abs(delta))
         w_max = max(w_max, abs(w[j]))
     return dw_max, w_max, r_sum
@@ -336,6 +363,7 @@ def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norm
     screening = screening and l1_reg > 0.0
     use_working_sets = use_working_sets and l1_reg > 0.0
     ws_size = ws_start
+    last_ws_size = p + 1  # no working set yet
 
     n_epochs = 0
     n_outer = 0
@@ -363,9 +391,10 @@ def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norm
             for j in range(p):
                 if w[j] != 0.0:
                     support += 1
-            ws_size = max(ws_size, 2 * support)
+            ws_size = max(ws_size, working_set_growth(support, last_ws_size, n))
             ws = select_working_set(w, grad, norms2, l1_reg, l2_reg, dual_norm, positive,
                                     active, ws_size)
+            last_ws_size = ws.shape[0]
             # Solve the subproblem to a fraction of the current gap (celer uses 0.3). The
             # fraction shrinks with the working set's share of the data: when an epoch on the
             # set costs little next to the full gradient of the next round, fewer rounds win.

@@ -13,7 +13,7 @@ in both conventions, so one formula serves both, with ``r_sum = sum(S r)`` track
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import literally, njit, prange
 
 from . import JIT_OPTIONS, JIT_OPTIONS_DENSE
 
@@ -25,20 +25,43 @@ def is_sparse(indptr):
 
 
 @njit(inline="always", **JIT_OPTIONS)
-def _sparse_column_dot(data, indices, indptr, j, v, sw):
+def layout_flags(indptr, sw):
+    """``(sparse, weighted)``: the two facts hot loops are compiled for. Kernels branch on
+    them once and call a variant taking them as literals (``numba.literally``); dense
+    designs fold the weights into one loop, so they always get ``weighted=False``."""
+    sparse = indptr.shape[0] > 0
+    return sparse, sparse and sw.shape[0] > 0
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def sparse_dot_unweighted(data, indices, indptr, j, v):
+    """``sum_i X[i, j] v_i`` over the non-zeros of CSC column ``j``."""
     acc = 0.0
-    if sw.shape[0] > 0:
-        for k in range(indptr[j], indptr[j + 1]):
-            i = indices[k]
-            acc += data[k] * sw[i] * v[i]
-    else:
-        for k in range(indptr[j], indptr[j + 1]):
-            acc += data[k] * v[indices[k]]
+    for k in range(indptr[j], indptr[j + 1]):
+        acc += data[k] * v[indices[k]]
     return acc
 
 
+@njit(inline="always", **JIT_OPTIONS)
+def sparse_dot_weighted(data, indices, indptr, j, v, sw):
+    """``sum_i sw_i X[i, j] v_i`` over the non-zeros of CSC column ``j``."""
+    acc = 0.0
+    for k in range(indptr[j], indptr[j + 1]):
+        i = indices[k]
+        acc += data[k] * sw[i] * v[i]
+    return acc
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def _sparse_column_dot(data, indices, indptr, j, v, sw):
+    if sw.shape[0] > 0:
+        return sparse_dot_weighted(data, indices, indptr, j, v, sw)
+    return sparse_dot_unweighted(data, indices, indptr, j, v)
+
+
 @njit(**JIT_OPTIONS_DENSE)
-def _dense_column_dot(X, j, v, sw):
+def dense_column_dot(X, j, v, sw):
+    """``sum_i sw_i X[i, j] v_i`` (``sw`` empty: unit weights) for a dense ``X``."""
     acc = 0.0
     if sw.shape[0] > 0:
         for i in range(X.shape[0]):
@@ -54,13 +77,27 @@ def column_dot(X, data, indices, indptr, j, v, sw):
     """``sum_i sw_i X[i, j] v_i`` (``sw`` empty: unit weights)."""
     if is_sparse(indptr):
         return _sparse_column_dot(data, indices, indptr, j, v, sw)
-    return _dense_column_dot(X, j, v, sw)
+    return dense_column_dot(X, j, v, sw)
 
 
 @njit(inline="always", **JIT_OPTIONS)
-def _sparse_column_update(data, indices, indptr, j, delta, r):
+def sparse_column_update(data, indices, indptr, j, delta, r):
+    """``r -= delta * x_j`` on the non-zeros of CSC column ``j``."""
     for k in range(indptr[j], indptr[j + 1]):
         r[indices[k]] -= delta * data[k]
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def column_dot_as(sparse, weighted, X, data, indices, indptr, j, v, sw):
+    """:func:`column_dot` for callers that know the layout and the weighting at compile time
+    (``sparse`` and ``weighted`` literal, see :func:`layout_flags`): the dispatch folds away,
+    where a branch per column measured 1.7x slower loops on a CSC design with ~20 non-zeros
+    per column."""
+    if not sparse:
+        return dense_column_dot(X, j, v, sw)
+    if weighted:
+        return sparse_dot_weighted(data, indices, indptr, j, v, sw)
+    return sparse_dot_unweighted(data, indices, indptr, j, v)
 
 
 @njit(inline="always", **JIT_OPTIONS)
@@ -68,7 +105,7 @@ def column_update(X, data, indices, indptr, j, delta, mean_j, r):
     """Residual update after ``w_j += delta``: ``r -= delta * (x_j - mean_j)`` for dense
     designs, ``r -= delta * x_j`` on the non-zeros for sparse ones (module docstring)."""
     if is_sparse(indptr):
-        _sparse_column_update(data, indices, indptr, j, delta, r)
+        sparse_column_update(data, indices, indptr, j, delta, r)
     else:
         for i in range(X.shape[0]):
             r[i] -= delta * (X[i, j] - mean_j)
@@ -143,19 +180,52 @@ def residual_offset(indptr, x_mean, w, features):
 @njit(**JIT_OPTIONS)
 def gradient(X, data, indices, indptr, sw, x_mean, r, r_sum, features, out):
     """``out[j] = x_j_centred^T S r_centred`` for ``j`` in ``features``."""
+    sparse, weighted = layout_flags(indptr, sw)
+    if sparse and weighted:
+        _gradient(True, True, X, data, indices, indptr, sw, x_mean, r, r_sum, features, out)
+    elif sparse:
+        _gradient(True, False, X, data, indices, indptr, sw, x_mean, r, r_sum, features, out)
+    else:
+        _gradient(False, False, X, data, indices, indptr, sw, x_mean, r, r_sum, features, out)
+
+
+@njit(**JIT_OPTIONS)
+def _gradient(sparse, weighted, X, data, indices, indptr, sw, x_mean, r, r_sum, features,
+              out):
+    literally(sparse)
+    literally(weighted)
     for j in features:
-        out[j] = column_dot(X, data, indices, indptr, j, r, sw) - x_mean[j] * r_sum
+        out[j] = (column_dot_as(sparse, weighted, X, data, indices, indptr, j, r, sw)
+                  - x_mean[j] * r_sum)
 
 
-@njit(parallel=True, **JIT_OPTIONS)
+@njit(**JIT_OPTIONS)
 def gradient_parallel(X, data, indices, indptr, sw, x_mean, r, r_sum, features, out):
     """:func:`gradient` with the features split over Numba's threads (one fit, large p).
 
     Never call it from several Python threads at once: Numba's default threading layer
     aborts when parallel regions are entered concurrently."""
+    sparse, weighted = layout_flags(indptr, sw)
+    if sparse and weighted:
+        _gradient_parallel(True, True, X, data, indices, indptr, sw, x_mean, r, r_sum,
+                           features, out)
+    elif sparse:
+        _gradient_parallel(True, False, X, data, indices, indptr, sw, x_mean, r, r_sum,
+                           features, out)
+    else:
+        _gradient_parallel(False, False, X, data, indices, indptr, sw, x_mean, r, r_sum,
+                           features, out)
+
+
+@njit(parallel=True, **JIT_OPTIONS)
+def _gradient_parallel(sparse, weighted, X, data, indices, indptr, sw, x_mean, r, r_sum,
+                       features, out):
+    literally(sparse)
+    literally(weighted)
     for k in prange(features.shape[0]):
         j = features[k]
-        out[j] = column_dot(X, data, indices, indptr, j, r, sw) - x_mean[j] * r_sum
+        out[j] = (column_dot_as(sparse, weighted, X, data, indices, indptr, j, r, sw)
+                  - x_mean[j] * r_sum)
 
 
 @njit(**JIT_OPTIONS)

@@ -59,11 +59,12 @@ from numba import njit, prange
 from . import JIT_OPTIONS, JIT_OPTIONS_DENSE
 from .design import column_dot, column_update, gradient, gradient_parallel, is_sparse
 from .prox import soft_threshold
-from .working_set import select_working_set
+from .working_set import select_working_set, working_set_growth
 
 # Coordinate-descent epochs on one quadratic model, backtracking halvings per line search.
 MAX_CD_EPOCHS = 50
 MAX_BACKTRACK = 40
+_CSC_COPY_AFTER = 2  # CSR input: working sets extracted by scans of X before one CSC copy
 # Row chunks of the parallel row-major gradient, each with its own copy of G (a fixed number,
 # not the thread count, so results do not depend on it), and columns per block of their sum.
 _ROW_CHUNKS = 4
@@ -623,10 +624,19 @@ def prox_newton(A, data, indices, indptr, transposed, y, s, W, b, lam1, lam2, fi
     w_max = np.empty(p)
     g_max = np.empty(p)
     ones = np.ones(p)
-    if transposed and is_sparse(indptr):
+    csr = transposed and is_sparse(indptr)
+    if csr:
         col_counts = column_counts(indices, p)
     else:
         col_counts = np.empty(0, dtype=np.int64)
+    # A CSR X is scanned whole to extract each working set's columns; from the third working
+    # set on, one CSC copy of X (built by the same scan) makes every extraction a copy of the
+    # set's columns only (at most one extra copy of X's non-zeros).
+    csc_data = np.empty(0, dtype=data.dtype)
+    csc_indices = np.empty(0, dtype=indices.dtype)
+    csc_indptr = np.empty(0, dtype=indptr.dtype)
+    n_extracted = 0
+    last_size = p + 1  # no working set yet
     active = np.ones(p, dtype=np.bool_)
     n_outer = 0
     n_newton = 0
@@ -637,14 +647,23 @@ def prox_newton(A, data, indices, indptr, transposed, y, s, W, b, lam1, lam2, fi
         violation, support = _violations(W, G, R, lam1, lam2, fit_intercept, w_max, g_max)
         if violation <= tol or n_outer >= max_iter:
             break
-        size = min(max(ws_start, 2 * support), p)
+        size = min(max(ws_start, working_set_growth(support, last_size, n)), p)
+        last_size = size
         # Zero features ranked by |g_j| (= by violation); the support always comes first.
         scale = max(lam1, g_max.max())
         ws = select_working_set(w_max, g_max, ones, lam1, 0.0, scale if scale > 0.0 else 1.0,
                                 False, active, size)
         m = ws.shape[0]
-        Xs, data_s, indices_s, indptr_s = extract_columns(A, data, indices, indptr,
-                                                          transposed, ws, n, p, col_counts)
+        if csr and n_extracted == _CSC_COPY_AFTER:
+            _, csc_data, csc_indices, csc_indptr = extract_columns(
+                A, data, indices, indptr, True, np.arange(p), n, p, col_counts)
+        if csc_indptr.shape[0] > 0:
+            Xs, data_s, indices_s, indptr_s = extract_columns(
+                A, csc_data, csc_indices, csc_indptr, False, ws, n, p, col_counts)
+        else:
+            Xs, data_s, indices_s, indptr_s = extract_columns(A, data, indices, indptr,
+                                                              transposed, ws, n, p, col_counts)
+        n_extracted += 1
         Wl = np.empty((K, m))
         Gl = np.empty((K, m))
         for k in range(K):

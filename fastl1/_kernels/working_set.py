@@ -14,6 +14,8 @@ from numba import njit
 
 from . import JIT_OPTIONS
 
+_SATURATED = 0.9  # see working_set_growth
+
 
 @njit(**JIT_OPTIONS)
 def constraint_distance(grad_j, w_j, norm2_j, l1_reg, l2_reg, dual_scale, positive):
@@ -52,6 +54,18 @@ def gap_safe_screen(w, grad, norms2, l1_reg, l2_reg, gap, dual_norm, positive, a
 
 
 @njit(**JIT_OPTIONS)
+def working_set_growth(support, last_size, n_samples):
+    """Size of the next working set: twice the support (celer, skglm), or four times when
+    the last set filled up (``support >= 0.9 * last_size``: nearly all its features entered)
+    but not past ``max(2 * support, n_samples)``. A large support then builds up in fewer
+    rounds, each a full gradient; the cap keeps sets on wide dense data (supports near
+    ``n_samples``, where epochs, not rounds, dominate) as small as before."""
+    if support >= _SATURATED * last_size:
+        return min(4 * support, max(2 * support, n_samples))
+    return 2 * support
+
+
+@njit(**JIT_OPTIONS)
 def select_working_set(w, grad, norms2, l1_reg, l2_reg, dual_norm, positive, active, size):
     """The ``size`` active features closest to entering (non-zeros first), in index order."""
     p = w.shape[0]
@@ -71,17 +85,20 @@ def select_working_set(w, grad, norms2, l1_reg, l2_reg, dual_norm, positive, act
     if size == 0:
         return np.empty(0, dtype=np.int64)
     threshold = np.partition(scores, size - 1)[size - 1]
+    below = 0
+    for j in range(p):
+        if scores[j] < threshold:
+            below += 1
+    ties = size - below  # features at the threshold to take, the first ones in index order
     ws = np.empty(size, dtype=np.int64)
     k = 0
-    for j in range(p):  # strictly below the threshold first, then ties, in index order
-        if scores[j] < threshold and k < size:
+    for j in range(p):  # one pass: the set comes out in index order
+        if scores[j] < threshold or (scores[j] == threshold and ties > 0):
+            if scores[j] == threshold:
+                ties -= 1
             ws[k] = j
             k += 1
-    for j in range(p):
-        if scores[j] == threshold and k < size:
-            ws[k] = j
-            k += 1
-    return np.sort(ws)
+    return ws
 
 
 @njit(**JIT_OPTIONS)
