@@ -14,7 +14,7 @@ from numba import njit
 
 from . import JIT_OPTIONS
 
-_SATURATED = 0.9  # see working_set_growth
+_SATURATED = 0.6  # see working_set_growth
 
 
 @njit(**JIT_OPTIONS)
