@@ -43,6 +43,10 @@ from .working_set import (
     working_set_growth,
 )
 
+# Working-set gap check cadence: a check costs a gradient over the set (less than an epoch);
+# every 5 epochs measured 1.1-3x fewer epochs than every 10 (inner solves stop sooner).
+GAP_CHECK_EVERY = 5
+
 
 @njit(**JIT_OPTIONS)
 def _pick(features, k, random):
@@ -263,7 +267,7 @@ def _inner_solve(X, data, indices, indptr, y_centred, sw, sw_sum, x_mean, norms2
                  max_epochs, random, anderson_k, grad):
     """Epochs on the working set ``ws`` until its restricted duality gap is below
     ``inner_tol`` (checked once an epoch moves coefficients by less than ``tol`` relative, as
-    scikit-learn, and at least every 10 epochs). Returns ``(n_epochs, r_sum)``."""
+    scikit-learn, and at least every ``GAP_CHECK_EVERY`` epochs). Returns ``(n_epochs, r_sum)``."""
     use_gram = gram.shape[0] > 0
     sparse = is_sparse(indptr)
     iterates = np.empty((anderson_k + 1, ws.shape[0]), dtype=w.dtype)
@@ -291,7 +295,7 @@ def _inner_solve(X, data, indices, indptr, y_centred, sw, sw_sum, x_mean, norms2
                     next_newton = epoch + 1 + (2 if newton_done else 5) * (anderson_k + 1)
                     if newton_done:
                         dw_max = 0.0  # force the gap check below
-        if w_max == 0.0 or dw_max <= tol * w_max or n_epochs % 10 == 0 \
+        if w_max == 0.0 or dw_max <= tol * w_max or n_epochs % GAP_CHECK_EVERY == 0 \
                 or n_epochs == max_epochs:
             if use_gram:
                 gap, _ = gram_gap(gram, xty, y_norm2, w, gram_w, l1_reg, l2_reg, positive,
