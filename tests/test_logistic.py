@@ -219,6 +219,24 @@ def test_parallel_and_sequential_gradients_agree(fmt):
     np.testing.assert_allclose(results[0].coef, results[1].coef, atol=1e-12)
 
 
+def test_csr_working_sets_after_the_csc_copy_agree_with_csc():
+    """A support of hundreds takes several working sets; from the third on, a CSR design is
+    read through one CSC copy (kernels/logistic.py): same solution as CSC and dense."""
+    rng = np.random.default_rng(11)
+    X = sp.random(150, 2000, density=0.05, format="csr", random_state=11,
+                  data_rvs=rng.standard_normal)
+    y = (X @ rng.standard_normal(2000) > 0).astype(int)
+    fits = {}
+    for fmt, Xf in (("csr", X), ("csc", X.tocsc()), ("dense", X.toarray())):
+        fits[fmt] = solve_logistic(logistic_design(Xf), y, np.ones(150), 2, 5.0, 1.0,
+                                   fit_intercept=False, tol=1e-10, max_iter=1000)
+    assert fits["csr"].n_iter >= 4  # at least three working sets were extracted
+    assert np.count_nonzero(fits["csr"].coef) > 100
+    for fmt in ("csc", "dense"):
+        np.testing.assert_allclose(fits["csr"].coef, fits[fmt].coef, atol=1e-8)
+    assert fits["csr"].violation <= 1e-10 and fits["csr"].dual_gap < 1e-8
+
+
 # --------------------------------------------------------------------------------------------
 # weights and labels
 

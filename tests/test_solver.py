@@ -9,7 +9,12 @@ import scipy.sparse as sp
 
 from fastl1._kernels.cd import _try_newton
 from fastl1._kernels.design import bounded_gradient, column_sq_norms
-from fastl1._kernels.working_set import anderson_weights, gap_safe_screen, select_working_set
+from fastl1._kernels.working_set import (
+    anderson_weights,
+    gap_safe_screen,
+    select_working_set,
+    working_set_growth,
+)
 from fastl1._solver import alpha_max, make_problem, solve_enet
 
 from .conftest import duality_gap, make_regression
@@ -118,6 +123,35 @@ def test_working_set_selection_ranks_violations():
     active[7] = False
     assert select_working_set(w, grad, norms2, 1.0, 0.0, 1.2, False, active, 3).tolist() == \
         [1, 3, 6]
+
+
+def test_working_set_selection_ties_and_order():
+    # ties at the threshold are taken in index order, and the set comes out sorted
+    p = 10
+    w = np.zeros(p)
+    w[[8, 2]] = 1.0
+    grad = np.array([0.5, 0.9, 0.0, 0.9, 0.1, 0.9, 0.2, 0.9, 0.0, 0.3])
+    active = np.ones(p, dtype=bool)
+    ws = select_working_set(w, grad, np.ones(p), 1.0, 0.0, 1.0, False, active, 4)
+    assert ws.tolist() == [1, 2, 3, 8]  # support, then the first two of the four ties
+    rng = np.random.default_rng(0)
+    grad = rng.standard_normal(5000)
+    w = np.where(rng.random(5000) < 0.05, 1.0, 0.0)
+    ws = select_working_set(w, grad, np.ones(5000), 3.0, 0.0, 3.0, False,
+                            np.ones(5000, dtype=bool), 600)
+    assert np.all(np.diff(ws) > 0) and ws.shape == (600,)
+    assert set(np.flatnonzero(w)) <= set(ws)
+    rest = np.setdiff1d(np.arange(5000), ws)
+    chosen_zero = np.setdiff1d(ws, np.flatnonzero(w))
+    assert np.abs(grad[chosen_zero]).min() >= np.abs(grad[rest]).max()
+
+
+def test_working_set_growth():
+    assert working_set_growth(50, 200, 1000) == 100  # not saturated: twice the support
+    assert working_set_growth(180, 200, 1000) == 720  # saturated: four times ...
+    assert working_set_growth(400, 500, 1000) == 1000  # ... but not past n_samples
+    assert working_set_growth(600, 700, 1000) == 1200  # nor below twice the support
+    assert working_set_growth(0, 10**6, 1000) == 0
 
 
 def test_anderson_weights_recover_the_limit_of_a_linear_iteration():
