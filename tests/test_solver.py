@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from fastl1._kernels.cd import _try_newton
 from fastl1._kernels.design import bounded_gradient, column_sq_norms
 from fastl1._kernels.working_set import (
     anderson_weights,
@@ -219,33 +218,3 @@ def test_bounded_gradient_is_exact_where_it_matters(fmt, positive, weighted):
     np.testing.assert_allclose(grad[computed], exact[computed], atol=1e-10)
     assert np.all(grad[~computed] >= signed[~computed] - 1e-12)
     assert np.all(signed[~computed] < l1)  # so the dual point's scale is exact
-
-
-@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
-@pytest.mark.parametrize("weighted", [False, True])
-def test_active_set_step_lands_on_the_solution(l1_ratio, weighted):
-    X, y = make_regression(n=40, p=25, density=1.0, seed=11)
-    sw = np.random.default_rng(12).uniform(0.5, 2.0, 40) if weighted else None
-    problem = make_problem(X, sw, True)
-    yc, _ = problem.centre_target(y)
-    alpha = 0.05 * alpha_max(problem, yc, l1_ratio)
-    n = X.shape[0]
-    l1, l2 = alpha * l1_ratio * n, alpha * (1 - l1_ratio) * n
-    solution = np.zeros(X.shape[1])
-    solve_enet(problem, yc, solution, alpha, l1_ratio, tol=1e-14, max_iter=100_000)
-    # Start from a perturbed point with the solution's signs: one step must land on it.
-    w = solution * (1 + 0.05 * np.random.default_rng(13).standard_normal(X.shape[1]))
-    Xc = X - problem.x_mean
-    r = yc - Xc @ w
-    ws = np.arange(X.shape[1])
-    assert _try_newton(problem.X, problem.sample_weight, problem.x_mean, w, r, l1, l2, False,
-                       ws)
-    np.testing.assert_allclose(w, solution, atol=1e-9)
-    np.testing.assert_allclose(r, yc - Xc @ w, atol=1e-9)
-    # A point with the wrong signs only moves until the first coefficient reaches zero.
-    w = -solution
-    before = w.copy()
-    _try_newton(problem.X, problem.sample_weight, problem.x_mean, w, yc - Xc @ w, l1, l2,
-                False, ws)
-    assert np.all(w * before >= 0)  # no coefficient changed sign
-    assert np.any((w == 0) & (before != 0))

@@ -29,13 +29,13 @@ from .design import (
     weighted_sum,
 )
 from .gap import (
-    centred_r_norm2,
     design_gap,
     gap_from_statistics,
     gram_gap,
     residual_statistics,
 )
 from .prox import enet_coordinate_update
+from .support_step import keep_if_lower, try_support_step
 from .working_set import (
     anderson_weights,
     gap_safe_screen,
@@ -122,16 +122,6 @@ def gram_epoch(gram, xty, w, gram_w, l1_reg, l2_reg, positive, features, random)
 
 
 @njit(**JIT_OPTIONS)
-def _objective(w, features, r_norm2, l1_reg, l2_reg):
-    w_l1 = 0.0
-    w_l2 = 0.0
-    for j in features:
-        w_l1 += abs(w[j])
-        w_l2 += w[j] * w[j]
-    return 0.5 * r_norm2 + l1_reg * w_l1 + 0.5 * l2_reg * w_l2
-
-
-@njit(**JIT_OPTIONS)
 def _try_extrapolation(X, data, indices, indptr, sw, sw_sum, x_mean, w, r, r_sum, l1_reg,
                        l2_reg, positive, ws, iterates):
     """Replace ``w[ws]`` by its Anderson extrapolation if that lowers the objective.
@@ -148,106 +138,9 @@ def _try_extrapolation(X, data, indices, indptr, sw, sw_sum, x_mean, w, r, r_sum
     if positive:
         for i in range(m):
             w_new[i] = max(w_new[i], 0.0)
-    r_new = r.copy()
-    r_sum_new = r_sum
-    sparse = is_sparse(indptr)
-    for i in range(m):
-        j = ws[i]
-        delta = w_new[i] - w[j]
-        if delta != 0.0:
-            column_update(X, data, indices, indptr, j, delta, x_mean[j], r_new)
-            if sparse:
-                r_sum_new -= delta * x_mean[j] * sw_sum
-    f_old = _objective(w, ws, centred_r_norm2(indptr, sw, sw_sum, x_mean, w, r, r_sum, ws),
-                       l1_reg, l2_reg)
-    w_old = w[ws]
-    w[ws] = w_new
-    f_new = _objective(w, ws, centred_r_norm2(indptr, sw, sw_sum, x_mean, w, r_new,
-                                               r_sum_new, ws), l1_reg, l2_reg)
-    if f_new < f_old:
-        r[:] = r_new
-        return r_sum_new
-    w[ws] = w_old
+    _, r_sum = keep_if_lower(X, data, indices, indptr, sw, sw_sum, x_mean, w, r, r_sum,
+                             l1_reg, l2_reg, ws, ws, w_new)
     return r_sum
-
-
-@njit(**JIT_OPTIONS)
-def _try_newton(X, sw, x_mean, w, r, l1_reg, l2_reg, positive, ws):
-    """Jump to the minimiser of the objective restricted to the current support and signs.
-
-    With the support ``S`` and signs ``s`` fixed, the elastic net is a least-squares problem:
-    ``(X_S^T S X_S + l2_reg I) w_S = X_S^T S y - l1_reg s`` (the active-set step of LARS and
-    of homotopy methods, Osborne, Presnell & Turlach, IMA J. Numer. Anal. 2000). Coordinate
-    descent converges slowly when ``X_S`` is ill-conditioned (paths near saturation, where
-    ``|S|`` approaches ``n``); one solve finishes the job. If a coefficient would change sign,
-    the step stops where the first one reaches zero. Kept only if the objective decreases.
-    Dense designs only (centred columns are formed for the support). Returns True if kept.
-    """
-    n = X.shape[0]
-    m = 0
-    for j in ws:
-        if w[j] != 0.0:
-            m += 1
-    if m == 0 or m > n:  # more than n non-zeros: X_S^T X_S is singular
-        return False
-    support = np.empty(m, dtype=np.int64)
-    k = 0
-    for j in ws:
-        if w[j] != 0.0:
-            support[k] = j
-            k += 1
-    weighted = sw.shape[0] > 0
-    columns = np.empty((n, m), dtype=w.dtype)  # sqrt(S) (X_S - means)
-    root_r = np.empty(n, dtype=w.dtype)
-    for i in range(n):
-        root = np.sqrt(sw[i]) if weighted else 1.0
-        root_r[i] = root * r[i]
-        for k in range(m):
-            columns[i, k] = root * (X[i, support[k]] - x_mean[support[k]])
-    gram = columns.T @ columns
-    w_s = w[support].copy()
-    rhs = columns.T @ root_r + gram @ w_s  # X_S^T S y_c, from the current residual
-    for k in range(m):
-        rhs[k] -= l1_reg * np.sign(w_s[k])
-        gram[k, k] += l2_reg
-    try:
-        target = np.linalg.solve(gram, rhs)
-    except Exception:  # noqa: BLE001 - singular restricted problem: no step
-        return False
-    if not np.all(np.isfinite(target)):
-        return False
-    # Largest step in [0, 1] before a coefficient changes sign (or turns negative).
-    step = 1.0
-    for k in range(m):
-        if target[k] * w_s[k] <= 0.0:
-            step = min(step, w_s[k] / (w_s[k] - target[k]))
-    if step <= 0.0:
-        return False
-    w_new = (w_s + step * (target - w_s)).astype(w.dtype)
-    for k in range(m):
-        if w_new[k] * w_s[k] <= 0.0 or (positive and w_new[k] < 0.0):
-            w_new[k] = 0.0
-    # Objective change on the support: residual r - X_S dw, penalty terms.
-    delta = w_new - w_s
-    shift = columns @ delta  # sqrt(S) X_S dw
-    before = 0.0
-    after = 0.0
-    for i in range(n):
-        before += root_r[i] * root_r[i]
-        d = root_r[i] - shift[i]
-        after += d * d
-    for k in range(m):
-        before += 2.0 * l1_reg * abs(w_s[k]) + l2_reg * w_s[k] * w_s[k]
-        after += 2.0 * l1_reg * abs(w_new[k]) + l2_reg * w_new[k] * w_new[k]
-    if not after < before:
-        return False
-    for k in range(m):
-        if delta[k] != 0.0:
-            j = support[k]
-            w[j] = w_new[k]
-            for i in range(n):
-                r[i] -= delta[k] * (X[i, j] - x_mean[j])
-    return True
 
 
 @njit(**JIT_OPTIONS)
@@ -271,7 +164,7 @@ def _inner_solve(X, data, indices, indptr, y_centred, sw, sw_sum, x_mean, norms2
     use_gram = gram.shape[0] > 0
     sparse = is_sparse(indptr)
     iterates = np.empty((anderson_k + 1, ws.shape[0]), dtype=w.dtype)
-    next_newton = 3 * (anderson_k + 1)
+    next_support_step = 3 * (anderson_k + 1)
     n_epochs = 0
     for epoch in range(max_epochs):
         n_epochs = epoch + 1
@@ -288,12 +181,13 @@ def _inner_solve(X, data, indices, indptr, y_centred, sw, sw_sum, x_mean, norms2
             if slot == anderson_k:
                 r_sum = _try_extrapolation(X, data, indices, indptr, sw, sw_sum, x_mean, w,
                                            r, r_sum, l1_reg, l2_reg, positive, ws, iterates)
-                # Still going after a few windows: try finishing with one active-set solve.
-                if not sparse and epoch + 1 >= next_newton:
-                    newton_done = _try_newton(X, sw, x_mean, w, r, l1_reg, l2_reg, positive,
-                                              ws)
-                    next_newton = epoch + 1 + (2 if newton_done else 5) * (anderson_k + 1)
-                    if newton_done:
+                # Still going after a few windows: try a step to the minimiser on the support.
+                if epoch + 1 >= next_support_step:
+                    kept, r_sum = try_support_step(X, data, indices, indptr, sw, sw_sum,
+                                                   x_mean, norms2, w, r, r_sum, l1_reg,
+                                                   l2_reg, positive, ws, grad)
+                    next_support_step = epoch + 1 + (2 if kept else 5) * (anderson_k + 1)
+                    if kept:
                         dw_max = 0.0  # force the gap check below
         if w_max == 0.0 or dw_max <= tol * w_max or n_epochs % GAP_CHECK_EVERY == 0 \
                 or n_epochs == max_epochs:

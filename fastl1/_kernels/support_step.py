@@ -1,0 +1,292 @@
+"""Support steps: jump to the minimiser of the elastic net restricted to the current support
+and signs, when coordinate descent is slow.
+
+With the support ``S`` and signs ``s`` fixed, the elastic net is a least-squares problem:
+``(X_S^T S X_S + l2_reg I) w_S = X_S^T S y_c - l1_reg s`` (the active-set step of LARS and of
+homotopy methods, Osborne, Presnell & Turlach, IMA J. Numer. Anal. 2000). Coordinate descent
+converges slowly when ``X_S`` is ill-conditioned (paths near saturation, where ``|S|``
+approaches ``n``): its epoch count grows with the condition number, conjugate gradients'
+with its square root. Small supports are solved directly (Cholesky of the Gram matrix of the
+support), large ones by a few Jacobi-preconditioned conjugate-gradient iterations. The step is
+projected on the orthant of ``s`` (coefficients that would change sign become zero, as in
+orthant-wise methods, Andrew & Gao, ICML 2007) and kept only if it lowers the objective;
+otherwise it is cut back to where the first coefficient reaches zero.
+
+The decisions depend on the support only, never on the layout, so dense and sparse inputs
+take the same steps.
+"""
+
+import numpy as np
+from numba import njit
+
+from . import JIT_OPTIONS
+from .design import (
+    column_update,
+    gradient,
+    is_sparse,
+)
+from .gap import centred_r_norm2
+
+# Largest support solved directly (a Gram matrix of the support, one n x |S| temporary for
+# dense designs); larger ones take conjugate-gradient iterations.
+DIRECT_MAX = 128
+# Conjugate-gradient iterations per step (each reads the support's columns twice, the cost of
+# an epoch on the support). On the 20000 x 100000 sparse path near saturation 30 iterations
+# and 10 CD epochs between steps certified in ~170 epochs' work what CD alone did in 600.
+CG_ITERATIONS = 15
+
+
+@njit(**JIT_OPTIONS)
+def objective(w, features, r_norm2, l1_reg, l2_reg):
+    """``1/2 r^T S r + l1_reg ||w||_1 + l2_reg / 2 ||w||^2`` over the coordinates
+    ``features`` (the rest held fixed, so differences between two points agree)."""
+    w_l1 = 0.0
+    w_l2 = 0.0
+    for j in features:
+        w_l1 += abs(w[j])
+        w_l2 += w[j] * w[j]
+    return 0.5 * r_norm2 + l1_reg * w_l1 + 0.5 * l2_reg * w_l2
+
+
+@njit(**JIT_OPTIONS)
+def keep_if_lower(X, data, indices, indptr, sw, sw_sum, x_mean, w, r, r_sum, l1_reg, l2_reg,
+                  ws, changed, values):
+    """Set ``w[changed] = values`` if that lowers the objective over ``ws`` (which holds every
+    non-zero of ``w`` and ``changed``), updating ``r`` in place. Returns
+    ``(kept, r_sum)``."""
+    r_new = r.copy()
+    r_sum_new = r_sum
+    sparse = is_sparse(indptr)
+    for k in range(changed.shape[0]):
+        j = changed[k]
+        delta = values[k] - w[j]
+        if delta != 0.0:
+            column_update(X, data, indices, indptr, j, delta, x_mean[j], r_new)
+            if sparse:
+                r_sum_new -= delta * x_mean[j] * sw_sum
+    f_old = objective(w, ws, centred_r_norm2(indptr, sw, sw_sum, x_mean, w, r, r_sum, ws),
+                      l1_reg, l2_reg)
+    w_old = w[changed]
+    w[changed] = values
+    f_new = objective(w, ws, centred_r_norm2(indptr, sw, sw_sum, x_mean, w, r_new, r_sum_new,
+                                             ws), l1_reg, l2_reg)
+    if f_new < f_old:
+        r[:] = r_new
+        return True, r_sum_new
+    w[changed] = w_old
+    return False, r_sum
+
+
+@njit(**JIT_OPTIONS)
+def _direct_direction(X, data, indices, indptr, sw, sw_sum, x_mean, l2_reg, support, rhs,
+                      n):
+    """Solve ``(X_S^T S X_S + l2_reg I) d = rhs`` by forming the Gram matrix of the support
+    (centred columns); an empty array if it is singular."""
+    m = support.shape[0]
+    weighted = sw.shape[0] > 0
+    if is_sparse(indptr):
+        gram = np.empty((m, m), dtype=rhs.dtype)
+        scattered = np.zeros(n, dtype=rhs.dtype)  # S x_a, then cleared
+        for a in range(m):
+            ja = support[a]
+            for k in range(indptr[ja], indptr[ja + 1]):
+                i = indices[k]
+                scattered[i] = data[k] * (sw[i] if weighted else 1.0)
+            for b in range(a, m):
+                jb = support[b]
+                acc = 0.0
+                for k in range(indptr[jb], indptr[jb + 1]):
+                    acc += data[k] * scattered[indices[k]]
+                # sum_i sw_i x_ia = sw_sum * mean_a, so centring subtracts sw_sum m_a m_b.
+                acc -= sw_sum * x_mean[ja] * x_mean[jb]
+                gram[a, b] = acc
+                gram[b, a] = acc
+            for k in range(indptr[ja], indptr[ja + 1]):
+                scattered[indices[k]] = 0.0
+    else:
+        columns = np.empty((n, m), dtype=rhs.dtype)  # sqrt(S) (X_S - means)
+        for k in range(m):
+            j = support[k]
+            for i in range(n):
+                root = np.sqrt(sw[i]) if weighted else 1.0
+                columns[i, k] = root * (X[i, j] - x_mean[j])
+        gram = columns.T @ columns
+    for k in range(m):
+        gram[k, k] += l2_reg
+    try:
+        direction = np.linalg.solve(gram, rhs)
+    except Exception:  # noqa: BLE001 - singular restricted problem: no step
+        return np.empty(0, dtype=rhs.dtype)
+    return direction
+
+
+@njit(**JIT_OPTIONS)
+def support_rows(data, indices, indptr, support, n_samples):
+    """The columns ``support`` of a CSC design as CSR arrays ``(row_ptr, slots, values)``,
+    ``slots`` numbering the support: a temporary copy of the support's non-zeros (values and
+    indices in X's types), made in two passes.
+
+    A Gram product ``X_S^T S X_S v`` by rows reads each non-zero once, each row's dot product
+    and update staying in cache, against two scattered passes by columns: 4.5x faster on the
+    20000 x 100000 sparse problem (18k columns)."""
+    row_ptr = np.zeros(n_samples + 1, dtype=np.int64)
+    for a in range(support.shape[0]):
+        j = support[a]
+        for q in range(indptr[j], indptr[j + 1]):
+            row_ptr[indices[q] + 1] += 1
+    for i in range(n_samples):
+        row_ptr[i + 1] += row_ptr[i]
+    fill = row_ptr[:-1].copy()
+    slots = np.empty(row_ptr[n_samples], dtype=indices.dtype)  # p fits in X's index type
+    values = np.empty(row_ptr[n_samples], dtype=data.dtype)
+    for a in range(support.shape[0]):
+        j = support[a]
+        for q in range(indptr[j], indptr[j + 1]):
+            i = indices[q]
+            slots[fill[i]] = a
+            values[fill[i]] = data[q]
+            fill[i] += 1
+    return row_ptr, slots, values
+
+
+@njit(**JIT_OPTIONS)
+def _sparse_gram_product(row_ptr, slots, values, sw, sw_sum, means, l2_reg, v, out):
+    """``out = (X_c^T S X_c + l2_reg I) v`` from the rows of the support's columns, with
+    ``X_c^T S X_c v = X^T S X v - sw_sum (m . v) m`` (``m`` the weighted column means)."""
+    weighted = sw.shape[0] > 0
+    out[:] = 0.0
+    for i in range(row_ptr.shape[0] - 1):
+        acc = 0.0
+        for q in range(row_ptr[i], row_ptr[i + 1]):
+            acc += values[q] * v[slots[q]]
+        if acc != 0.0:
+            if weighted:
+                acc *= sw[i]
+            for q in range(row_ptr[i], row_ptr[i + 1]):
+                out[slots[q]] += acc * values[q]
+    mean_dot_v = means @ v
+    for k in range(v.shape[0]):
+        out[k] += l2_reg * v[k] - sw_sum * mean_dot_v * means[k]
+
+
+@njit(**JIT_OPTIONS)
+def _dense_gram_product(X, sw, x_mean, l2_reg, support, v, u, out):
+    """``out = (X_c^T S X_c + l2_reg I) v`` column by column (``u``: length-n workspace)."""
+    weighted = sw.shape[0] > 0
+    u[:] = 0.0
+    for k in range(support.shape[0]):
+        j = support[k]
+        if v[k] != 0.0:
+            for i in range(u.shape[0]):
+                u[i] += v[k] * (X[i, j] - x_mean[j])
+    if weighted:
+        u *= sw
+    for k in range(support.shape[0]):
+        j = support[k]
+        acc = 0.0
+        for i in range(u.shape[0]):
+            acc += (X[i, j] - x_mean[j]) * u[i]
+        out[k] = acc + l2_reg * v[k]
+
+
+@njit(**JIT_OPTIONS)
+def _cg_direction(X, data, indices, indptr, sw, sw_sum, x_mean, norms2, l2_reg, support, rhs,
+                  n_samples):
+    """:data:`CG_ITERATIONS` Jacobi-preconditioned conjugate-gradient iterations on the
+    system of :func:`_direct_direction`, from zero."""
+    m = support.shape[0]
+    sparse = is_sparse(indptr)
+    if sparse:
+        row_ptr, slots, values = support_rows(data, indices, indptr, support, n_samples)
+    else:
+        row_ptr = np.empty(0, dtype=np.int64)
+        slots = np.empty(0, dtype=indices.dtype)
+        values = np.empty(0, dtype=rhs.dtype)
+    means = x_mean[support]
+    diag = np.empty(m, dtype=rhs.dtype)  # Jacobi preconditioner, in the problem's dtype
+    for k in range(m):
+        diag[k] = norms2[support[k]] + l2_reg
+    u = np.empty(0 if sparse else n_samples, dtype=rhs.dtype)
+    x = np.zeros(m, dtype=rhs.dtype)
+    res = rhs.copy()
+    z = res / diag
+    direction = z.copy()
+    rz = res @ z
+    product = np.empty(m, dtype=rhs.dtype)
+    for _ in range(CG_ITERATIONS):
+        if sparse:
+            _sparse_gram_product(row_ptr, slots, values, sw, sw_sum, means, l2_reg,
+                                 direction, product)
+        else:
+            _dense_gram_product(X, sw, x_mean, l2_reg, support, direction, u, product)
+        curvature = direction @ product
+        if not curvature > 0.0:
+            break
+        step = rz / curvature
+        for k in range(m):
+            x[k] += step * direction[k]
+            res[k] -= step * product[k]
+            z[k] = res[k] / diag[k]
+        rz_new = res @ z
+        if not rz_new > 0.0:
+            break
+        ratio = rz_new / rz
+        for k in range(m):
+            direction[k] = z[k] + ratio * direction[k]
+        rz = rz_new
+    return x
+
+
+@njit(**JIT_OPTIONS)
+def try_support_step(X, data, indices, indptr, sw, sw_sum, x_mean, norms2, w, r, r_sum,
+                     l1_reg, l2_reg, positive, ws, grad):
+    """Move ``w`` towards the minimiser restricted to its support and signs (module
+    docstring), in place with ``r``, if that lowers the objective. ``ws`` holds every
+    non-zero of ``w``; ``grad`` is workspace. Returns ``(kept, r_sum)``."""
+    n = r.shape[0]
+    m = 0
+    for j in ws:
+        if w[j] != 0.0:
+            m += 1
+    # Without a ridge term more than n non-zeros make X_S^T X_S singular.
+    if m == 0 or (m > n and l2_reg == 0.0):
+        return False, r_sum
+    support = np.empty(m, dtype=np.int64)
+    k = 0
+    for j in ws:
+        if w[j] != 0.0:
+            support[k] = j
+            k += 1
+    # Right-hand side of the Newton system in the step d: X_S^T S r_c - l2_reg w - l1_reg s.
+    gradient(X, data, indices, indptr, sw, x_mean, r, r_sum, support, grad)
+    w_s = w[support].copy()
+    rhs = np.empty(m, dtype=w.dtype)
+    for k in range(m):
+        rhs[k] = grad[support[k]] - l2_reg * w_s[k] - l1_reg * np.sign(w_s[k])
+    if m <= DIRECT_MAX and m <= n:
+        direction = _direct_direction(X, data, indices, indptr, sw, sw_sum, x_mean, l2_reg,
+                                      support, rhs, n)
+    else:
+        direction = _cg_direction(X, data, indices, indptr, sw, sw_sum, x_mean, norms2,
+                                  l2_reg, support, rhs, n)
+    if direction.shape[0] != m or not np.all(np.isfinite(direction)):
+        return False, r_sum
+    # Projected full step: coefficients that would cross zero (or turn negative) stop at 0.
+    values = w_s + direction
+    first_zero = 1.0  # step at which the first coefficient reaches zero
+    for k in range(m):
+        if values[k] * w_s[k] <= 0.0:
+            first_zero = min(first_zero, w_s[k] / (w_s[k] - values[k]))
+            values[k] = 0.0
+        elif positive and values[k] < 0.0:
+            values[k] = 0.0
+    kept, r_sum = keep_if_lower(X, data, indices, indptr, sw, sw_sum, x_mean, w, r, r_sum,
+                                l1_reg, l2_reg, ws, support, values.astype(w.dtype))
+    if kept or first_zero >= 1.0 or first_zero <= 0.0:
+        return kept, r_sum
+    values = w_s + first_zero * direction
+    for k in range(m):
+        if values[k] * w_s[k] <= 0.0 or (positive and values[k] < 0.0):
+            values[k] = 0.0
+    return keep_if_lower(X, data, indices, indptr, sw, sw_sum, x_mean, w, r, r_sum, l1_reg,
+                         l2_reg, ws, support, values.astype(w.dtype))

@@ -1,0 +1,151 @@
+"""Support steps (restricted least squares on the support and signs): the direct and the
+conjugate-gradient directions solve the support's system on dense and CSC designs, a step
+from near the solution lands on it, steps never flip signs, and fits whose supports take the
+conjugate-gradient branch reach the certified solution on every layout."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from fastl1._kernels import support_step
+from fastl1._kernels.support_step import (
+    _cg_direction,
+    _direct_direction,
+    support_rows,
+    try_support_step,
+)
+from fastl1._solver import alpha_max, make_problem, solve_enet
+
+from .conftest import duality_gap, make_regression
+
+
+def _state(X, y, sw, fmt, l1_ratio, factor=0.05):
+    """Problem in ``fmt``, centred target, regularisation and the certified solution."""
+    problem = make_problem(X if fmt == "dense" else sp.csc_matrix(X), sw, True)
+    yc, _ = problem.centre_target(y)
+    alpha = factor * alpha_max(problem, yc, l1_ratio)
+    n = X.shape[0]
+    solution = np.zeros(X.shape[1])
+    solve_enet(problem, yc, solution, alpha, l1_ratio, tol=1e-14, max_iter=100_000)
+    return problem, yc, alpha * l1_ratio * n, alpha * (1 - l1_ratio) * n, solution
+
+
+def _residual(problem, yc, w):
+    """The residual in the design's convention (dense: centred; sparse: without the means,
+    see :mod:`fastl1._kernels.design`) and its weighted sum."""
+    if problem.is_sparse:
+        r = yc - problem.X @ w
+    else:
+        r = yc - (problem.X - problem.x_mean) @ w
+    return r, float(problem.weights_or_ones @ r)
+
+
+def _step(problem, yc, w, l1, l2, positive=False):
+    r, r_sum = _residual(problem, yc, w)
+    sw = problem.sample_weight
+    sw_sum = float(sw.sum()) if sw.shape[0] else float(problem.n_samples)
+    kept, r_sum = try_support_step(*problem.design, sw, sw_sum, problem.x_mean,
+                                   problem.column_norms2(), w, r, r_sum, l1, l2, positive,
+                                   np.arange(problem.n_features), np.zeros(problem.n_features))
+    return kept, r, r_sum
+
+
+def _objective(problem, yc, w, l1, l2):
+    r, _ = _residual(problem, yc, w)
+    if problem.is_sparse:
+        r = r + problem.x_mean @ w
+    return 0.5 * problem.weights_or_ones @ r**2 + l1 * np.abs(w).sum() + 0.5 * l2 * w @ w
+
+
+@pytest.mark.parametrize("fmt", ["dense", "csc"])
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_step_from_the_right_signs_lands_on_the_solution(fmt, l1_ratio, weighted):
+    X, y = make_regression(n=40, p=25, density=0.6, seed=11)
+    sw = np.random.default_rng(12).uniform(0.5, 2.0, 40) if weighted else None
+    problem, yc, l1, l2, solution = _state(X, y, sw, fmt, l1_ratio)
+    assert 3 < np.count_nonzero(solution) <= support_step.DIRECT_MAX
+    w = solution * (1 + 0.05 * np.random.default_rng(13).standard_normal(X.shape[1]))
+    kept, r, r_sum = _step(problem, yc, w, l1, l2)
+    assert kept
+    np.testing.assert_allclose(w, solution, atol=1e-9)
+    expected, expected_sum = _residual(problem, yc, w)  # r and r_sum were kept up to date
+    np.testing.assert_allclose(r, expected, atol=1e-9)
+    assert r_sum == pytest.approx(expected_sum, abs=1e-8)
+
+
+@pytest.mark.parametrize("fmt", ["dense", "csc"])
+@pytest.mark.parametrize("positive", [False, True])
+def test_step_never_flips_a_sign_and_only_lowers_the_objective(fmt, positive):
+    X, y = make_regression(n=40, p=25, density=0.6, seed=14)
+    problem, yc, l1, l2, solution = _state(X, y, None, fmt, 1.0)
+    rng = np.random.default_rng(15)
+    for trial in range(5):
+        w = solution + 0.5 * rng.standard_normal(X.shape[1]) * (solution != 0)
+        w[rng.random(X.shape[1]) < 0.3] = 0.0
+        if positive:
+            w = np.abs(w)
+        before = w.copy()
+        f_before = _objective(problem, yc, w, l1, l2)
+        kept, _, _ = _step(problem, yc, w, l1, l2, positive)
+        assert np.all(w * before >= 0), trial  # coefficients stop at zero, never cross it
+        assert np.all(w[before == 0] == 0)  # the support never grows
+        if kept:
+            assert _objective(problem, yc, w, l1, l2) < f_before
+        else:
+            np.testing.assert_array_equal(w, before)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("l2", [0.0, 3.0])
+def test_directions_solve_the_support_system(weighted, l2):
+    X, _ = make_regression(n=30, p=20, density=0.7, seed=16)
+    sw = np.random.default_rng(17).uniform(0.5, 2.0, 30) if weighted else None
+    support = np.array([1, 4, 5, 9, 12, 13, 17, 19])  # fewer columns than CG iterations
+    rhs = np.random.default_rng(18).standard_normal(support.shape[0])
+    for fmt in ("dense", "csc"):
+        problem = make_problem(X if fmt == "dense" else sp.csc_matrix(X), sw, True)
+        s = problem.weights_or_ones
+        Xc = X[:, support] - problem.x_mean[support]
+        expected = np.linalg.solve(Xc.T @ (s[:, None] * Xc) + l2 * np.eye(support.shape[0]),
+                                   rhs)
+        sw_sum = float(s.sum())
+        args = (*problem.design, problem.sample_weight, sw_sum, problem.x_mean)
+        direct = _direct_direction(*args, l2, support, rhs, 30)
+        cg = _cg_direction(*args, problem.column_norms2(), l2, support, rhs, 30)
+        np.testing.assert_allclose(direct, expected, rtol=1e-9, err_msg=fmt)
+        # Conjugate gradients are exact after as many iterations as unknowns (up to rounding).
+        np.testing.assert_allclose(cg, expected, rtol=1e-6, atol=1e-9, err_msg=fmt)
+
+
+def test_support_rows_are_the_csr_form_of_the_support():
+    X = sp.random(50, 40, density=0.2, format="csc", random_state=19)
+    support = np.array([0, 3, 7, 8, 21, 39])
+    row_ptr, slots, values = support_rows(X.data, X.indices, X.indptr, support, 50)
+    expected = X[:, support].tocsr()
+    expected.sort_indices()
+    np.testing.assert_array_equal(row_ptr, expected.indptr)
+    np.testing.assert_array_equal(slots, expected.indices)
+    np.testing.assert_array_equal(values, expected.data)
+
+
+@pytest.mark.parametrize("fmt", ["dense", "csc"])
+def test_fits_with_large_supports_take_cg_steps_and_are_certified(fmt):
+    # Near saturation: the support exceeds DIRECT_MAX, so the solver's support steps use
+    # conjugate gradients; the result is the certified solution, as plain CD finds it.
+    rng = np.random.default_rng(20)
+    n, p = 200, 400
+    X = rng.standard_normal((n, p)) * (rng.random((n, p)) < 0.1)
+    y = X[:, :150] @ rng.uniform(0.5, 1.5, 150) + 0.1 * rng.standard_normal(n)
+    Xf = X if fmt == "dense" else sp.csc_matrix(X)
+    problem = make_problem(Xf, None, True)
+    yc, _ = problem.centre_target(y)
+    alpha = 1e-3 * alpha_max(problem, yc)
+    engine = np.zeros(p)
+    solve_enet(problem, yc, engine, alpha, 1.0, tol=1e-12, max_iter=200_000)
+    plain = np.zeros(p)
+    solve_enet(problem, yc, plain, alpha, 1.0, tol=1e-12, max_iter=200_000,
+               working_sets=False, screening=False, anderson=0)
+    assert np.count_nonzero(engine) > support_step.DIRECT_MAX
+    assert duality_gap(X, y, engine, alpha, 1.0) <= 1e-12 * np.var(y) * 1.01
+    np.testing.assert_allclose(engine, plain, rtol=1e-6, atol=1e-8)
