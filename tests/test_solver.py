@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from fastl1._kernels.design import bounded_gradient, column_sq_norms
+from fastl1._kernels.design import bounded_gradient, column_sq_norms, take_columns
 from fastl1._kernels.working_set import (
     anderson_weights,
     gap_safe_screen,
@@ -218,3 +218,17 @@ def test_bounded_gradient_is_exact_where_it_matters(fmt, positive, weighted):
     np.testing.assert_allclose(grad[computed], exact[computed], atol=1e-10)
     assert np.all(grad[~computed] >= signed[~computed] - 1e-12)
     assert np.all(signed[~computed] < l1)  # so the dual point's scale is exact
+
+
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+def test_take_columns_is_the_compact_csc_of_the_columns(index_dtype):
+    X = sp.random(30, 50, density=0.2, format="csc", random_state=21)
+    X.indices = X.indices.astype(index_dtype)
+    X.indptr = X.indptr.astype(index_dtype)
+    columns = np.array([0, 2, 3, 17, 18, 49])
+    data, indices, indptr = take_columns(X.data, X.indices, X.indptr, columns)
+    assert indices.dtype == index_dtype and indptr.dtype == index_dtype
+    expected = X[:, columns]
+    np.testing.assert_array_equal(indptr, expected.indptr)
+    np.testing.assert_array_equal(indices, expected.indices)
+    np.testing.assert_array_equal(data, expected.data)
