@@ -146,11 +146,15 @@ def test_working_set_selection_ties_and_order():
 
 
 def test_working_set_growth():
-    assert working_set_growth(50, 200, 1000) == 100  # not saturated: twice the support
-    assert working_set_growth(180, 200, 1000) == 720  # saturated: four times ...
-    assert working_set_growth(400, 500, 1000) == 1000  # ... but not past n_samples
-    assert working_set_growth(600, 700, 1000) == 1200  # nor below twice the support
-    assert working_set_growth(0, 10**6, 1000) == 0
+    p = 10**5
+    assert working_set_growth(50, 200, 1000, p) == 100  # not saturated: twice the support
+    assert working_set_growth(180, 200, 1000, p) == 720  # saturated: four times ...
+    assert working_set_growth(400, 500, 1000, p) == 1000  # ... but not past n_samples
+    assert working_set_growth(600, 700, 1000, p) == 1200  # nor below twice the support
+    assert working_set_growth(0, 10**6, 1000, p) == 0
+    # Supports that are a sizeable share of the features (tall data) only double.
+    assert working_set_growth(87, 106, 50000, 500) == 174
+    assert working_set_growth(25, 30, 50000, 500) == 100
 
 
 def test_anderson_weights_recover_the_limit_of_a_linear_iteration():

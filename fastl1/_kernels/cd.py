@@ -294,7 +294,7 @@ def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norm
             for j in range(p):
                 if w[j] != 0.0:
                     support += 1
-            ws_size = max(ws_size, working_set_growth(support, last_ws_size, n))
+            ws_size = max(ws_size, working_set_growth(support, last_ws_size, n, p))
             ws = select_working_set(w, grad, norms2, l1_reg, l2_reg, dual_norm, positive,
                                     active, ws_size)
             last_ws_size = ws.shape[0]

