@@ -40,12 +40,12 @@ def _residual(problem, yc, w):
     return r, float(problem.weights_or_ones @ r)
 
 
-def _step(problem, yc, w, l1, l2, positive=False):
+def _step(problem, yc, w, l1, l2):
     r, r_sum = _residual(problem, yc, w)
     sw = problem.sample_weight
     sw_sum = float(sw.sum()) if sw.shape[0] else float(problem.n_samples)
     kept, r_sum = try_support_step(*problem.design, sw, sw_sum, problem.x_mean,
-                                   problem.column_norms2(), w, r, r_sum, l1, l2, positive,
+                                   problem.column_norms2(), w, r, r_sum, l1, l2,
                                    np.arange(problem.n_features), np.zeros(problem.n_features))
     return kept, r, r_sum
 
@@ -87,7 +87,7 @@ def test_step_never_flips_a_sign_and_only_lowers_the_objective(fmt, positive):
             w = np.abs(w)
         before = w.copy()
         f_before = _objective(problem, yc, w, l1, l2)
-        kept, _, _ = _step(problem, yc, w, l1, l2, positive)
+        kept, _, _ = _step(problem, yc, w, l1, l2)
         assert np.all(w * before >= 0), trial  # coefficients stop at zero, never cross it
         assert np.all(w[before == 0] == 0)  # the support never grows
         if kept:
@@ -149,3 +149,16 @@ def test_fits_with_large_supports_take_cg_steps_and_are_certified(fmt):
     assert np.count_nonzero(engine) > support_step.DIRECT_MAX
     assert duality_gap(X, y, engine, alpha, 1.0) <= 1e-12 * np.var(y) * 1.01
     np.testing.assert_allclose(engine, plain, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("fmt", ["dense", "csc"])
+def test_no_step_when_the_support_system_is_singular(fmt):
+    # n non-zeros of centred columns without a ridge term: X_S^T S X_S has rank < n.
+    X, y = make_regression(n=10, p=30, density=0.8, seed=22)
+    problem, yc, l1, _, _ = _state(X, y, None, fmt, 1.0)
+    w = np.zeros(30)
+    w[:10] = np.random.default_rng(23).uniform(0.5, 1.0, 10)
+    before = w.copy()
+    kept, _, _ = _step(problem, yc, w, l1, 0.0)
+    assert not kept
+    np.testing.assert_array_equal(w, before)

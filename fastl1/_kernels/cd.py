@@ -188,9 +188,10 @@ def _inner_solve(X, data, indices, indptr, y_centred, sw, sw_sum, x_mean, norms2
                                            r, r_sum, l1_reg, l2_reg, positive, ws, iterates)
                 # Still going after a few windows: try a step to the minimiser on the support.
                 if epoch + 1 >= next_support_step:
+                    # (Signs are kept, so positive coefficients stay non-negative.)
                     kept, r_sum = try_support_step(X, data, indices, indptr, sw, sw_sum,
                                                    x_mean, norms2, w, r, r_sum, l1_reg,
-                                                   l2_reg, positive, ws, grad)
+                                                   l2_reg, ws, grad)
                     next_support_step = epoch + 1 + (2 if kept else 5) * (anderson_k + 1)
                     if kept:
                         dw_max = 0.0  # force the gap check below

@@ -239,7 +239,7 @@ def _cg_direction(X, data, indices, indptr, sw, sw_sum, x_mean, norms2, l2_reg, 
 
 @njit(**JIT_OPTIONS)
 def try_support_step(X, data, indices, indptr, sw, sw_sum, x_mean, norms2, w, r, r_sum,
-                     l1_reg, l2_reg, positive, ws, grad):
+                     l1_reg, l2_reg, ws, grad):
     """Move ``w`` towards the minimiser restricted to its support and signs (module
     docstring), in place with ``r``, if that lowers the objective. ``ws`` holds every
     non-zero of ``w``; ``grad`` is workspace. Returns ``(kept, r_sum)``."""
@@ -248,8 +248,9 @@ def try_support_step(X, data, indices, indptr, sw, sw_sum, x_mean, norms2, w, r,
     for j in ws:
         if w[j] != 0.0:
             m += 1
-    # Without a ridge term more than n non-zeros make X_S^T X_S singular.
-    if m == 0 or (m > n and l2_reg == 0.0):
+    # Without a ridge term n or more non-zeros make X_S^T S X_S singular (centred columns
+    # have rank at most n - 1).
+    if m == 0 or (m >= n and l2_reg == 0.0):
         return False, r_sum
     support = np.empty(m, dtype=np.int64)
     k = 0
@@ -263,7 +264,7 @@ def try_support_step(X, data, indices, indptr, sw, sw_sum, x_mean, norms2, w, r,
     rhs = np.empty(m, dtype=w.dtype)
     for k in range(m):
         rhs[k] = grad[support[k]] - l2_reg * w_s[k] - l1_reg * np.sign(w_s[k])
-    if m <= DIRECT_MAX and m <= n:
+    if m <= DIRECT_MAX:  # non-singular here: m < n, or a ridge term
         direction = _direct_direction(X, data, indices, indptr, sw, sw_sum, x_mean, l2_reg,
                                       support, rhs, n)
     else:
@@ -275,10 +276,8 @@ def try_support_step(X, data, indices, indptr, sw, sw_sum, x_mean, norms2, w, r,
     values = w_s + direction
     first_zero = 1.0  # step at which the first coefficient reaches zero
     for k in range(m):
-        if values[k] * w_s[k] <= 0.0:
+        if values[k] * w_s[k] <= 0.0:  # with positive, w_s > 0: this also keeps w >= 0
             first_zero = min(first_zero, w_s[k] / (w_s[k] - values[k]))
-            values[k] = 0.0
-        elif positive and values[k] < 0.0:
             values[k] = 0.0
     kept, r_sum = keep_if_lower(X, data, indices, indptr, sw, sw_sum, x_mean, w, r, r_sum,
                                 l1_reg, l2_reg, ws, support, values.astype(w.dtype))
@@ -286,7 +285,7 @@ def try_support_step(X, data, indices, indptr, sw, sw_sum, x_mean, norms2, w, r,
         return kept, r_sum
     values = w_s + first_zero * direction
     for k in range(m):
-        if values[k] * w_s[k] <= 0.0 or (positive and values[k] < 0.0):
+        if values[k] * w_s[k] <= 0.0:
             values[k] = 0.0
     return keep_if_lower(X, data, indices, indptr, sw, sw_sum, x_mean, w, r, r_sum, l1_reg,
                          l2_reg, ws, support, values.astype(w.dtype))
