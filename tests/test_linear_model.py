@@ -187,6 +187,27 @@ def test_warm_start_reuses_coef():
     np.testing.assert_allclose(model.coef_, cold.coef_, rtol=1e-8, atol=1e-10)
 
 
+
+@pytest.mark.parametrize("fmt", ["dense", "csc"])
+@pytest.mark.parametrize("precompute", [False, True])
+def test_warm_start_clears_constant_columns(fmt, precompute):
+    # A constant column is zero once centred: CD never visits it, so a warm start's non-zero
+    # there must be cleared (it used to stay, and the fit never converged).
+    if fmt == "csc" and precompute:
+        pytest.skip("sparse designs never use a Gram matrix")
+    X, y = make_regression(seed=24)
+    X[:, 3] = 2.0
+    model = Lasso(alpha=0.05, tol=1e-10, max_iter=10_000, warm_start=True,
+                  precompute=precompute).fit(as_format(X, fmt), y)
+    model.coef_[3] = 0.7
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model.fit(as_format(X, fmt), y)
+    ref = sk.Lasso(alpha=0.05, tol=1e-10, max_iter=10_000).fit(X, y)
+    assert model.coef_[3] == 0.0
+    np.testing.assert_allclose(model.coef_, ref.coef_, rtol=1e-7, atol=1e-9)
+    assert model.intercept_ == pytest.approx(ref.intercept_, rel=1e-7)
+
 def test_sparse_coef_predict_score_and_pickle():
     X, y = make_regression(seed=13)
     model = Lasso(alpha=0.1).fit(X, y)

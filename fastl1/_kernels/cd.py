@@ -245,17 +245,23 @@ def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norm
     active = np.ones(p, dtype=np.bool_)
 
     if use_gram:
-        gram_w = gram @ w
         norms2 = np.diag(gram).copy()
+    elif col_norms2.shape[0] == p:
+        norms2 = col_norms2
+    else:
+        norms2 = np.empty(p, dtype=w.dtype)
+        column_sq_norms(X, data, indices, indptr, sw, sw_sum, x_mean, norms2)
+    # A constant (centred: zero) column does not change the fit, so any penalty makes its
+    # coefficient 0; CD never visits it, so a warm start's non-zero there is cleared here.
+    for j in range(p):
+        if norms2[j] == 0.0:
+            w[j] = 0.0
+    if use_gram:
+        gram_w = gram @ w
         r = np.empty(0, dtype=w.dtype)
         r_sum = 0.0
     else:
         gram_w = np.empty(0, dtype=w.dtype)
-        if col_norms2.shape[0] == p:
-            norms2 = col_norms2
-        else:
-            norms2 = np.empty(p, dtype=w.dtype)
-            column_sq_norms(X, data, indices, indptr, sw, sw_sum, x_mean, norms2)
         r = np.empty(n, dtype=w.dtype)
         init_residual(X, data, indices, indptr, y_centred, x_mean, w, r)
         r_sum = weighted_sum(r, sw)
