@@ -57,7 +57,14 @@ import numpy as np
 from numba import njit, prange
 
 from . import JIT_OPTIONS, JIT_OPTIONS_DENSE
-from .design import column_dot, column_update, gradient, gradient_parallel, is_sparse
+from .design import (
+    column_dot,
+    column_update,
+    gradient,
+    gradient_parallel,
+    is_sparse,
+    take_columns,
+)
 from .prox import soft_threshold
 from .working_set import select_working_set, working_set_growth
 
@@ -312,19 +319,7 @@ def extract_columns(A, data, indices, indptr, transposed, ws, n, p, col_counts):
     Xs = np.zeros((2, 2), dtype=A.dtype).T
     sub_indptr = np.zeros(m + 1, dtype=indptr.dtype)
     if not transposed:
-        for c in range(m):
-            j = ws[c]
-            sub_indptr[c + 1] = sub_indptr[c] + indptr[j + 1] - indptr[j]
-        nnz = sub_indptr[m]
-        sub_data = np.empty(nnz, dtype=data.dtype)
-        sub_indices = np.empty(nnz, dtype=indices.dtype)
-        for c in range(m):
-            j = ws[c]
-            dest = sub_indptr[c]
-            for nz in range(indptr[j], indptr[j + 1]):
-                sub_data[dest] = data[nz]
-                sub_indices[dest] = indices[nz]
-                dest += 1
+        sub_data, sub_indices, sub_indptr = take_columns(data, indices, indptr, ws)
         return Xs, sub_data, sub_indices, sub_indptr
     # CSR: the columns' sizes come from ``col_counts`` (one pass at the start of the fit), so
     # a single pass over the non-zeros fills them; a byte mask (L2-resident) filters the hits.
