@@ -6,9 +6,10 @@ Two data layouts: the design matrix itself (residual updates, Friedman et al. 20
 Gram matrix (covariance updates, for n >> p).
 
 ``enet_cd`` is the whole solver: an outer loop that certifies the full problem by its duality
-gap, screens, and picks a working set, and an inner loop of (Anderson-accelerated) epochs on
-that set. With ``use_working_sets=False`` the working set is every feature not screened out,
-which is scikit-learn's algorithm.
+gap, screens, and picks a working set (on sparse data, copied compactly), and an inner loop of
+epochs on that set, accelerated by Anderson extrapolation and support steps (see
+:mod:`.support_step`). With ``use_working_sets=False`` the working set is every feature not
+screened out, which is scikit-learn's algorithm.
 """
 
 import numpy as np
