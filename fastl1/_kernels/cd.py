@@ -309,11 +309,13 @@ def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norm
             # Solve the subproblem to a fraction of the current gap (celer uses 0.3). The
             # fraction shrinks with the working set's share of the data: when an epoch on the
             # set costs little next to the full gradient of the next round, fewer rounds win.
-            inner_tol = max(min(0.3, max(0.1, _share_of_data(indptr, n, p, ws))) * gap, scaled_tol)
+            share = _share_of_data(indptr, n, p, ws)
+            inner_tol = max(min(0.3, max(0.1, share)) * gap, scaled_tol)
         else:
             ws = np.flatnonzero(active)
+            share = _share_of_data(indptr, n, p, ws)
             inner_tol = scaled_tol
-        if is_sparse(indptr) and _share_of_data(indptr, n, p, ws) <= COMPACT_SHARE:
+        if is_sparse(indptr) and share <= COMPACT_SHARE:
             # Epochs on a compact copy of the set's columns, in the set's own numbering
             # (every non-zero of w is in ws, so the restricted problem is the same).
             ws_data, ws_indices, ws_indptr = take_columns(data, indices, indptr, ws)
