@@ -11,6 +11,7 @@ from fastl1._kernels.design import bounded_gradient, column_sq_norms, take_colum
 from fastl1._kernels.working_set import (
     anderson_weights,
     gap_safe_screen,
+    kth_smallest,
     select_working_set,
     working_set_growth,
 )
@@ -143,6 +144,18 @@ def test_working_set_selection_ties_and_order():
     rest = np.setdiff1d(np.arange(5000), ws)
     chosen_zero = np.setdiff1d(ws, np.flatnonzero(w))
     assert np.abs(grad[chosen_zero]).min() >= np.abs(grad[rest]).max()
+
+
+@pytest.mark.parametrize("p", [1, 7, 64, 65, 300, 5000])
+def test_kth_smallest_matches_partition(p):
+    # both branches (heap for k <= p / 64, np.partition above), with ties and infinities
+    rng = np.random.default_rng(p)
+    for _ in range(40):
+        values = np.round(rng.standard_normal(p), 1)
+        values[rng.random(p) < 0.2] = np.inf
+        values[rng.random(p) < 0.1] = -np.inf
+        for k in {min(2, p), 1, max(1, p // 64), p // 64 + 1, max(1, p // 2), p}:
+            assert kth_smallest(values, k) == np.partition(values, k - 1)[k - 1]
 
 
 def test_working_set_growth():

@@ -16,6 +16,10 @@ from . import JIT_OPTIONS
 
 _SATURATED = 0.6  # see working_set_growth
 _GROWTH_SHARE = 20
+# k-th smallest score by a bounded heap while k <= p / _HEAP_SHARE, else by np.partition: on
+# 100000 scores, k = 100: 0.09 ms against 1.1 ms (a round of a sparse fit costs ~5 ms); the
+# heap loses from k ~ p / 20 (k = 6000: 2.0 against 1.3 ms).
+_HEAP_SHARE = 64
 
 
 @njit(**JIT_OPTIONS)
@@ -70,6 +74,45 @@ def working_set_growth(support, last_size, n_samples, n_features):
 
 
 @njit(**JIT_OPTIONS)
+def kth_smallest(values, k):
+    """The ``k``-th smallest of ``values`` (``1 <= k <= len(values)``), as
+    ``np.partition(values, k - 1)[k - 1]``.
+
+    For small ``k`` a max-heap of the ``k`` smallest seen so far: most values are rejected by
+    one comparison with its root, so a pass costs about as much as reading the values."""
+    p = values.shape[0]
+    if k * _HEAP_SHARE > p:
+        return np.partition(values, k - 1)[k - 1]
+    heap = np.empty(k, dtype=values.dtype)
+    for j in range(k):  # heapify the first k values (sift-up)
+        child = j
+        v = values[j]
+        while child > 0:
+            parent = (child - 1) // 2
+            if heap[parent] >= v:
+                break
+            heap[child] = heap[parent]
+            child = parent
+        heap[child] = v
+    for j in range(k, p):
+        v = values[j]
+        if v < heap[0]:  # replace the largest of the k smallest (sift-down)
+            parent = 0
+            while True:
+                child = 2 * parent + 1
+                if child >= k:
+                    break
+                if child + 1 < k and heap[child + 1] > heap[child]:
+                    child += 1
+                if heap[child] <= v:
+                    break
+                heap[parent] = heap[child]
+                parent = child
+            heap[parent] = v
+    return heap[0]
+
+
+@njit(**JIT_OPTIONS)
 def select_working_set(w, grad, norms2, l1_reg, l2_reg, dual_norm, positive, active, size):
     """The ``size`` active features closest to entering (non-zeros first), in index order."""
     p = w.shape[0]
@@ -88,7 +131,7 @@ def select_working_set(w, grad, norms2, l1_reg, l2_reg, dual_norm, positive, act
     size = min(size, n_active)
     if size == 0:
         return np.empty(0, dtype=np.int64)
-    threshold = np.partition(scores, size - 1)[size - 1]
+    threshold = kth_smallest(scores, size)
     below = 0
     for j in range(p):
         if scores[j] < threshold:
