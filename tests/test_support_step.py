@@ -10,6 +10,7 @@ import scipy.sparse as sp
 from fastl1._kernels import support_step
 from fastl1._kernels.support_step import (
     _cg_direction,
+    _direct_affordable,
     _direct_direction,
     support_rows,
     try_support_step,
@@ -40,13 +41,14 @@ def _residual(problem, yc, w):
     return r, float(problem.weights_or_ones @ r)
 
 
-def _step(problem, yc, w, l1, l2):
+def _step(problem, yc, w, l1, l2, hard=False):
     r, r_sum = _residual(problem, yc, w)
     sw = problem.sample_weight
     sw_sum = float(sw.sum()) if sw.shape[0] else float(problem.n_samples)
     kept, r_sum = try_support_step(*problem.design, sw, sw_sum, problem.x_mean,
                                    problem.column_norms2(), w, r, r_sum, l1, l2,
-                                   np.arange(problem.n_features), np.zeros(problem.n_features))
+                                   np.arange(problem.n_features), np.zeros(problem.n_features),
+                                   hard)
     return kept, r, r_sum
 
 
@@ -116,6 +118,33 @@ def test_directions_solve_the_support_system(weighted, l2):
         np.testing.assert_allclose(direct, expected, rtol=1e-9, err_msg=fmt)
         # Conjugate gradients are exact after as many iterations as unknowns (up to rounding).
         np.testing.assert_allclose(cg, expected, rtol=1e-6, atol=1e-9, err_msg=fmt)
+
+
+def test_direct_solve_of_a_large_support_only_when_affordable():
+    # dense: n m^2 against 30 n m, so supports up to ~1500 qualify; sparse columns of 20
+    # non-zeros: m nnz / 2 + m^3 / 3 against 30 nnz, so 600 of them do not
+    support = np.arange(600)
+    assert _direct_affordable(np.empty(0, np.int32), support, 1000)
+    assert not _direct_affordable(np.empty(0, np.int32), np.arange(3000), 5000)
+    indptr = np.arange(0, 20 * 1001, 20, dtype=np.int32)
+    assert not _direct_affordable(indptr, support, 1000)
+    assert _direct_affordable(indptr, np.arange(129), 1000)
+
+
+def test_hard_inner_solves_step_exactly_on_large_dense_supports():
+    # A support above DIRECT_MAX: the conjugate-gradient step is approximate, while after
+    # HARD_EPOCHS epochs the (affordable) direct solve lands on the solution.
+    rng = np.random.default_rng(21)
+    n, p = 400, 220
+    X = rng.standard_normal((n, p)) + 0.8 * rng.standard_normal((n, 1))
+    y = X @ rng.uniform(0.5, 1.5, p) + 0.1 * rng.standard_normal(n)
+    problem, yc, l1, l2, solution = _state(X, y, None, "dense", 1.0, factor=1e-3)
+    assert support_step.DIRECT_MAX < np.count_nonzero(solution) < n
+    start = solution * (1 + 0.3 * rng.standard_normal(p))
+    w_cg, w_direct = start.copy(), start.copy()
+    assert _step(problem, yc, w_cg, l1, l2)[0] and _step(problem, yc, w_direct, l1, l2, True)[0]
+    np.testing.assert_allclose(w_direct, solution, atol=1e-9)
+    assert np.abs(w_cg - solution).max() > 1e-6
 
 
 def test_support_rows_are_the_csr_form_of_the_support():

@@ -37,7 +37,7 @@ from .gap import (
     residual_statistics,
 )
 from .prox import enet_coordinate_update
-from .support_step import keep_if_lower, try_support_step
+from .support_step import HARD_EPOCHS, keep_if_lower, try_support_step
 from .working_set import (
     anderson_weights,
     gap_safe_screen,
@@ -192,7 +192,8 @@ def _inner_solve(X, data, indices, indptr, y_centred, sw, sw_sum, x_mean, norms2
                     # (Signs are kept, so positive coefficients stay non-negative.)
                     kept, r_sum = try_support_step(X, data, indices, indptr, sw, sw_sum,
                                                    x_mean, norms2, w, r, r_sum, l1_reg,
-                                                   l2_reg, ws, grad)
+                                                   l2_reg, ws, grad,
+                                                   epoch + 1 >= HARD_EPOCHS)
                     next_support_step = epoch + 1 + (2 if kept else 5) * (anderson_k + 1)
                     if kept:
                         dw_max = 0.0  # force the gap check below
