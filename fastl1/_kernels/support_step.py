@@ -31,9 +31,10 @@ from .gap import centred_r_norm2
 # dense designs); larger ones take conjugate-gradient iterations, unless the inner solve has
 # run HARD_EPOCHS epochs (coordinate descent is slow there, so an exact step pays) and the
 # direct solve costs at most DIRECT_COST_RATIO times the iterations (see _direct_affordable).
-# Dense 500 x 3000 at 1e-3 and 2e-4 alpha_max (supports 488, 497): 801 -> 488 ms and
-# 4.3 -> 2.5 s; direct for every support up to 600, also on easy fits, cost 72 -> 124 ms at
-# 1e-2 alpha_max (many cheap epochs, each step ~40 epochs' work).
+# Dense 500 x 3000 at 1e-3 and 2e-4 alpha_max (supports 488, 497): 801 -> 587 ms and
+# 4.3 -> 3.0 s; 1000 x 2000 at 2e-4 (support 980): 9.9 -> 5.6 s. Direct steps for every
+# support up to 600, without waiting for slow solves, cost 72 -> 124 ms at 1e-2 alpha_max
+# (many cheap epochs, each step ~40 epochs' work).
 DIRECT_MAX = 128
 HARD_EPOCHS = 60
 DIRECT_COST_RATIO = 50
