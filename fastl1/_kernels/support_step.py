@@ -22,8 +22,10 @@ from numba import njit
 from . import JIT_OPTIONS
 from .design import (
     column_update,
+    dense_column_dot,
     gradient,
     is_sparse,
+    weighted_sum,
 )
 from .gap import centred_r_norm2
 
@@ -178,23 +180,19 @@ def _sparse_gram_product(row_ptr, slots, values, sw, sw_sum, means, l2_reg, v, o
 
 
 @njit(**JIT_OPTIONS)
-def _dense_gram_product(X, sw, x_mean, l2_reg, support, v, u, out):
-    """``out = (X_c^T S X_c + l2_reg I) v`` column by column (``u``: length-n workspace)."""
-    weighted = sw.shape[0] > 0
+def _dense_gram_product(X, data, indices, indptr, sw, x_mean, l2_reg, support, v, u, out):
+    """``out = (X_c^T S X_c + l2_reg I) v`` for a dense design, with the design's column
+    operations: ``u = X_c v`` (``u``: length-n workspace), then ``x_j^T S u - mean_j sum(S u)``
+    for each ``j`` of the support."""
     u[:] = 0.0
     for k in range(support.shape[0]):
-        j = support[k]
         if v[k] != 0.0:
-            for i in range(u.shape[0]):
-                u[i] += v[k] * (X[i, j] - x_mean[j])
-    if weighted:
-        u *= sw
+            j = support[k]
+            column_update(X, data, indices, indptr, j, -v[k], x_mean[j], u)
+    u_sum = weighted_sum(u, sw)
     for k in range(support.shape[0]):
         j = support[k]
-        acc = 0.0
-        for i in range(u.shape[0]):
-            acc += (X[i, j] - x_mean[j]) * u[i]
-        out[k] = acc + l2_reg * v[k]
+        out[k] = dense_column_dot(X, j, u, sw) - x_mean[j] * u_sum + l2_reg * v[k]
 
 
 @njit(**JIT_OPTIONS)
@@ -226,7 +224,8 @@ def _cg_direction(X, data, indices, indptr, sw, sw_sum, x_mean, norms2, l2_reg, 
             _sparse_gram_product(row_ptr, slots, values, sw, sw_sum, means, l2_reg,
                                  direction, product)
         else:
-            _dense_gram_product(X, sw, x_mean, l2_reg, support, direction, u, product)
+            _dense_gram_product(X, data, indices, indptr, sw, x_mean, l2_reg, support,
+                                direction, u, product)
         curvature = direction @ product
         if not curvature > 0.0:
             break
