@@ -137,7 +137,7 @@ def enet_fold_job(X, y, sample_weight, train: np.ndarray, test: np.ndarray,
 
     def job():
         sw_train = None if sample_weight is None else sample_weight[train]
-        problem = make_problem(fold_rows(X, train), sw_train, fit_intercept)
+        problem = make_problem(fold_rows(X, train), sw_train, fit_intercept, parallel=False)
         y_centred, y_mean = problem.centre_target(y[train])
         X_test = X[test]
         if sp.issparse(X_test):  # row-major: fast products with each solution

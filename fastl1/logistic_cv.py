@@ -21,6 +21,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
+from ._solver import to_csc
 from ._validation import _check_int, _check_real, check_weights
 from .cv import fold_rows, run_jobs, split
 from .logistic import LogisticRegression, logistic_design, solve_logistic
@@ -254,7 +255,7 @@ class LogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         folds = split(self.cv, X, y, classifier=True, **params)
         scorer = get_scorer(self.scoring) if self.scoring is not None else None
         if sp.issparse(X):
-            X = X.tocsc()  # folds are row subsets of one CSC copy
+            X = to_csc(X)  # folds are row subsets of one CSC copy
         options = (self.fit_intercept, self.tol, self.max_iter, solver, False)
 
         def full_job(ratio):

@@ -21,7 +21,7 @@ from sklearn.svm import l1_min_c
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._solver import make_problem
+from ._solver import make_problem, to_csc
 from ._validation import _check_int, _check_real, check_design, check_weights
 from .cv import fold_rows, run_jobs
 from .linear_model import ElasticNet, Lasso
@@ -159,7 +159,7 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
                                  accept_large_sparse=True, dtype=[np.float64, np.float32])
             codes, classes, weights = _encode(y, sample_weight, model.class_weight, X)
             if sp.issparse(X):
-                X = X.tocsc()  # subsamples are row subsets of one CSC copy
+                X = to_csc(X)  # subsamples are row subsets of one CSC copy
             grid = self._c_grid(X, y, model)
             make_job = functools.partial(_logistic_job, X, codes, weights, classes.shape[0],
                                          grid, model)
@@ -256,7 +256,7 @@ def _selection_job(X, y, sample_weight, rows, fit_intercept, alphas, l1_ratio, o
         if weights is not None and not weights.sum() > 0:
             raise ValueError("A subsample has only zero sample weights; use fewer zero weights "
                              "or a larger sample_fraction.")
-        problem = make_problem(fold_rows(X, rows), weights, fit_intercept)
+        problem = make_problem(fold_rows(X, rows), weights, fit_intercept, parallel=False)
         y_centred, _ = problem.centre_target(y[rows])
         selected = np.zeros((problem.n_features, alphas.shape[0]), dtype=bool)
 

@@ -249,3 +249,42 @@ def test_take_columns_is_the_compact_csc_of_the_columns(index_dtype):
     np.testing.assert_array_equal(indptr, expected.indptr)
     np.testing.assert_array_equal(indices, expected.indices)
     np.testing.assert_array_equal(data, expected.data)
+
+
+@pytest.mark.parametrize("fmt", ["csc", "csr"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("parallel", [True, False])
+def test_sparse_problem_column_statistics(fmt, dtype, weighted, fit_intercept, parallel):
+    rng = np.random.default_rng(3)
+    dense = rng.normal(size=(30, 50)) * (rng.random((30, 50)) < 0.2)
+    dense[:, 7] = 0.0  # an empty column
+    dense = dense.astype(dtype).astype(np.float64)
+    X = sp.csr_matrix(dense.astype(dtype)) if fmt == "csr" else sp.csc_matrix(dense.astype(dtype))
+    sw = rng.uniform(0.5, 2.0, size=30) if weighted else None
+    problem = make_problem(X, sw, fit_intercept, parallel=parallel)
+    w = np.ones(30) if sw is None else sw * 30 / sw.sum()
+    mean = w @ dense / w.sum() if fit_intercept else np.zeros(50)
+    norms2 = w @ (dense - mean) ** 2
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    assert problem.x_mean.dtype == dtype and problem.column_norms2().dtype == dtype
+    np.testing.assert_allclose(problem.x_mean, mean, rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(problem.column_norms2(), norms2, rtol=rtol, atol=rtol)
+    assert problem.column_norms2()[7] == 0.0
+    assert sp.isspmatrix_csc(problem.X) and problem.X.has_canonical_format
+
+
+def test_to_csc_canonicalises_without_touching_the_input():
+    from fastl1._solver import to_csc
+
+    X = sp.csr_matrix((np.array([1.0, 2.0, 3.0]), np.array([2, 0, 2]), np.array([0, 3, 3])),
+                      shape=(2, 3))  # row 0 unsorted, with a duplicate of column 2
+    before = (X.data.copy(), X.indices.copy(), X.indptr.copy())
+    C = to_csc(X)
+    assert C.format == "csc" and C.has_canonical_format
+    np.testing.assert_array_equal(C.toarray(), [[2.0, 0.0, 4.0], [0.0, 0.0, 0.0]])
+    for a, b in zip(before, (X.data, X.indices, X.indptr), strict=True):
+        np.testing.assert_array_equal(a, b)
+    Cc = sp.csc_matrix(np.eye(3))
+    assert to_csc(Cc) is Cc

@@ -261,6 +261,39 @@ def take_rows(X, rows, out):
             out[i, j] = X[rows[i], j]
 
 
+
+@njit(inline="always", **JIT_OPTIONS)
+def _sparse_column_stats(data, indices, indptr, j, sw, sw_sum, centre, x_mean, norms2):
+    # One pass for both: the centred norm is sum sw x^2 - mean^2 * sw_sum.
+    weighted = sw.shape[0] > 0
+    total = 0.0
+    squares = 0.0
+    for k in range(indptr[j], indptr[j + 1]):
+        v = data[k] * sw[indices[k]] if weighted else data[k]
+        total += v
+        squares += v * data[k]
+    mean = total / sw_sum if centre else 0.0
+    x_mean[j] = mean
+    norm2 = squares - mean * mean * sw_sum
+    norms2[j] = norm2 if norm2 > 0.0 else 0.0
+
+
+@njit(**JIT_OPTIONS)
+def sparse_column_stats(data, indices, indptr, sw, sw_sum, centre, x_mean, norms2):
+    """Weighted column means (zero unless ``centre``) and squared weighted norms of the
+    centred columns of a CSC matrix, in one pass (``sw`` empty: unit weights, ``sw_sum``
+    their total)."""
+    for j in range(x_mean.shape[0]):
+        _sparse_column_stats(data, indices, indptr, j, sw, sw_sum, centre, x_mean, norms2)
+
+
+@njit(parallel=True, **JIT_OPTIONS)
+def sparse_column_stats_parallel(data, indices, indptr, sw, sw_sum, centre, x_mean, norms2):
+    """:func:`sparse_column_stats` with the columns split over Numba's threads (same
+    results: each column is summed in the same order)."""
+    for j in prange(x_mean.shape[0]):
+        _sparse_column_stats(data, indices, indptr, j, sw, sw_sum, centre, x_mean, norms2)
+
 # Below this many multiply-adds a parallel region costs more than it saves (thread wake-up
 # is tens of microseconds, far more on a busy machine).
 _PARALLEL_MIN_WORK = 1_000_000
