@@ -40,8 +40,9 @@ from .prox import enet_coordinate_update
 from .support_step import HARD_EPOCHS, keep_if_lower, try_support_step
 from .working_set import (
     anderson_weights,
-    gap_safe_screen,
-    select_working_set,
+    inverse_norms,
+    screen_and_score,
+    working_set_from_scores,
     working_set_growth,
 )
 
@@ -276,6 +277,14 @@ def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norm
     use_working_sets = use_working_sets and l1_reg > 0.0
     ws_size = ws_start
     last_ws_size = p + 1  # no working set yet
+    if screening or use_working_sets:
+        inv_norms = inverse_norms(norms2, l2_reg)
+        scores = np.empty(p, dtype=np.float64)
+    else:
+        inv_norms = np.empty(0, dtype=np.float64)
+        scores = np.empty(0, dtype=np.float64)
+    n_active = p
+    support = 0
 
     n_epochs = 0
     n_outer = 0
@@ -295,17 +304,12 @@ def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norm
                                                  l1_reg, l2_reg, positive)
         if gap <= scaled_tol or n_epochs >= max_iter:
             break
-        if screening:
-            gap_safe_screen(w, grad, norms2, l1_reg, l2_reg, gap, dual_norm, positive,
-                            active)
+        if screening or use_working_sets:
+            n_active, support = screen_and_score(w, grad, inv_norms, l1_reg, dual_norm, gap,
+                                                 screening, positive, active, scores)
         if use_working_sets:
-            support = 0
-            for j in range(p):
-                if w[j] != 0.0:
-                    support += 1
             ws_size = max(ws_size, working_set_growth(support, last_ws_size, n, p))
-            ws = select_working_set(w, grad, norms2, l1_reg, l2_reg, dual_norm, positive,
-                                    active, ws_size)
+            ws = working_set_from_scores(scores, n_active, ws_size)
             last_ws_size = ws.shape[0]
             # Solve the subproblem to a fraction of the current gap (celer uses 0.3). The
             # fraction shrinks with the working set's share of the data: when an epoch on the

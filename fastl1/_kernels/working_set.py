@@ -24,38 +24,67 @@ _HEAP_SHARE = 64
 
 
 @njit(**JIT_OPTIONS)
-def constraint_distance(grad_j, w_j, norm2_j, l1_reg, l2_reg, dual_scale, positive):
-    """``(1 - |x_j^T theta|) / ||x_j||``: how far feature ``j`` is from entering.
+def inverse_norms(norms2, l2_reg):
+    """``1 / sqrt(norms2 + l2_reg)``, the per-feature factor of the constraint distance in
+    :func:`screen_and_score`, computed once per fit (0 for constant columns, which never
+    enter)."""
+    out = np.zeros(norms2.shape[0], dtype=np.float64)  # float64 even for float32 data
+    for j in range(norms2.shape[0]):
+        if norms2[j] > 0.0:
+            out[j] = 1.0 / np.sqrt(norms2[j] + l2_reg)
+    return out
 
-    ``theta`` is the dual point ``r / dual_scale`` (``dual_scale = max(l1_reg, dual norm)``),
-    so ``x_j^T theta = (grad_j - l2_reg w_j) / dual_scale``; a feature at 0 enters when this
-    reaches 1 (Gap Safe sphere test, Ndiaye et al. 2017, eq. 11). With ``positive`` only
-    positive correlations can enter, so the signed value is used.
+
+@njit(**JIT_OPTIONS)
+def screen_and_score(w, grad, inv_norms, l1_reg, dual_norm, gap, screening, positive, active,
+                     scores):
+    """What a working-set round needs from the full gradient, in one pass over the features.
+
+    For each active feature at zero, its constraint distance ``(1 - |x_j^T theta|) /
+    ||x_j||``: how far it is from entering. ``theta`` is the dual point ``r / dual_scale``
+    (``dual_scale = max(l1_reg, dual norm)``), so ``x_j^T theta = grad_j / dual_scale``; with
+    ``positive`` only positive correlations can enter, so the signed value is used. If
+    ``screening``, Gap Safe screening drops the feature when the distance exceeds the safe
+    radius ``sqrt(2 gap) / l1_reg`` (Ndiaye et al., JMLR 2017, eq. 11; only features at zero
+    are dropped). ``scores`` receives the distances, ``-inf`` for the support and
+    ``inf`` for inactive features (see :func:`working_set_from_scores`). (For a feature at
+    zero ``grad_j - l2_reg w_j = grad_j``: the ridge term only enters through the norm
+    ``||x_j||^2 + l2_reg``.) Requires ``l1_reg > 0``. Returns ``(n_active, support_size)``.
     """
-    corr = (grad_j - l2_reg * w_j) / dual_scale
-    if not positive:
-        corr = abs(corr)
-    return (1.0 - corr) / np.sqrt(norm2_j + l2_reg)
+    radius = np.sqrt(2.0 * max(gap, 0.0)) / l1_reg if screening else np.inf
+    dual_scale = max(l1_reg, dual_norm)
+    n_active = 0
+    support = 0
+    for j in range(w.shape[0]):
+        if not active[j] or inv_norms[j] == 0.0:
+            active[j] = False
+            scores[j] = np.inf
+            continue
+        if w[j] != 0.0:
+            scores[j] = -np.inf
+            support += 1
+            n_active += 1
+            continue
+        corr = grad[j] / dual_scale
+        if not positive:
+            corr = abs(corr)
+        distance = (1.0 - corr) * inv_norms[j]
+        if distance > radius:
+            active[j] = False
+            scores[j] = np.inf
+        else:
+            scores[j] = distance
+            n_active += 1
+    return n_active, support
 
 
 @njit(**JIT_OPTIONS)
 def gap_safe_screen(w, grad, norms2, l1_reg, l2_reg, gap, dual_norm, positive, active):
-    """Mark in ``active`` the features the gap proves inactive; return how many remain.
-
-    Only features with ``w_j == 0`` are dropped here: the caller resets the others first if it
-    wants them dropped too. Requires ``l1_reg > 0``.
-    """
-    radius = np.sqrt(2.0 * max(gap, 0.0)) / l1_reg
-    dual_scale = max(l1_reg, dual_norm)
-    n_active = 0
-    for j in range(w.shape[0]):
-        if not active[j]:
-            continue
-        if w[j] == 0.0 and (norms2[j] == 0.0 or constraint_distance(
-                grad[j], w[j], norms2[j], l1_reg, l2_reg, dual_scale, positive) > radius):
-            active[j] = False
-        else:
-            n_active += 1
+    """Mark in ``active`` the features the gap proves inactive; return how many remain
+    (:func:`screen_and_score` on its own). Requires ``l1_reg > 0``."""
+    scores = np.empty(w.shape[0], dtype=np.float64)
+    n_active, _ = screen_and_score(w, grad, inverse_norms(norms2, l2_reg), l1_reg, dual_norm,
+                                   gap, True, positive, active, scores)
     return n_active
 
 
@@ -152,21 +181,11 @@ def kth_smallest(values, k):
 
 
 @njit(**JIT_OPTIONS)
-def select_working_set(w, grad, norms2, l1_reg, l2_reg, dual_norm, positive, active, size):
-    """The ``size`` active features closest to entering (non-zeros first), in index order."""
-    p = w.shape[0]
-    dual_scale = max(l1_reg, dual_norm)
-    scores = np.full(p, np.inf)
-    n_active = 0
-    for j in range(p):
-        if not active[j]:
-            continue
-        n_active += 1
-        if w[j] != 0.0:
-            scores[j] = -np.inf
-        else:
-            scores[j] = constraint_distance(grad[j], w[j], norms2[j], l1_reg, l2_reg,
-                                            dual_scale, positive)
+def working_set_from_scores(scores, n_active, size):
+    """The ``min(size, n_active)`` features of smallest score, in index order (ties at the
+    threshold: the first ones in index order). ``scores`` as :func:`screen_and_score` fills
+    them: ``-inf`` for the support, ``inf`` for inactive features."""
+    p = scores.shape[0]
     size = min(size, n_active)
     if size == 0:
         return np.empty(0, dtype=np.int64)
@@ -175,7 +194,7 @@ def select_working_set(w, grad, norms2, l1_reg, l2_reg, dual_norm, positive, act
     for j in range(p):
         if scores[j] < threshold:
             below += 1
-    ties = size - below  # features at the threshold to take, the first ones in index order
+    ties = size - below
     ws = np.empty(size, dtype=np.int64)
     k = 0
     for j in range(p):  # one pass: the set comes out in index order
@@ -185,6 +204,16 @@ def select_working_set(w, grad, norms2, l1_reg, l2_reg, dual_norm, positive, act
             ws[k] = j
             k += 1
     return ws
+
+
+@njit(**JIT_OPTIONS)
+def select_working_set(w, grad, norms2, l1_reg, l2_reg, dual_norm, positive, active, size):
+    """The ``size`` active features closest to entering (non-zeros first), in index order;
+    ``active`` is not changed."""
+    scores = np.empty(w.shape[0], dtype=np.float64)
+    n_active, _ = screen_and_score(w, grad, inverse_norms(norms2, l2_reg), l1_reg, dual_norm,
+                                   0.0, False, positive, active.copy(), scores)
+    return working_set_from_scores(scores, n_active, size)
 
 
 @njit(**JIT_OPTIONS)
