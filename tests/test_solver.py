@@ -217,7 +217,8 @@ def test_bounded_gradient_is_exact_where_it_matters(fmt, positive, weighted):
     l1 = 0.5 * np.abs(Xc.T @ (sw_n * r0)).max()
     _, count = bounded_gradient(*problem.design, problem.sample_weight, problem.x_mean,
                                 stored0, float(sw_n @ stored0), r0[0] - stored0[0], w_ref,
-                                norms, l1, positive, grad_ref, r_ref, False, grad, False)
+                                norms, l1, positive, grad_ref, r_ref, False, grad,
+                                np.zeros(0, dtype=bool), False)
     assert count == p
     np.testing.assert_allclose(grad_ref, Xc.T @ (sw_n * r0), atol=1e-10)
     # Second call from a nearby point: exact where computed, an upper bound elsewhere.
@@ -225,7 +226,8 @@ def test_bounded_gradient_is_exact_where_it_matters(fmt, positive, weighted):
     stored1 = r1 if fmt == "dense" else r1 - problem.x_mean @ w
     _, count = bounded_gradient(*problem.design, problem.sample_weight, problem.x_mean,
                                 stored1, float(sw_n @ stored1), r1[0] - stored1[0], w, norms,
-                                l1, positive, grad_ref, r_ref, True, grad, False)
+                                l1, positive, grad_ref, r_ref, True, grad,
+                                np.zeros(0, dtype=bool), False)
     exact = Xc.T @ (sw_n * r1)
     signed = exact if positive else np.abs(exact)
     delta = np.sqrt(sw_n @ (r1 - r0) ** 2)
@@ -235,6 +237,45 @@ def test_bounded_gradient_is_exact_where_it_matters(fmt, positive, weighted):
     np.testing.assert_allclose(grad[computed], exact[computed], atol=1e-10)
     assert np.all(grad[~computed] >= signed[~computed] - 1e-12)
     assert np.all(signed[~computed] < l1)  # so the dual point's scale is exact
+
+
+@pytest.mark.parametrize("has_ref", [False, True])
+def test_bounded_gradient_keeps_fresh_correlations(has_ref):
+    # Features marked fresh already hold their exact correlation: they are neither computed
+    # again nor counted, with or without a reference; the others are as without the mark.
+    X, y = _wide(seed=11)
+    n, p = X.shape
+    problem = make_problem(X, None, True)
+    yc, _ = problem.centre_target(y)
+    Xc = X - problem.x_mean
+    norms = np.sqrt(problem.column_norms2())
+    w = np.zeros(p)
+    w[[3, 40]] = [0.5, -0.2]
+    r = yc - Xc @ w
+    exact = Xc.T @ r
+    l1 = 0.5 * np.abs(exact).max()
+    fresh = np.zeros(p, dtype=bool)
+    fresh[[3, 7, 100]] = True
+
+    def call(mark):
+        grad_ref = exact + (1e-3 if has_ref else 0.0)  # a reference at a nearby residual
+        r_ref = r + (1e-6 if has_ref else 0.0)
+        grad = np.full(p, 123.0)  # a sentinel: what is not computed stays
+        _, count = bounded_gradient(*problem.design, problem.sample_weight, problem.x_mean,
+                                    r, float(r.sum()), 0.0, w, norms, l1, False, grad_ref,
+                                    r_ref, has_ref, grad, mark, False)
+        return grad, count
+
+    plain, plain_count = call(np.zeros(0, dtype=bool))
+    marked, marked_count = call(fresh)
+    assert np.all(marked[fresh] == 123.0)
+    np.testing.assert_array_equal(marked[~fresh], plain[~fresh])
+    computed = (plain != 123.0) & (np.abs(plain - exact) < 1e-9)
+    assert marked_count == plain_count - np.count_nonzero(fresh & computed)
+    if has_ref:
+        assert 0 < plain_count <= p // 4  # the bounded branch was taken
+    else:
+        assert plain_count == p
 
 
 @pytest.mark.parametrize("index_dtype", [np.int32, np.int64])

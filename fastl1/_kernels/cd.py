@@ -285,6 +285,11 @@ def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norm
         scores = np.empty(0, dtype=np.float64)
     n_active = p
     support = 0
+    # Dense working sets are solved in place, and the inner solve ends on a gap check that
+    # leaves their exact correlations in grad: the next round need not compute them again.
+    fresh = np.zeros(p if not use_gram and not is_sparse(indptr) else 0, dtype=np.bool_)
+    no_fresh = np.zeros(0, dtype=np.bool_)
+    has_fresh = False
 
     n_epochs = 0
     n_outer = 0
@@ -297,7 +302,10 @@ def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norm
             has_ref, _ = bounded_gradient(
                 X, data, indices, indptr, sw, x_mean, r, r_sum,
                 residual_offset(indptr, x_mean, w, all_features), w, norms, l1_reg, positive,
-                grad_ref, r_ref, has_ref, grad, parallel)
+                grad_ref, r_ref, has_ref, grad, fresh if has_fresh else no_fresh, parallel)
+            if has_fresh:
+                fresh[:] = False
+                has_fresh = False
             r_norm2, r_dot_y = residual_statistics(indptr, y_centred, sw, sw_sum, x_mean, w,
                                                    r, r_sum, all_features)
             gap, dual_norm = gap_from_statistics(w, grad, all_features, r_norm2, r_dot_y,
@@ -337,5 +345,8 @@ def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norm
                                          x_mean, norms2, gram, xty, y_norm2, gram_w, w, r,
                                          r_sum, l1_reg, l2_reg, positive, ws, inner_tol, tol,
                                          max_iter - n_epochs, random, anderson_k, grad)
+            if fresh.shape[0] > 0 and epochs > 0:
+                fresh[ws] = True
+                has_fresh = True
         n_epochs += epochs
     return gap, scaled_tol, n_epochs, n_outer, has_ref

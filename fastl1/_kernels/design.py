@@ -309,7 +309,7 @@ def _worth_threads(indptr, n, p, count):
 
 @njit(**JIT_OPTIONS)
 def bounded_gradient(X, data, indices, indptr, sw, x_mean, r, r_sum, r_offset, w, norms,
-                     l1_reg, positive, grad_ref, r_ref, has_ref, grad, parallel):
+                     l1_reg, positive, grad_ref, r_ref, has_ref, grad, fresh, parallel):
     """Fill ``grad`` with ``X_c^T S r_c`` where it matters and with upper bounds elsewhere.
 
     ``grad_ref`` is the exact gradient at an earlier centred residual ``r_ref``. By
@@ -323,10 +323,16 @@ def bounded_gradient(X, data, indices, indptr, sw, x_mean, r, r_sum, r_offset, w
     computing, or without a reference, the whole gradient is computed and becomes the new
     reference. Along a path the reference carries over from one alpha to the next.
 
+    ``fresh`` (boolean, length ``p``, or empty) marks features whose ``grad`` already holds
+    the exact value at ``r``: the working set's, when the inner solve ended on a gap check.
+    They are not computed again (tall 50000 x 500 at alpha_max/100: 586 of the 2000 column
+    products of the four full gradients).
+
     Returns ``(has_ref, n_computed)``.
     """
     n = r.shape[0]
     p = w.shape[0]
+    some_fresh = fresh.shape[0] > 0
     if has_ref and l1_reg > 0.0:
         weighted = sw.shape[0] > 0
         acc = 0.0
@@ -340,6 +346,8 @@ def bounded_gradient(X, data, indices, indptr, sw, x_mean, r, r_sum, r_offset, w
         threshold = l1_reg * (1.0 - 1e-9)  # margin for rounding in the bound
         count = 0
         for j in range(p):
+            if some_fresh and fresh[j]:
+                continue
             g = grad_ref[j] if positive else abs(grad_ref[j])
             bound = g + norms[j] * delta
             grad[j] = bound
@@ -349,6 +357,8 @@ def bounded_gradient(X, data, indices, indptr, sw, x_mean, r, r_sum, r_offset, w
             features = np.empty(count, dtype=np.int64)
             k = 0
             for j in range(p):
+                if some_fresh and fresh[j]:
+                    continue
                 if w[j] != 0.0 or grad[j] >= threshold:
                     features[k] = j
                     k += 1
@@ -358,15 +368,18 @@ def bounded_gradient(X, data, indices, indptr, sw, x_mean, r, r_sum, r_offset, w
             else:
                 gradient(X, data, indices, indptr, sw, x_mean, r, r_sum, features, grad)
             return True, count
-    all_features = np.arange(p)
-    if parallel and _worth_threads(indptr, n, p, p):
-        gradient_parallel(X, data, indices, indptr, sw, x_mean, r, r_sum, all_features, grad)
+    if some_fresh:
+        features = np.flatnonzero(~fresh)
     else:
-        gradient(X, data, indices, indptr, sw, x_mean, r, r_sum, all_features, grad)
+        features = np.arange(p)
+    if parallel and _worth_threads(indptr, n, p, features.shape[0]):
+        gradient_parallel(X, data, indices, indptr, sw, x_mean, r, r_sum, features, grad)
+    else:
+        gradient(X, data, indices, indptr, sw, x_mean, r, r_sum, features, grad)
     grad_ref[:] = grad
     for i in range(n):
         r_ref[i] = r[i] + r_offset
-    return True, p
+    return True, features.shape[0]
 
 
 @njit(**JIT_OPTIONS)

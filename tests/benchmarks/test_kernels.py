@@ -63,6 +63,9 @@ def test_gradient(benchmark, inputs, threads):
     _timed(benchmark, kernel, *s.design, s.sw, s.x_mean, s.r, s.r_sum, s.features, s.grad)
 
 
+NO_FRESH = np.zeros(0, dtype=bool)
+
+
 @pytest.mark.benchmark(group="bounded_gradient")
 @pytest.mark.parametrize("regime", ["full", "bounded"])
 def test_bounded_gradient(benchmark, inputs, regime):
@@ -76,15 +79,16 @@ def test_bounded_gradient(benchmark, inputs, regime):
     args = (*s.design, s.sw, s.x_mean)
     tail = (0.0, s.w, norms, s.l1_reg, False, grad_ref, r_ref)
     # Build the reference at r, then move the residual slightly.
-    bounded_gradient(*args, s.r, s.r_sum, *tail, False, s.grad, False)
+    bounded_gradient(*args, s.r, s.r_sum, *tail, False, s.grad, NO_FRESH, False)
     noise = np.random.default_rng(1).standard_normal(s.n)
     r = (s.r + 1e-3 * np.linalg.norm(s.r) / np.sqrt(s.n) * noise).astype(s.w.dtype)
     has_ref = regime == "bounded"
     if has_ref:
-        _, computed = bounded_gradient(*args, r, float(r.sum()), *tail, True, s.grad, False)
+        _, computed = bounded_gradient(*args, r, float(r.sum()), *tail, True, s.grad, NO_FRESH,
+                                       False)
         assert computed < s.p // 4, "the perturbation must leave most features bounded"
     _timed(benchmark, bounded_gradient, *args, r, float(r.sum()), *tail, has_ref, s.grad,
-           False)
+           NO_FRESH, False)
 
 
 @pytest.mark.benchmark(group="column_sq_norms")
