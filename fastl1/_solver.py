@@ -112,9 +112,10 @@ def to_csc(X):
     when it already is one, else one converted copy (scipy's serial ``tocsc``; a transpose
     on two Numba threads measured no faster inside a fit, the scatter waiting on memory)."""
     if X.format != "csc":
-        X = X.tocsc()
+        X = X.tocsc()  # a new matrix: canonicalised in place below
+    elif not X.has_canonical_format:
+        X = X.copy()  # the caller's matrix is never modified
     if not X.has_canonical_format:
-        X = X.copy()
         X.sum_duplicates()
     return X
 

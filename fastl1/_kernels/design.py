@@ -261,7 +261,6 @@ def take_rows(X, rows, out):
             out[i, j] = X[rows[i], j]
 
 
-
 @njit(inline="always", **JIT_OPTIONS)
 def _sparse_column_stats(data, indices, indptr, j, sw, sw_sum, centre, x_mean, norms2):
     # One pass for both: the centred norm is sum sw x^2 - mean^2 * sw_sum.
@@ -293,6 +292,7 @@ def sparse_column_stats_parallel(data, indices, indptr, sw, sw_sum, centre, x_me
     results: each column is summed in the same order)."""
     for j in prange(x_mean.shape[0]):
         _sparse_column_stats(data, indices, indptr, j, sw, sw_sum, centre, x_mean, norms2)
+
 
 # Below this many multiply-adds a parallel region costs more than it saves (thread wake-up
 # is tens of microseconds, far more on a busy machine).

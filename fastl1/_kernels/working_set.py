@@ -194,7 +194,7 @@ def working_set_from_scores(scores, n_active, size):
     for j in range(p):
         if scores[j] < threshold:
             below += 1
-    ties = size - below
+    ties = size - below  # features at the threshold to take, the first ones in index order
     ws = np.empty(size, dtype=np.int64)
     k = 0
     for j in range(p):  # one pass: the set comes out in index order
