@@ -1,4 +1,5 @@
-"""Kernel costs: one coordinate-descent epoch, one full gradient, and preparing a design.
+"""Kernel costs: one coordinate-descent epoch, one full gradient, a working-set round's
+bookkeeping, and preparing a design.
 
 The epoch runs :func:`fastl1._kernels.cd.design_epoch` at the Lasso solution of the problem
 (so it does what the solver's last epochs do: a column dot per feature, residual updates on
@@ -13,6 +14,7 @@ import numpy as np
 from fastl1 import Lasso
 from fastl1._kernels.cd import design_epoch
 from fastl1._kernels.design import gradient, gradient_parallel
+from fastl1._kernels.working_set import inverse_norms, screen_and_score, working_set_from_scores
 from fastl1._solver import make_problem
 
 from ._common import problem, scales
@@ -98,9 +100,40 @@ class FullGradient(_KernelState):
         self.gradient(self.features, self.parallel)
 
 
+class RoundBookkeeping(_KernelState):
+    """Time of what a working-set round does over all features besides the gradient: Gap Safe
+    screening, the working-set scores (one pass) and the choice of the set (threshold by a
+    bounded heap, one more pass)."""
+
+    params = [KERNEL_PROBLEMS, DTYPES, scales(1.0)]
+    param_names = ["problem", "dtype", "scale"]
+    timeout = 300
+
+    def setup(self, name, dtype, scale):
+        self.build(name, dtype, scale)
+        self.gradient(np.arange(self.p, dtype=np.int64))
+        self.inv_norms = inverse_norms(self.norms2, 0.0)
+        self.scores = np.empty(self.p)
+        self.active = np.ones(self.p, dtype=bool)
+        self.dual_norm = float(np.abs(self.grad).max())
+        self.gap = 1e-6 * float(self.r @ self.r)  # a late round: screening drops most features
+        self.size = max(100, 2 * int(np.count_nonzero(self.w)))
+        self.round()
+
+    def round(self):
+        self.active[:] = True
+        n_active, _ = screen_and_score(self.w, self.grad, self.inv_norms, self.l1_reg,
+                                       self.dual_norm, self.gap, True, False, self.active,
+                                       self.scores)
+        return working_set_from_scores(self.scores, n_active, self.size)
+
+    def time_round(self, name, dtype, scale):
+        self.round()
+
 class Prepare:
     """Time to bring X into kernel form: nothing for F-ordered dense and CSC, one CSC copy for
-    CSR; plus the column norms every fit computes once."""
+    CSR; plus the column means and norms every fit computes once (one pass over the
+    non-zeros for sparse X)."""
 
     params = [KERNEL_PROBLEMS, DTYPES, scales(1.0)]
     param_names = ["problem", "dtype", "scale"]
