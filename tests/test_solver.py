@@ -13,6 +13,7 @@ from fastl1._kernels.working_set import (
     gap_safe_screen,
     kth_smallest,
     select_working_set,
+    working_set_from_scores,
     working_set_growth,
 )
 from fastl1._solver import alpha_max, make_problem, solve_enet
@@ -191,6 +192,19 @@ def test_anderson_weights_recover_the_limit_of_a_linear_iteration():
     # Identical iterates: singular system, no extrapolation.
     assert anderson_weights(np.ones((6, 3))).shape == (0,)
 
+
+def test_working_set_from_scores_takes_every_active_feature_when_it_must():
+    rng = np.random.default_rng(12)
+    scores = rng.uniform(0.0, 1.0, 500)
+    scores[rng.choice(500, 40, replace=False)] = -np.inf  # the support
+    scores[rng.choice(500, 300, replace=False)] = np.inf  # screened out
+    active = np.flatnonzero(scores != np.inf)
+    n_active = active.shape[0]
+    for size in (n_active, n_active + 7):  # the fast path: no threshold
+        np.testing.assert_array_equal(working_set_from_scores(scores, n_active, size), active)
+    smaller = working_set_from_scores(scores, n_active, n_active - 1)  # the general path
+    dropped = active[np.argmax(scores[active])]  # the one farthest from entering goes
+    np.testing.assert_array_equal(smaller, active[active != dropped])
 
 @pytest.mark.parametrize("fmt", ["dense", "csc"])
 @pytest.mark.parametrize("positive", [False, True])

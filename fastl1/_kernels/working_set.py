@@ -189,6 +189,14 @@ def working_set_from_scores(scores, n_active, size):
     size = min(size, n_active)
     if size == 0:
         return np.empty(0, dtype=np.int64)
+    if size == n_active:  # every active feature: no threshold to find (late, screened rounds)
+        ws = np.empty(size, dtype=np.int64)
+        k = 0
+        for j in range(p):
+            if scores[j] != np.inf:
+                ws[k] = j
+                k += 1
+        return ws
     threshold = kth_smallest(scores, size)
     below = 0
     for j in range(p):
