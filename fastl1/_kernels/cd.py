@@ -21,6 +21,7 @@ from .design import (
     column_dot_as,
     column_sq_norms,
     column_update,
+    columns_nnz,
     init_residual,
     is_sparse,
     layout_flags,
@@ -155,10 +156,7 @@ def _share_of_data(indptr, n, p, ws):
     """Fraction of the design's entries (non-zeros if sparse) in the columns ``ws``."""
     if not is_sparse(indptr):
         return ws.shape[0] / p
-    nnz = 0
-    for j in ws:
-        nnz += indptr[j + 1] - indptr[j]
-    return nnz / max(indptr[p], 1)
+    return columns_nnz(indptr, ws) / max(indptr[p], 1)
 
 
 @njit(**JIT_OPTIONS)

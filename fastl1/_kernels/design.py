@@ -229,6 +229,15 @@ def _gradient_parallel(sparse, weighted, X, data, indices, indptr, sw, x_mean, r
 
 
 @njit(**JIT_OPTIONS)
+def columns_nnz(indptr, columns):
+    """Number of stored entries in the CSC columns ``columns``."""
+    total = 0
+    for j in columns:
+        total += indptr[j + 1] - indptr[j]
+    return total
+
+
+@njit(**JIT_OPTIONS)
 def take_columns(data, indices, indptr, columns):
     """The CSC arrays of the columns ``columns`` of a CSC matrix, contiguous and in X's
     types: a working set's compact copy. Coordinate descent on a few thousand columns spread

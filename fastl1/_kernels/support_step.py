@@ -22,6 +22,7 @@ from numba import njit
 from . import JIT_OPTIONS
 from .design import (
     column_update,
+    columns_nnz,
     dense_column_dot,
     gradient,
     is_sparse,
@@ -251,9 +252,7 @@ def _direct_affordable(indptr, support, n):
     conjugate-gradient step (``CG_ITERATIONS`` products of ``2 n m`` or ``2 nnz_S``)."""
     m = support.shape[0]
     if is_sparse(indptr):
-        entries = 0.0
-        for j in support:
-            entries += indptr[j + 1] - indptr[j]
+        entries = float(columns_nnz(indptr, support))
         gram = 0.5 * m * entries
     else:
         entries = float(n) * m
