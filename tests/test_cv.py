@@ -1,6 +1,9 @@
 """LassoCV / ElasticNetCV agree with scikit-learn, select by the 1-SE rule on request, and give
 bit-identical results for any number of threads."""
 
+import threading
+import time
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -9,7 +12,13 @@ from sklearn.model_selection import GroupKFold, KFold
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from fastl1 import ElasticNetCV, Lasso, LassoCV
-from fastl1.cv import fold_rows, fold_std_error, one_standard_error_index
+from fastl1.cv import (
+    fold_rows,
+    fold_std_error,
+    one_standard_error_index,
+    report_progress,
+    run_jobs,
+)
 
 from .conftest import as_format, make_regression
 
@@ -195,3 +204,55 @@ def test_verbose_reports_progress(capsys):
     captured = capsys.readouterr()
     assert captured.out.count("Path: ") == 4 * 4  # three folds and the full-data path
     assert "Parallel" in captured.err + captured.out
+
+
+def test_run_jobs_runs_concurrently_and_keeps_order():
+    both_running = threading.Barrier(2, timeout=10)  # breaks unless two jobs overlap
+
+    def job(k):
+        def run():
+            if k < 2:
+                both_running.wait()
+            time.sleep(0.002 * (5 - k))  # later jobs finish first
+            return k, threading.current_thread().name
+        return run
+
+    progress = []
+    with report_progress(lambda done, total: progress.append((done, total))):
+        results = run_jobs([job(k) for k in range(5)], n_jobs=2)
+    assert [k for k, _ in results] == list(range(5))
+    assert all(name.startswith("fastl1") for _, name in results)
+    assert progress == [(done, 5) for done in range(1, 6)]
+    # n_jobs=1 runs in the calling thread.
+    assert {name for _, name in run_jobs([job(k) for k in (2, 3)], n_jobs=1)} == \
+        {threading.current_thread().name}
+
+
+def test_run_jobs_nested_in_a_job_runs_in_place():
+    def inner():
+        return threading.current_thread().name
+
+    def outer():
+        return threading.current_thread().name, run_jobs([inner, inner], n_jobs=2)
+
+    for name, inner_names in run_jobs([outer, outer], n_jobs=2):  # no deadlock
+        assert inner_names == [name, name]
+
+
+def test_run_jobs_raises_the_first_failure_and_skips_jobs_not_started():
+    started = []
+
+    def job(k):
+        def run():
+            started.append(k)
+            if k == 0:
+                raise RuntimeError("job 0 failed")
+            time.sleep(0.05)
+            return k
+        return run
+
+    with pytest.raises(RuntimeError, match="job 0 failed"):
+        run_jobs([job(k) for k in range(20)], n_jobs=2)
+    count = len(started)
+    time.sleep(0.1)
+    assert len(started) == count < 20  # nothing runs on after the error
