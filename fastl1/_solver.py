@@ -107,17 +107,23 @@ class Problem:
         return gram
 
 
-def to_csc(X):
-    """``X`` (scipy sparse) as a canonical CSC matrix (sorted indices, no duplicates): as is
-    when it already is one, else one converted copy (scipy's serial ``tocsc``; a transpose
-    on two Numba threads measured no faster inside a fit, the scatter waiting on memory)."""
-    if X.format != "csc":
-        X = X.tocsc()  # a new matrix: canonicalised in place below
+def canonical_sparse(X, formats: tuple[str, ...] = ("csc",)):
+    """``X`` (scipy sparse) in one of ``formats`` with canonical indices (sorted, no
+    duplicates): as is when it already is, else one new copy (conversion to ``formats[0]``,
+    scipy's serial ``tocsc``/``tocsr``; a transpose on two Numba threads measured no faster
+    inside a fit, the scatter waiting on memory). The caller's matrix is never modified."""
+    if X.format not in formats:
+        X = X.asformat(formats[0])  # a new matrix: canonicalised in place below
     elif not X.has_canonical_format:
-        X = X.copy()  # the caller's matrix is never modified
+        X = X.copy()
     if not X.has_canonical_format:
         X.sum_duplicates()
     return X
+
+
+def to_csc(X):
+    """``X`` (scipy sparse) as a canonical CSC matrix (see :func:`canonical_sparse`)."""
+    return canonical_sparse(X, ("csc",))
 
 
 def make_problem(X, sample_weight: np.ndarray | None, fit_intercept: bool,

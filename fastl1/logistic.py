@@ -49,7 +49,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._kernels.logistic import fista, lipschitz_estimate, prox_newton
-from ._solver import _EMPTY_INDEX, _placeholder_matrix
+from ._solver import _EMPTY_INDEX, _placeholder_matrix, canonical_sparse
 from ._validation import _check_choice, _check_int, _check_real, check_weights
 
 __all__ = ["LogisticDesign", "LogisticFit", "LogisticRegression", "logistic_design",
@@ -101,11 +101,7 @@ def logistic_design(X) -> LogisticDesign:
     n, p = X.shape
     dtype = X.dtype
     if sp.issparse(X):
-        if X.format not in ("csc", "csr"):
-            X = X.tocsc()
-        if not X.has_canonical_format:
-            X = X.copy()
-            X.sum_duplicates()
+        X = canonical_sparse(X, ("csc", "csr"))
         indices = X.indices
         if indices.dtype not in (np.int32, np.int64):
             raise TypeError(f"sparse index arrays must be int32 or int64, got {indices.dtype}.")

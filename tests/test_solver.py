@@ -343,3 +343,21 @@ def test_to_csc_canonicalises_without_touching_the_input():
         np.testing.assert_array_equal(a, b)
     Cc = sp.csc_matrix(np.eye(3))
     assert to_csc(Cc) is Cc
+
+
+def test_canonical_sparse_keeps_an_allowed_format_and_copies_only_to_mend():
+    from fastl1._solver import canonical_sparse
+
+    dense = [[2.0, 0.0, 4.0], [0.0, 0.0, 0.0]]
+    X = sp.csr_matrix((np.array([1.0, 2.0, 3.0]), np.array([2, 0, 2]), np.array([0, 3, 3])),
+                      shape=(2, 3))  # row 0 unsorted, with a duplicate of column 2
+    before = (X.data.copy(), X.indices.copy(), X.indptr.copy())
+    R = canonical_sparse(X, ("csc", "csr"))
+    assert R is not X and R.format == "csr" and R.has_canonical_format
+    np.testing.assert_array_equal(R.toarray(), dense)
+    for a, b in zip(before, (X.data, X.indices, X.indptr), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert canonical_sparse(R, ("csc", "csr")) is R
+    C = canonical_sparse(sp.coo_matrix(X), ("csc", "csr"))  # other formats: the first allowed
+    assert C.format == "csc" and C.has_canonical_format
+    np.testing.assert_array_equal(C.toarray(), dense)
