@@ -28,3 +28,22 @@ class CrossValidation:
 
     def peakmem_fit(self, name, n_jobs, scale):
         self.fit(n_jobs)
+
+
+class JobOverhead:
+    """What running jobs costs beyond the jobs: six that return at once, on one and on two
+    threads (the pool, its start and join, and the BLAS thread limit; a cross-validation has
+    ``k + 1`` jobs per l1_ratio)."""
+
+    params = [[1, 2]]
+    param_names = ["n_jobs"]
+
+    def setup(self, n_jobs):
+        from fastl1.cv import run_jobs
+
+        self.run_jobs = run_jobs
+        self.jobs = [int] * 6
+        run_jobs(self.jobs, n_jobs)  # the pool and the BLAS controller, outside the timing
+
+    def time_run_jobs(self, n_jobs):
+        self.run_jobs(self.jobs, n_jobs)
