@@ -242,7 +242,7 @@ def solve_enet(problem: Problem, y_centred: np.ndarray, coef: np.ndarray, alpha:
                tol: float = 1e-4, random: bool = False, seed: int = 0,
                gram: np.ndarray | None = None, xty: np.ndarray | None = None,
                working_sets: bool = True, screening: bool = True, anderson: int = 5,
-               ws_start: int = 100, parallel: bool | None = None,
+               support_sweeps: bool = True, ws_start: int = 100, parallel: bool | None = None,
                warn: bool = True, reference: GradientReference | None = None) -> FitResult:
     """Fit one target at one ``alpha``, starting from ``coef`` (overwritten).
 
@@ -253,7 +253,9 @@ def solve_enet(problem: Problem, y_centred: np.ndarray, coef: np.ndarray, alpha:
 
     Engine options (all reach the same certified solution): ``working_sets`` (solve on
     growing sets of candidate features, starting at ``ws_start``), ``screening`` (Gap Safe
-    rules), ``anderson`` (extrapolate every ``anderson + 1`` epochs; 0 disables).
+    rules), ``anderson`` (extrapolate every ``anderson + 1`` epochs; 0 disables),
+    ``support_sweeps`` (each epoch ends with a pass over the non-zero coefficients, glmnet's
+    active-set cycling). All off is scikit-learn's algorithm.
     ``parallel`` computes each round's full gradient on Numba's threads (default: when more
     than one is available); callers that run fits in concurrent threads must pass False.
     ``warn=False`` leaves the convergence warning to the caller (``FitResult.converged``).
@@ -281,7 +283,8 @@ def solve_enet(problem: Problem, y_centred: np.ndarray, coef: np.ndarray, alpha:
         *problem.design, y_centred, problem.sample_weight, problem.x_mean, gram, xty, norms2,
         coef, reference.grad, reference.residual, reference.valid,
         l1_reg, l2_reg, bool(positive), int(max_iter), tol, bool(random), int(seed),
-        bool(working_sets), bool(screening), int(anderson), int(ws_start), bool(parallel),
+        bool(working_sets), bool(screening), int(anderson), bool(support_sweeps),
+        int(ws_start), bool(parallel),
     )
     converged = not gap > scaled_tol
     if not converged and warn:

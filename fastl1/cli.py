@@ -107,6 +107,9 @@ def _build_parser() -> argparse.ArgumentParser:
                      "error of it (sparser; glmnet's lambda.1se) (default: %(default)s)")
     fit.add_argument("--alphas", type=_int_at_least(2), default=100, metavar="N",
                      help="alpha grid size (default: %(default)s)")
+    fit.add_argument("--tol", type=_positive_float, default=1e-4, metavar="TOL",
+                     help="stop each fit when its duality gap is below TOL * ||y||^2 / n "
+                     "(scikit-learn's tol; default: %(default)s)")
     fit.add_argument("--transpose", action="store_true",
                      help="the table has features as rows and samples as columns")
     fit.add_argument("--id-column", metavar="NAME",
@@ -291,7 +294,7 @@ def _run_fit(args: argparse.Namespace) -> int:
         result = select_features(
             data.data, data.target, feature_names=data.feature_names, task=args.task,
             cv=args.cv, l1_ratio=args.l1_ratio, alpha_rule=args.alpha_rule, alphas=args.alphas,
-            standardize=not args.no_standardize, stability=args.stability,
+            tol=args.tol, standardize=not args.no_standardize, stability=args.stability,
             n_resamples=args.n_resamples, threshold=args.threshold, n_jobs=args.n_jobs,
             random_state=args.seed, progress=_ProgressBar("cross-validation", not args.quiet))
     except (ValueError, NotImplementedError) as error:

@@ -1,5 +1,5 @@
-"""The engine's paths (working sets, screening, Anderson, Gram) reach the same certified
-solution; screening never discards a feature of the solution."""
+"""The engine's paths (working sets, screening, Anderson, support sweeps, Gram) reach the same
+certified solution; screening never discards a feature of the solution."""
 
 import itertools
 
@@ -20,7 +20,7 @@ from fastl1._solver import alpha_max, make_problem, solve_enet
 
 from .conftest import duality_gap, make_regression
 
-ENGINES = list(itertools.product([True, False], [True, False], [0, 5]))
+ENGINES = list(itertools.product([True, False], [True, False], [0, 5], [True, False]))
 
 
 def _fit(X, y, alpha, l1_ratio=1.0, sample_weight=None, fit_intercept=True, positive=False,
@@ -48,15 +48,15 @@ def test_every_engine_reaches_the_same_solution(fmt, weighted, positive):
     problem = make_problem(X, sw, True)
     alpha = 0.05 * alpha_max(problem, problem.centre_target(y)[0], 0.8, positive)
     results = {}
-    for working_sets, screening, anderson in ENGINES:
+    for working_sets, screening, anderson, support_sweeps in ENGINES:
         res = _fit(Xf, y, alpha, 0.8, sw, positive=positive, working_sets=working_sets,
-                   screening=screening, anderson=anderson)
-        results[(working_sets, screening, anderson)] = res
+                   screening=screening, anderson=anderson, support_sweeps=support_sweeps)
+        results[(working_sets, screening, anderson, support_sweeps)] = res
         # The reported gap is the true gap of the full problem, below tol.
         true_gap = duality_gap(X, y, res.coef, alpha, 0.8, sw, positive=positive)
         np.testing.assert_allclose(res.dual_gap, true_gap, rtol=1e-4, atol=1e-11)
         assert true_gap <= 1e-12 * np.var(y) * 1.01 + 1e-15
-    reference = results[(False, False, 0)].coef  # scikit-learn's algorithm
+    reference = results[(False, False, 0, False)].coef  # scikit-learn's algorithm
     assert np.count_nonzero(reference) > 5
     for key, res in results.items():
         np.testing.assert_allclose(res.coef, reference, rtol=1e-7, atol=1e-9, err_msg=str(key))
@@ -66,7 +66,8 @@ def test_working_sets_use_fewer_coordinate_updates_on_wide_data():
     X, y = _wide(seed=2, n=50, p=2000)
     problem = make_problem(X, None, True)
     alpha = 0.05 * alpha_max(problem, problem.centre_target(y)[0])
-    plain = _fit(X, y, alpha, working_sets=False, screening=False, anderson=0)
+    plain = _fit(X, y, alpha, working_sets=False, screening=False, anderson=0,
+                 support_sweeps=False)
     engine = _fit(X, y, alpha)
     np.testing.assert_allclose(engine.coef, plain.coef, rtol=1e-7, atol=1e-9)
     # The engine certified the full problem in a few rounds, not one per epoch.
@@ -361,3 +362,15 @@ def test_canonical_sparse_keeps_an_allowed_format_and_copies_only_to_mend():
     C = canonical_sparse(sp.coo_matrix(X), ("csc", "csr"))  # other formats: the first allowed
     assert C.format == "csc" and C.has_canonical_format
     np.testing.assert_array_equal(C.toarray(), dense)
+
+
+def test_support_sweeps_save_epochs_and_reach_the_same_solution():
+    # Wide, correlated, small alpha: many epochs, most of them spent on the support.
+    X, y = make_regression(n=60, p=1500, density=1.0, n_informative=40, seed=9)
+    problem = make_problem(X, None, True)
+    alpha = 0.01 * alpha_max(problem, problem.centre_target(y)[0])
+    swept = _fit(X, y, alpha)
+    plain = _fit(X, y, alpha, support_sweeps=False)
+    np.testing.assert_allclose(swept.coef, plain.coef, rtol=1e-7, atol=1e-9)
+    assert duality_gap(X, y, swept.coef, alpha, 1.0) <= 1e-12 * np.var(y) * 1.01
+    assert swept.n_iter < plain.n_iter

