@@ -254,8 +254,9 @@ def solve_enet(problem: Problem, y_centred: np.ndarray, coef: np.ndarray, alpha:
     Engine options (all reach the same certified solution): ``working_sets`` (solve on
     growing sets of candidate features, starting at ``ws_start``), ``screening`` (Gap Safe
     rules), ``anderson`` (extrapolate every ``anderson + 1`` epochs; 0 disables),
-    ``support_sweeps`` (each epoch ends with a pass over the non-zero coefficients, glmnet's
-    active-set cycling). All off is scikit-learn's algorithm.
+    ``support_sweeps`` (each epoch with residual updates, not Gram epochs, ends with a pass
+    over the set's non-zero coefficients: glmnet's active-set cycling). All off is
+    scikit-learn's algorithm.
     ``parallel`` computes each round's full gradient on Numba's threads (default: when more
     than one is available); callers that run fits in concurrent threads must pass False.
     ``warn=False`` leaves the convergence warning to the caller (``FitResult.converged``).

@@ -108,8 +108,9 @@ def _build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--alphas", type=_int_at_least(2), default=100, metavar="N",
                      help="alpha grid size (default: %(default)s)")
     fit.add_argument("--tol", type=_positive_float, default=1e-4, metavar="TOL",
-                     help="stop each fit when its duality gap is below TOL * ||y||^2 / n "
-                     "(scikit-learn's tol; default: %(default)s)")
+                     help="the estimators' tol: regression fits stop when their duality gap "
+                     "is below TOL * ||y||^2 / n (scikit-learn's rule), classification fits "
+                     "when their largest KKT violation is below TOL (default: %(default)s)")
     fit.add_argument("--transpose", action="store_true",
                      help="the table has features as rows and samples as columns")
     fit.add_argument("--id-column", metavar="NAME",

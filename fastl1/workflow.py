@@ -125,6 +125,8 @@ def select_features(X, y, *, feature_names: Sequence[str] | None = None, task: s
     n_jobs : int, default=-1
         Threads.
     tol : float, default=1e-4
+        The estimators' ``tol``: a duality-gap tolerance for regression (scikit-learn's rule),
+        a KKT-violation tolerance for classification (see :class:`fastl1.LogisticRegression`).
     random_state : int, default=0
     progress : callable(done, total), default=None
         Called as cross-validation jobs finish.
