@@ -35,6 +35,7 @@ from .cv import (
     enet_fold_job,
     enet_path_job,
     fold_std_error,
+    one_blas_thread,
     one_standard_error_index,
     run_jobs,
     split,
@@ -374,6 +375,7 @@ class ElasticNetCV(_LinearPredictor, RegressorMixin, BaseEstimator):
             _check_real("l1_ratio", ratio, low=0.0, high=1.0)
         return ratios.astype(np.float64)
 
+    @one_blas_thread
     def fit(self, X, y, sample_weight=None, **params):
         """Choose alpha by cross-validation, then keep the full-data model at it.
 

@@ -23,7 +23,7 @@ from sklearn.utils.validation import validate_data
 
 from ._solver import to_csc
 from ._validation import _check_int, _check_real, check_weights
-from .cv import fold_rows, run_jobs, split
+from .cv import fold_rows, one_blas_thread, run_jobs, split
 from .logistic import LogisticRegression, logistic_design, solve_logistic
 
 __all__ = ["LogisticRegressionCV", "l1_logistic_path"]
@@ -221,6 +221,7 @@ class LogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         tags.input_tags.sparse = True
         return tags
 
+    @one_blas_thread
     def fit(self, X, y, sample_weight=None, **params):
         """Choose ``C`` (and ``l1_ratio``) by cross-validation and fit the final model.
 

@@ -23,7 +23,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._solver import make_problem, to_csc
 from ._validation import _check_int, _check_real, check_design, check_weights
-from .cv import fold_rows, run_jobs
+from .cv import fold_rows, one_blas_thread, run_jobs
 from .linear_model import ElasticNet, Lasso
 from .logistic import LogisticRegression
 from .logistic_cv import _encode
@@ -129,6 +129,7 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
                             f"fastl1.LogisticRegression, got {type(model).__name__}.")
         return model
 
+    @one_blas_thread
     def fit(self, X, y, sample_weight=None):
         """Fit the paths on the subsamples and compute the selection frequencies.
 

@@ -10,6 +10,7 @@ import scipy.sparse as sp
 from sklearn import linear_model as sk
 from sklearn.model_selection import GroupKFold, KFold
 from sklearn.utils.estimator_checks import parametrize_with_checks
+from threadpoolctl import ThreadpoolController
 
 from fastl1 import ElasticNetCV, Lasso, LassoCV
 from fastl1.cv import (
@@ -257,3 +258,39 @@ def test_run_jobs_raises_the_first_failure_and_skips_jobs_not_started():
     count = len(started)
     time.sleep(0.1)
     assert len(started) == count < 20  # nothing runs on after the error
+
+
+@pytest.mark.parametrize("estimator", ["LassoCV", "ElasticNetCV", "LogisticRegressionCV",
+                                       "StabilitySelection"])
+def test_blas_holds_one_thread_for_the_whole_fit(estimator, monkeypatch):
+    # OpenBLAS workers spin ~0.1 s after a multi-threaded call and take a core from the jobs,
+    # so the limit must already hold before the jobs start (and after they end).
+    import fastl1
+    from fastl1 import linear_model, logistic_cv, selection
+
+    controller = ThreadpoolController()
+    if not controller.select(user_api="blas").lib_controllers:
+        pytest.skip("no BLAS library found by threadpoolctl")
+    module = {"LassoCV": linear_model, "ElasticNetCV": linear_model,
+              "LogisticRegressionCV": logistic_cv, "StabilitySelection": selection}[estimator]
+    seen = []
+
+    def recording_run_jobs(jobs, n_jobs, verbose=0):
+        seen.append({lib["num_threads"] for lib in controller.select(user_api="blas").info()})
+        return run_jobs(jobs, n_jobs, verbose)
+
+    monkeypatch.setattr(module, "run_jobs", recording_run_jobs)
+    X, y = make_regression(n=40, p=10, seed=31)
+    model = {"LassoCV": lambda: LassoCV(cv=3, alphas=4),
+             "ElasticNetCV": lambda: ElasticNetCV(cv=3, alphas=4),
+             "LogisticRegressionCV": lambda: fastl1.LogisticRegressionCV(Cs=3, cv=3,
+                                                                        l1_ratios=[1.0]),
+             "StabilitySelection": lambda: fastl1.StabilitySelection(alphas=3,
+                                                                    n_resamples=2)}[estimator]()
+    target = (y > np.median(y)).astype(int) if estimator == "LogisticRegressionCV" else y
+    with controller.limit(limits=2, user_api="blas"):
+        before = {lib["num_threads"] for lib in controller.select(user_api="blas").info()}
+        model.fit(X, target)
+        after = {lib["num_threads"] for lib in controller.select(user_api="blas").info()}
+    assert seen == [{1}]
+    assert before == after == {2}  # the caller's setting comes back
