@@ -116,6 +116,10 @@ _MAX_ITER = 100_000  # epochs for the CD solvers: never the binding stop
 _CALIBRATION_FACTOR = 10.0 ** 0.5  # half a decade per calibration step
 _CALIBRATION_STEPS = 12  # at most 10^-6 tighter than the starting tolerance
 _TIME_LIMIT = 60.0  # seconds per fit before a solver is stopped on a problem
+# Pause before each timed fit: after a multi-threaded BLAS call OpenBLAS's idle workers spin
+# for about 0.1 s (measured here after a 2000 x 2000 product), so a solver that ends with one
+# would take a core from the next solver's first 0.1 s (a 0.5 s LassoCV on two threads).
+_SETTLE_SECONDS = 0.2
 _CV_JOBS = (2, 1)  # n_jobs of the CV rows of fastl1 and scikit-learn; the first is the main row
 TASKS = ("fit", "path", "cv", "logistic")
 _SAGA_EPOCHS = 100  # scikit-learn saga: epochs cap (1.5 s per epoch on the sparse problem)
@@ -926,6 +930,7 @@ def _primal_dual_grid(problem: Problem, result) -> tuple[np.ndarray, np.ndarray]
 
 
 def _timed(solver: Solver, problem: Problem, tol: float) -> tuple[object, float, list[str]]:
+    time.sleep(_SETTLE_SECONDS)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         start = time.perf_counter()

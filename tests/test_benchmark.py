@@ -31,6 +31,14 @@ CV_FIELDS = FIELDS | {"n_alphas", "alpha_min", "n_folds", "n_jobs", "alpha_", "a
 PATH_SCALE = {"path-wide-dense": SCALE, "path-sparse-csc": 0.005, "path-sparse-csr": 0.005}
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _no_settle_pause():
+    """The pause before each timed fit only matters for timings; these tests check results."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(benchmark, "_SETTLE_SECONDS", 0.0)
+        yield
+
+
 @pytest.fixture(scope="module")
 def results():
     return benchmark.run(["wide-dense-a10", "enet-wide-a10", "sparse-csr-a20"],
