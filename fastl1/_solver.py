@@ -19,6 +19,7 @@ from sklearn.exceptions import ConvergenceWarning
 from ._kernels.cd import enet_cd
 from ._kernels.design import (
     column_sq_norms,
+    dense_weighted_means,
     sparse_column_stats,
     sparse_column_stats_parallel,
 )
@@ -162,8 +163,11 @@ def make_problem(X, sample_weight: np.ndarray | None, fit_intercept: bool,
     else:
         X = np.asfortranarray(X)
         design = (X, np.empty(0, dtype=dtype), _EMPTY_INDEX, _EMPTY_INDEX)
-        if fit_intercept:
-            x_mean = np.average(X, axis=0, weights=weights).astype(dtype, copy=False)
+        if fit_intercept and weights is not None:
+            x_mean = np.empty(p, dtype=dtype)
+            dense_weighted_means(X, sw, float(sw.sum()), x_mean)
+        elif fit_intercept:
+            x_mean = X.mean(axis=0)
         else:
             x_mean = np.zeros(p, dtype=dtype)
     return Problem(design, n, p, np.dtype(dtype), sw, x_mean, fit_intercept, X, norms2)

@@ -674,6 +674,14 @@ def _fit_skglm(problem: Problem, tol: float, n_jobs: int | None = None):
                    else L1_plus_L2(alpha, l1_ratio=problem.l1_ratio))
         solver = AndersonCD(max_iter=1000, max_epochs=_MAX_ITER, tol=tol,
                             fit_intercept=problem.fit_intercept, warm_start=True)
+        # skglm compiles the datafit and penalty classes on first use (cached per class). Its
+        # CV pickles them for the workers first, which leaves ``__slotnames__`` on the classes,
+        # and Numba then refuses to compile them for the refit (skglm 0.5, Numba 0.68). Any
+        # earlier skglm fit in the process compiles them; this does so explicitly.
+        from skglm.utils.jit_compilation import compiled_clone
+
+        compiled_clone(Quadratic(), to_float32=X.dtype == np.float32)
+        compiled_clone(penalty, to_float32=X.dtype == np.float32)
         model = skglm.GeneralizedLinearEstimatorCV(
             Quadratic(), penalty, solver, alphas=problem.alphas,
             l1_ratio=None if problem.l1_ratio == 1.0 else problem.l1_ratio,

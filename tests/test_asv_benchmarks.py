@@ -123,15 +123,15 @@ def _fit_coef(X, y, fit_intercept):
                  max_iter=100_000).fit(X, y).coef_
 
 
-def _extra(X, y, fit_intercept):
+def _extra(X, y, fit_intercept, sample_weight=None):
     from fastl1 import Lasso
     from fastl1.benchmark import alpha_max
 
     common = _load("_common")
     model = Lasso(alpha=alpha_max(X, y) / 20, fit_intercept=fit_intercept, tol=1e-8,
                   max_iter=100_000)
-    model.fit(X, y)  # compile outside the measure
-    return common.traced_peak(lambda: model.fit(X, y))
+    model.fit(X, y, sample_weight=sample_weight)  # compile outside the measure
+    return common.traced_peak(lambda: model.fit(X, y, sample_weight=sample_weight))
 
 
 @pytest.mark.parametrize("fit_intercept", [False, True])
@@ -159,4 +159,7 @@ def test_memory_beyond_x(memory_data, fit_intercept):
     # F-ordered dense: used in place; the vectors and the support's small blocks stay well
     # under a copy of X. C-ordered dense: one F-ordered copy.
     assert dense < 0.25 * Xd.nbytes, (dense, Xd.nbytes)
+    # Sample weights add no copy either (weighted column means without an sw * X temporary).
+    weights = np.random.default_rng(0).uniform(0.5, 2.0, Xd.shape[0])
+    assert _extra(Xd, yd, fit_intercept, weights) < 0.25 * Xd.nbytes
     assert Xd.nbytes <= c_ordered <= Xd.nbytes + 1.5 * dense + 64 * 1024, (c_ordered, dense)

@@ -135,6 +135,18 @@ def weighted_dot(u, v, sw):
     return acc
 
 
+@njit(**JIT_OPTIONS_DENSE)
+def dense_weighted_means(X, sw, sw_sum, out):
+    """Weighted column means ``sum_i sw_i X[i, j] / sw_sum`` of a dense F-ordered ``X``,
+    accumulated in float64 without a temporary (``np.average(X, axis=0, weights=sw)`` builds
+    ``sw * X``, as large as X)."""
+    for j in range(X.shape[1]):
+        acc = 0.0
+        for i in range(X.shape[0]):
+            acc += sw[i] * X[i, j]
+        out[j] = acc / sw_sum
+
+
 @njit(**JIT_OPTIONS)
 def column_sq_norms(X, data, indices, indptr, sw, sw_sum, x_mean, out):
     """Squared weighted norms of the centred columns, ``sum_i sw_i (X[i, j] - mean_j)^2``."""
