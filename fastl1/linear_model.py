@@ -221,8 +221,11 @@ class ElasticNet(_LinearPredictor, MultiOutputMixin, RegressorMixin, BaseEstimat
             gaps[k] = result.dual_gap
             n_iters.append(result.n_iter)
 
-        intercept = y_mean - coef @ problem.x_mean if self.fit_intercept else \
-            np.zeros(n_targets, dtype=problem.dtype)
+        # Not ``coef @ x_mean``: OpenBLAS threads a dot product over 20000 or more features,
+        # and its idle worker then spins for ~0.1 s, a core taken from whatever runs next (in
+        # a loop of fits, the next fit's parallel gradients).
+        intercept = y_mean - np.einsum("tp,p->t", coef, problem.x_mean) if self.fit_intercept \
+            else np.zeros(n_targets, dtype=problem.dtype)
         if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(intercept))):
             raise ValueError("Coordinate descent produced non-finite coefficients; the input "
                              "may contain values too large to square in its dtype.")
