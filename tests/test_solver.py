@@ -2,6 +2,7 @@
 certified solution; screening never discards a feature of the solution."""
 
 import itertools
+import types
 
 import numpy as np
 import pytest
@@ -362,6 +363,73 @@ def test_canonical_sparse_keeps_an_allowed_format_and_copies_only_to_mend():
     C = canonical_sparse(sp.coo_matrix(X), ("csc", "csr"))  # other formats: the first allowed
     assert C.format == "csc" and C.has_canonical_format
     np.testing.assert_array_equal(C.toarray(), dense)
+
+
+def _random_csr(n, p, density, seed, dtype=np.float64, index_dtype=np.int32):
+    rng = np.random.default_rng(seed)
+    X = sp.random(n, p, density=density, format="csr", random_state=rng, dtype=dtype)
+    X.indices = X.indices.astype(index_dtype)
+    X.indptr = X.indptr.astype(index_dtype)
+    return X
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("n_chunks", [1, 2, 3])
+@pytest.mark.parametrize("shift", [4, 9])
+def test_parallel_csr_to_csc_is_scipys_transpose(dtype, index_dtype, n_chunks, shift):
+    from fastl1._kernels.design import csr_to_csc_parallel
+
+    # Empty rows and columns, a last bucket narrower than the others, a dense column (a
+    # bucket much larger than the rest), and rows cut unevenly into chunks.
+    X = _random_csr(300, 1000 + 37, 0.02, seed=shift + n_chunks, dtype=dtype,
+                    index_dtype=index_dtype).tolil()
+    X[:, 5] = 1.5
+    X[40:60, :] = 0.0
+    X[:, 700:760] = 0.0
+    X = X.tocsr()
+    X.indices = X.indices.astype(index_dtype)
+    X.indptr = X.indptr.astype(index_dtype)
+    reference = X.tocsc()
+    data = np.empty(X.nnz, dtype=dtype)
+    indices = np.empty(X.nnz, dtype=index_dtype)
+    indptr = np.empty(X.shape[1] + 1, dtype=index_dtype)
+    csr_to_csc_parallel(X.data, X.indices, X.indptr, shift, n_chunks, data, indices, indptr)
+    np.testing.assert_array_equal(indptr, reference.indptr)
+    np.testing.assert_array_equal(indices, reference.indices)
+    np.testing.assert_array_equal(data, reference.data)  # same values, bit for bit
+
+
+def test_to_csc_transposes_large_csr_on_threads_and_small_or_mended_by_scipy(monkeypatch):
+    from fastl1 import _solver
+
+    X = _random_csr(400, 3000, 0.01, seed=3)
+    before = (X.data.copy(), X.indices.copy(), X.indptr.copy())
+    calls = []
+    kernel = _solver.csr_to_csc_parallel
+    monkeypatch.setattr(_solver, "csr_to_csc_parallel",
+                        lambda *args: calls.append(1) or kernel(*args))
+    monkeypatch.setattr(_solver, "_PARALLEL_TRANSPOSE_MIN_NNZ", 1000)
+    for parallel, expected_calls in ((True, 1), (False, 1)):
+        C = _solver.to_csc(X, parallel=parallel)
+        assert C.format == "csc" and C.has_canonical_format and len(calls) == expected_calls
+        assert isinstance(C, sp.csc_matrix)
+        assert (C != X.tocsc()).nnz == 0
+    for a, b in zip(before, (X.data, X.indices, X.indptr), strict=True):
+        np.testing.assert_array_equal(a, b)  # the caller's matrix is untouched
+    assert isinstance(_solver.to_csc(sp.csr_array(X), parallel=True), sp.csc_array)
+    # Duplicates (not canonical): SciPy converts and sums them; so does a small matrix.
+    duplicated = sp.csr_matrix((np.ones(4), np.array([1, 1, 0, 2]), np.array([0, 2, 4])),
+                               shape=(2, 3))
+    calls.clear()
+    np.testing.assert_array_equal(_solver.to_csc(duplicated, parallel=True).toarray(),
+                                  [[0.0, 2.0, 0.0], [1.0, 0.0, 1.0]])
+    monkeypatch.setattr(_solver, "_PARALLEL_TRANSPOSE_MIN_NNZ", 10**9)
+    _solver.to_csc(X, parallel=True)
+    assert calls == []
+    # Row numbers that leave no room for a bucket's column offset in 32 bits: SciPy.
+    tall = types.SimpleNamespace(shape=(2**28, 3), nnz=1)  # decided before any array is read
+    assert _solver._csr_to_csc_parallel(tall) is None
 
 
 def test_support_sweeps_save_epochs_and_reach_the_same_solution():

@@ -274,6 +274,86 @@ def take_columns(data, indices, indptr, columns):
 
 
 @njit(**JIT_OPTIONS)
+def row_chunks(indptr, n_chunks):
+    """Row boundaries cutting a CSR matrix's rows into ``n_chunks`` runs of about equal
+    numbers of non-zeros (``bounds[c]:bounds[c + 1]`` is chunk ``c``)."""
+    n = indptr.shape[0] - 1
+    bounds = np.empty(n_chunks + 1, dtype=np.int64)
+    bounds[0] = 0
+    row = 0
+    for c in range(1, n_chunks):
+        target = indptr[n] * c // n_chunks
+        while row < n and indptr[row] < target:
+            row += 1
+        bounds[c] = row
+    bounds[n_chunks] = n
+    return bounds
+
+
+@njit(parallel=True, **JIT_OPTIONS)
+def csr_to_csc_parallel(data, indices, indptr, shift, n_chunks, out_data, out_indices,
+                        out_indptr):
+    """Fill ``out_data, out_indices, out_indptr`` with the CSC arrays of a canonical CSR
+    matrix, by a two-pass radix scatter on Numba's threads.
+
+    A direct transpose writes each non-zero to one of ``n_features`` places far apart and
+    waits on memory at almost every write (SciPy's: 17 ms for the 20000 x 100000 benchmark
+    matrix with 2M non-zeros). Here pass 1 scatters the non-zeros of each chunk of rows into
+    buckets of ``2**shift`` consecutive columns (a few hundred write streams, which the caches
+    hold), storing the value and ``row << shift | column offset`` in the output arrays
+    themselves; pass 2 sorts each bucket into its columns from a copy of the bucket alone.
+    Rows stay in order within each column (chunks are in row order, each scanned in order), so
+    the result is canonical and no second copy of X's non-zeros is ever held. The caller checks
+    that ``n_rows << shift`` fits in the output index type.
+    """
+    n_features = out_indptr.shape[0] - 1
+    n_buckets = (n_features + (1 << shift) - 1) >> shift
+    mask = (1 << shift) - 1
+    bounds = row_chunks(indptr, n_chunks)
+    counts = np.zeros((n_chunks, n_buckets), dtype=np.int64)
+    for c in prange(n_chunks):
+        for k in range(indptr[bounds[c]], indptr[bounds[c + 1]]):
+            counts[c, indices[k] >> shift] += 1
+    # Bucket b holds the non-zeros of its columns, chunk by chunk: its CSC range.
+    bucket_start = np.zeros(n_buckets + 1, dtype=np.int64)
+    cursor = np.empty((n_chunks, n_buckets), dtype=np.int64)
+    for b in range(n_buckets):
+        position = bucket_start[b]
+        for c in range(n_chunks):
+            cursor[c, b] = position
+            position += counts[c, b]
+        bucket_start[b + 1] = position
+    out_indptr[0] = 0
+    for c in prange(n_chunks):
+        for i in range(bounds[c], bounds[c + 1]):
+            for k in range(indptr[i], indptr[i + 1]):
+                j = indices[k]
+                q = cursor[c, j >> shift]
+                out_data[q] = data[k]
+                out_indices[q] = (i << shift) | (j & mask)
+                cursor[c, j >> shift] = q + 1
+    for b in prange(n_buckets):
+        lo = bucket_start[b]
+        hi = bucket_start[b + 1]
+        first = b << shift
+        width = min(1 << shift, n_features - first)
+        ends = np.zeros(width + 1, dtype=np.int64)  # column offsets within the bucket
+        for q in range(lo, hi):
+            ends[(out_indices[q] & mask) + 1] += 1
+        for a in range(width):
+            ends[a + 1] += ends[a]
+            out_indptr[first + a + 1] = lo + ends[a + 1]
+        values = out_data[lo:hi].copy()
+        packed = out_indices[lo:hi].copy()
+        for t in range(hi - lo):
+            a = packed[t] & mask
+            q = lo + ends[a]
+            ends[a] += 1
+            out_data[q] = values[t]
+            out_indices[q] = packed[t] >> shift
+
+
+@njit(**JIT_OPTIONS)
 def take_rows(X, rows, out):
     """``out[:] = X[rows]`` for F-ordered ``X`` and ``out``: a column-by-column gather, one
     pass and no C-ordered temporary (cross-validation folds of a dense design)."""
