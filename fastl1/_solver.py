@@ -19,8 +19,10 @@ from sklearn.exceptions import ConvergenceWarning
 from ._kernels.cd import enet_cd
 from ._kernels.design import (
     column_sq_norms,
+    csr_bucket_counts,
     csr_to_csc_parallel,
     dense_weighted_means,
+    row_chunks,
     sparse_column_stats,
     sparse_column_stats_parallel,
 )
@@ -111,6 +113,8 @@ class Problem:
 
 # Below this many non-zeros SciPy's serial transpose takes well under a millisecond.
 _PARALLEL_TRANSPOSE_MIN_NNZ = 200_000
+# Buckets of the parallel transpose: at least this many, none above 1/this of the non-zeros.
+_TRANSPOSE_MIN_BUCKETS = 16
 
 
 def canonical_sparse(X, formats: tuple[str, ...] = ("csc",), parallel: bool = False):
@@ -134,8 +138,10 @@ def canonical_sparse(X, formats: tuple[str, ...] = ("csc",), parallel: bool = Fa
 
 
 def _csr_to_csc_parallel(X):
-    """A canonical CSR ``X`` as CSC by the parallel radix transpose, or None when a row
-    number shifted past a bucket's column offset would not fit in the index type."""
+    """A canonical CSR ``X`` as CSC by the parallel radix transpose, or None where SciPy's
+    serial transpose is the better tool: too few columns for enough buckets, a bucket holding
+    more than 1/16 of the non-zeros (each thread sorts one bucket at a time from a copy of it:
+    skewed columns would cost time and memory), or row numbers too large to pack."""
     n, p = X.shape
     # 64-bit indices only where 32 bits cannot hold them, as scipy's own tocsc
     index_dtype = np.dtype(np.int32 if max(X.nnz, n, p) < 2**31 else np.int64)
@@ -143,13 +149,19 @@ def _csr_to_csc_parallel(X):
     # Buckets of 512 columns (more for very wide X: at most ~512 buckets), so that each
     # thread's write streams stay in cache.
     shift = min(max(9, p.bit_length() - 9), index_bits - max(n - 1, 1).bit_length())
-    if shift < 4:
+    n_buckets = (p + (1 << shift) - 1) >> shift
+    if shift < 4 or n_buckets < _TRANSPOSE_MIN_BUCKETS:
+        return None
+    indptr_in = X.indptr.astype(X.indices.dtype, copy=False)
+    bounds = row_chunks(indptr_in, numba.get_num_threads())
+    counts = csr_bucket_counts(X.indices, indptr_in, bounds, shift, n_buckets)
+    if counts.sum(axis=0).max() * _TRANSPOSE_MIN_BUCKETS > X.nnz:
         return None
     data = np.empty(X.nnz, dtype=X.dtype)
     indices = np.empty(X.nnz, dtype=index_dtype)
     indptr = np.empty(p + 1, dtype=index_dtype)
-    csr_to_csc_parallel(X.data, X.indices, X.indptr.astype(X.indices.dtype, copy=False), shift,
-                        numba.get_num_threads(), data, indices, indptr)
+    csr_to_csc_parallel(X.data, X.indices, indptr_in, bounds, shift, counts, data, indices,
+                        indptr)
     csc = sp.csc_array if isinstance(X, sp.sparray) else sp.csc_matrix
     out = csc((data, indices, indptr), shape=X.shape, copy=False)
     out.has_sorted_indices = True  # rows in order in each column, and no duplicates

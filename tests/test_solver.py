@@ -378,7 +378,7 @@ def _random_csr(n, p, density, seed, dtype=np.float64, index_dtype=np.int32):
 @pytest.mark.parametrize("n_chunks", [1, 2, 3])
 @pytest.mark.parametrize("shift", [4, 9])
 def test_parallel_csr_to_csc_is_scipys_transpose(dtype, index_dtype, n_chunks, shift):
-    from fastl1._kernels.design import csr_to_csc_parallel
+    from fastl1._kernels.design import csr_bucket_counts, csr_to_csc_parallel, row_chunks
 
     # Empty rows and columns, a last bucket narrower than the others, a dense column (a
     # bucket much larger than the rest), and rows cut unevenly into chunks.
@@ -394,7 +394,13 @@ def test_parallel_csr_to_csc_is_scipys_transpose(dtype, index_dtype, n_chunks, s
     data = np.empty(X.nnz, dtype=dtype)
     indices = np.empty(X.nnz, dtype=index_dtype)
     indptr = np.empty(X.shape[1] + 1, dtype=index_dtype)
-    csr_to_csc_parallel(X.data, X.indices, X.indptr, shift, n_chunks, data, indices, indptr)
+    bounds = row_chunks(X.indptr, n_chunks)
+    assert bounds[0] == 0 and bounds[-1] == X.shape[0] and np.all(np.diff(bounds) >= 0)
+    n_buckets = (X.shape[1] + (1 << shift) - 1) >> shift
+    counts = csr_bucket_counts(X.indices, X.indptr, bounds, shift, n_buckets)
+    assert counts.shape == (n_chunks, n_buckets) and counts.sum() == X.nnz
+    csr_to_csc_parallel(X.data, X.indices, X.indptr, bounds, shift, counts, data, indices,
+                        indptr)
     np.testing.assert_array_equal(indptr, reference.indptr)
     np.testing.assert_array_equal(indices, reference.indices)
     np.testing.assert_array_equal(data, reference.data)  # same values, bit for bit
@@ -403,7 +409,7 @@ def test_parallel_csr_to_csc_is_scipys_transpose(dtype, index_dtype, n_chunks, s
 def test_to_csc_transposes_large_csr_on_threads_and_small_or_mended_by_scipy(monkeypatch):
     from fastl1 import _solver
 
-    X = _random_csr(400, 3000, 0.01, seed=3)
+    X = _random_csr(400, 9000, 0.005, seed=3)  # 18 buckets of 512 columns
     before = (X.data.copy(), X.indices.copy(), X.indptr.copy())
     calls = []
     kernel = _solver.csr_to_csc_parallel
@@ -418,12 +424,24 @@ def test_to_csc_transposes_large_csr_on_threads_and_small_or_mended_by_scipy(mon
     for a, b in zip(before, (X.data, X.indices, X.indptr), strict=True):
         np.testing.assert_array_equal(a, b)  # the caller's matrix is untouched
     assert isinstance(_solver.to_csc(sp.csr_array(X), parallel=True), sp.csc_array)
-    # Duplicates (not canonical): SciPy converts and sums them; so does a small matrix.
-    duplicated = sp.csr_matrix((np.ones(4), np.array([1, 1, 0, 2]), np.array([0, 2, 4])),
-                               shape=(2, 3))
+    # SciPy converts: duplicates (not canonical; it sums them), a small matrix, too few
+    # columns for 16 buckets, and a bucket with more than 1/16 of the non-zeros.
     calls.clear()
-    np.testing.assert_array_equal(_solver.to_csc(duplicated, parallel=True).toarray(),
-                                  [[0.0, 2.0, 0.0], [1.0, 0.0, 1.0]])
+    monkeypatch.setattr(_solver, "_PARALLEL_TRANSPOSE_MIN_NNZ", 1)
+    first = X.indptr[0]  # X with its first stored entry repeated: not canonical
+    duplicated = sp.csr_matrix(
+        (np.insert(X.data, first, X.data[first]), np.insert(X.indices, first, X.indices[first]),
+         np.concatenate([[0], X.indptr[1:] + 1])), shape=X.shape)
+    assert not duplicated.has_canonical_format
+    C = _solver.to_csc(duplicated, parallel=True)
+    assert C.has_canonical_format and C.nnz == X.nnz
+    assert C[0, X.indices[first]] == 2 * X.data[first]
+    narrow = _random_csr(400, 7000, 0.01, seed=4)  # 14 buckets
+    skewed = X.tolil()
+    skewed[:, :200] = 1.0  # 80,000 of the ~98,000 non-zeros in the first bucket
+    for Y in (narrow, sp.csr_matrix(skewed)):
+        assert (_solver.to_csc(Y, parallel=True) != Y.tocsc()).nnz == 0
+    assert calls == []
     monkeypatch.setattr(_solver, "_PARALLEL_TRANSPOSE_MIN_NNZ", 10**9)
     _solver.to_csc(X, parallel=True)
     assert calls == []

@@ -291,29 +291,36 @@ def row_chunks(indptr, n_chunks):
 
 
 @njit(parallel=True, **JIT_OPTIONS)
-def csr_to_csc_parallel(data, indices, indptr, shift, n_chunks, out_data, out_indices,
-                        out_indptr):
-    """Fill ``out_data, out_indices, out_indptr`` with the CSC arrays of a canonical CSR
-    matrix, by a two-pass radix scatter on Numba's threads.
-
-    A direct transpose writes each non-zero to one of ``n_features`` places far apart and
-    waits on memory at almost every write (SciPy's: 17 ms for the 20000 x 100000 benchmark
-    matrix with 2M non-zeros). Here pass 1 scatters the non-zeros of each chunk of rows into
-    buckets of ``2**shift`` consecutive columns (a few hundred write streams, which the caches
-    hold), storing the value and ``row << shift | column offset`` in the output arrays
-    themselves; pass 2 sorts each bucket into its columns from a copy of the bucket alone.
-    Rows stay in order within each column (chunks are in row order, each scanned in order), so
-    the result is canonical and no second copy of X's non-zeros is ever held. The caller checks
-    that ``n_rows << shift`` fits in the output index type.
-    """
-    n_features = out_indptr.shape[0] - 1
-    n_buckets = (n_features + (1 << shift) - 1) >> shift
-    mask = (1 << shift) - 1
-    bounds = row_chunks(indptr, n_chunks)
+def csr_bucket_counts(indices, indptr, bounds, shift, n_buckets):
+    """Non-zeros of each chunk of rows (``bounds``, see :func:`row_chunks`) in each bucket of
+    ``2**shift`` consecutive columns: the first pass of :func:`csr_to_csc_parallel`."""
+    n_chunks = bounds.shape[0] - 1
     counts = np.zeros((n_chunks, n_buckets), dtype=np.int64)
     for c in prange(n_chunks):
         for k in range(indptr[bounds[c]], indptr[bounds[c + 1]]):
             counts[c, indices[k] >> shift] += 1
+    return counts
+
+
+@njit(parallel=True, **JIT_OPTIONS)
+def csr_to_csc_parallel(data, indices, indptr, bounds, shift, counts, out_data, out_indices,
+                        out_indptr):
+    """Fill ``out_data, out_indices, out_indptr`` with the CSC arrays of a canonical CSR
+    matrix, by a radix scatter on Numba's threads (``counts`` from :func:`csr_bucket_counts`).
+
+    A direct transpose writes each non-zero to one of ``n_features`` places far apart and
+    waits on memory at almost every write (SciPy's: 17 ms for the 20000 x 100000 benchmark
+    matrix with 2M non-zeros). Here each chunk of rows scatters its non-zeros into buckets of
+    ``2**shift`` consecutive columns (a few hundred write streams, which the caches hold),
+    storing the value and ``row << shift | column offset`` in the output arrays themselves;
+    then each bucket is sorted into its columns from a copy of that bucket alone (the caller
+    keeps buckets small). Rows stay in order within each column (chunks are in row order, each
+    scanned in order), so the result is canonical. The caller checks that ``n_rows << shift``
+    fits in the output index type.
+    """
+    n_chunks, n_buckets = counts.shape
+    n_features = out_indptr.shape[0] - 1
+    mask = (1 << shift) - 1
     # Bucket b holds the non-zeros of its columns, chunk by chunk: its CSC range.
     bucket_start = np.zeros(n_buckets + 1, dtype=np.int64)
     cursor = np.empty((n_chunks, n_buckets), dtype=np.int64)
