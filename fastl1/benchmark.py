@@ -649,12 +649,47 @@ def _fit_celer(problem: Problem, tol: float, n_jobs: int | None = None):
             tol=tol, max_iter=10_000, max_epochs=_MAX_ITER, prune=1)
         return alphas, coefs
     if problem.task == "cv":
-        model = make_cv_model(celer.LassoCV, celer.ElasticNetCV, problem, n_jobs=n_jobs,
+        model = make_cv_model(*_celer_cv_classes(), problem, n_jobs=n_jobs,
                               tol=tol, max_iter=10_000, max_epochs=_MAX_ITER)
         return _cv_output(model.fit(problem.X, problem.y))
     model = make_model(celer.Lasso, celer.ElasticNet, problem, tol=tol, max_iter=10_000,
                        max_epochs=_MAX_ITER)
     return model.fit(problem.X, problem.y).coef_
+
+
+def _celer_cv_classes() -> tuple[type, type]:
+    """celer's ``LassoCV`` and ``ElasticNetCV``, with a constructor that scikit-learn 1.9
+    accepts: celer 0.7 passes ``n_alphas`` to ``LinearModelCV.__init__``, which no longer
+    takes it. Only the constructor changes; the fit is celer's own (its path inside
+    scikit-learn's cross-validation loop)."""
+    import inspect
+
+    import celer
+    from sklearn.linear_model._coordinate_descent import LinearModelCV
+
+    if "n_alphas" in inspect.signature(LinearModelCV.__init__).parameters:
+        return celer.LassoCV, celer.ElasticNetCV
+
+    class LassoCV(celer.LassoCV):
+        def __init__(self, eps=1e-3, alphas=100, fit_intercept=True, max_iter=100, tol=1e-4,
+                     cv=None, verbose=0, max_epochs=50000, p0=10, prune=True,
+                     precompute="auto", positive=False, n_jobs=None):
+            LinearModelCV.__init__(self, eps=eps, alphas=alphas, fit_intercept=fit_intercept,
+                                   precompute=precompute, max_iter=max_iter, tol=tol, cv=cv,
+                                   verbose=verbose, n_jobs=n_jobs, positive=positive)
+            self.max_epochs, self.p0, self.prune = max_epochs, p0, prune
+
+    class ElasticNetCV(celer.ElasticNetCV):
+        def __init__(self, l1_ratio=1.0, eps=1e-3, alphas=100, fit_intercept=True,
+                     max_iter=100, tol=1e-4, cv=None, verbose=0, max_epochs=50000, p0=10,
+                     prune=True, precompute="auto", positive=False, n_jobs=None):
+            LinearModelCV.__init__(self, eps=eps, alphas=alphas, fit_intercept=fit_intercept,
+                                   precompute=precompute, max_iter=max_iter, tol=tol, cv=cv,
+                                   verbose=verbose, n_jobs=n_jobs, positive=positive)
+            self.l1_ratio = l1_ratio
+            self.max_epochs, self.p0, self.prune = max_epochs, p0, prune
+
+    return LassoCV, ElasticNetCV
 
 
 def _fit_skglm(problem: Problem, tol: float, n_jobs: int | None = None):
