@@ -14,6 +14,7 @@ from fastl1._kernels.working_set import (
     gap_safe_screen,
     kth_smallest,
     select_working_set,
+    violations_inside,
     working_set_from_scores,
     working_set_growth,
 )
@@ -25,11 +26,11 @@ ENGINES = list(itertools.product([True, False], [True, False], [0, 5], [True, Fa
 
 
 def _fit(X, y, alpha, l1_ratio=1.0, sample_weight=None, fit_intercept=True, positive=False,
-         **engine):
+         tol=1e-12, **engine):
     problem = make_problem(X, sample_weight, fit_intercept)
     yc, _ = problem.centre_target(y)
     coef = np.zeros(X.shape[1])
-    result = solve_enet(problem, yc, coef, alpha, l1_ratio, positive=positive, tol=1e-12,
+    result = solve_enet(problem, yc, coef, alpha, l1_ratio, positive=positive, tol=tol,
                         max_iter=200_000, **engine)
     return result
 
@@ -171,6 +172,34 @@ def test_working_set_growth():
     # Supports that are a sizeable share of the features (tall data) only double.
     assert working_set_growth(87, 106, 50000, 500) == 174
     assert working_set_growth(25, 30, 50000, 500) == 100
+
+
+def test_violations_inside():
+    scores = np.array([-np.inf, 0.0, 0.3, np.inf, -0.2])
+    inside = np.array([True, True, False, False, True])
+    assert violations_inside(scores, inside)  # 0.3 and inf: constraints that hold
+    inside[4] = False
+    assert not violations_inside(scores, inside)  # a violated constraint left out
+    inside[4], inside[1] = True, False
+    assert not violations_inside(scores, inside)  # a tight one too
+
+
+@pytest.mark.parametrize(("n", "p", "density", "informative", "seed", "fraction", "tol",
+                          "max_rounds"), [
+    (80, 600, 1.0, 20, 3, 0.02, 1e-8, 6),  # 10 rounds when every set is solved to a fraction
+    (200, 2000, 0.02, 30, 1, 0.01, 1e-12, 10),  # sparse: 17 rounds        of the gap
+])
+def test_a_settled_working_set_is_solved_to_tol_at_once(n, p, density, informative, seed,
+                                                        fraction, tol, max_rounds):
+    X, y = make_regression(n=n, p=p, density=density, n_informative=informative, seed=seed)
+    problem = make_problem(X, None, True)
+    alpha = fraction * alpha_max(problem, problem.centre_target(y)[0])
+    engine = _fit(X, y, alpha, tol=tol)
+    plain = _fit(X, y, alpha, working_sets=False, screening=False, anderson=0,
+                 support_sweeps=False)
+    np.testing.assert_allclose(engine.coef, plain.coef, rtol=1e-6, atol=1e-8)
+    assert duality_gap(X, y, engine.coef, alpha, 1.0) <= tol * np.var(y) * 1.01
+    assert engine.n_outer <= max_rounds
 
 
 def test_anderson_weights_recover_the_limit_of_a_linear_iteration():
