@@ -670,24 +670,27 @@ def _celer_cv_classes() -> tuple[type, type]:
     if "n_alphas" in inspect.signature(LinearModelCV.__init__).parameters:
         return celer.LassoCV, celer.ElasticNetCV
 
+    def init(model, eps, alphas, fit_intercept, max_iter, tol, cv, verbose, max_epochs, p0,
+             prune, precompute, positive, n_jobs):
+        LinearModelCV.__init__(model, eps=eps, alphas=alphas, fit_intercept=fit_intercept,
+                               precompute=precompute, max_iter=max_iter, tol=tol, cv=cv,
+                               verbose=verbose, n_jobs=n_jobs, positive=positive)
+        model.max_epochs, model.p0, model.prune = max_epochs, p0, prune
+
     class LassoCV(celer.LassoCV):
         def __init__(self, eps=1e-3, alphas=100, fit_intercept=True, max_iter=100, tol=1e-4,
                      cv=None, verbose=0, max_epochs=50000, p0=10, prune=True,
                      precompute="auto", positive=False, n_jobs=None):
-            LinearModelCV.__init__(self, eps=eps, alphas=alphas, fit_intercept=fit_intercept,
-                                   precompute=precompute, max_iter=max_iter, tol=tol, cv=cv,
-                                   verbose=verbose, n_jobs=n_jobs, positive=positive)
-            self.max_epochs, self.p0, self.prune = max_epochs, p0, prune
+            init(self, eps, alphas, fit_intercept, max_iter, tol, cv, verbose, max_epochs, p0,
+                 prune, precompute, positive, n_jobs)
 
     class ElasticNetCV(celer.ElasticNetCV):
         def __init__(self, l1_ratio=1.0, eps=1e-3, alphas=100, fit_intercept=True,
                      max_iter=100, tol=1e-4, cv=None, verbose=0, max_epochs=50000, p0=10,
                      prune=True, precompute="auto", positive=False, n_jobs=None):
-            LinearModelCV.__init__(self, eps=eps, alphas=alphas, fit_intercept=fit_intercept,
-                                   precompute=precompute, max_iter=max_iter, tol=tol, cv=cv,
-                                   verbose=verbose, n_jobs=n_jobs, positive=positive)
+            init(self, eps, alphas, fit_intercept, max_iter, tol, cv, verbose, max_epochs, p0,
+                 prune, precompute, positive, n_jobs)
             self.l1_ratio = l1_ratio
-            self.max_epochs, self.p0, self.prune = max_epochs, p0, prune
 
     return LassoCV, ElasticNetCV
 
