@@ -40,14 +40,23 @@ __all__ = ["fold_rows", "one_blas_thread", "one_standard_error_index", "report_p
            "run_jobs", "split"]
 
 
-def split(cv, X, y, classifier: bool = False, **split_params) -> list:
-    """The ``(train, test)`` index pairs of ``cv`` (an int, a splitter or an iterable)."""
+def split(cv, X, y, classifier: bool = False, *, weights: np.ndarray | None = None,
+          **split_params) -> list:
+    """The ``(train, test)`` index pairs of ``cv`` (an int, a splitter or an iterable).
+
+    With ``weights`` (the fit's sample weights), a fold whose training or test rows all have
+    zero weight is an error: its model or its test error would be undefined."""
     splitter = check_cv(cv, y, classifier=classifier)
     folds = [(np.asarray(train), np.asarray(test))
              for train, test in splitter.split(X, y, **split_params)]
     for train, test in folds:
         if train.shape[0] == 0 or test.shape[0] == 0:
             raise ValueError("A cross-validation fold has an empty training or test set.")
+        if weights is not None:
+            for rows, part in ((train, "training"), (test, "test")):
+                if not np.sum(weights[rows]) > 0:
+                    raise ValueError(f"A cross-validation fold's {part} rows all have zero "
+                                     "sample weight; use fewer zero weights or other folds.")
     return folds
 
 

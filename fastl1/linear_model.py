@@ -425,7 +425,7 @@ class ElasticNetCV(_LinearPredictor, RegressorMixin, BaseEstimator):
                                 eps=self.eps, positive=self.positive) for ratio in l1_ratios]
         else:
             grids = [check_alpha_array(alphas)] * len(l1_ratios)
-        folds = split(self.cv, X, y, **params)
+        folds = split(self.cv, X, y, weights=sample_weight, **params)
         rng = check_random_state(self.random_state)
         options = {
             "positive": self.positive, "max_iter": self.max_iter, "tol": self.tol,

@@ -253,7 +253,7 @@ class LogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
                              accept_large_sparse=True, dtype=[np.float64, np.float32])
         codes, classes, s = _encode(y, sample_weight, self.class_weight, X)
         n_classes = classes.shape[0]
-        folds = split(self.cv, X, y, classifier=True, **params)
+        folds = split(self.cv, X, y, classifier=True, weights=s, **params)
         scorer = get_scorer(self.scoring) if self.scoring is not None else None
         if sp.issparse(X):
             X = to_csc(X)  # folds are row subsets of one CSC copy

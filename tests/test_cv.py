@@ -175,6 +175,17 @@ def test_bad_parameters(params, error, match):
         ElasticNetCV(**params).fit(X, y)
 
 
+@pytest.mark.parametrize("zero_rows, part", [(slice(0, 10), "test"), (slice(10, None),
+                                                                       "training")])
+def test_a_fold_of_zero_weights_is_refused(zero_rows, part):
+    """Its model or test error is undefined: a clear error, not a crash or a NaN curve."""
+    X, y = make_regression(n=50, p=20, seed=32)
+    sample_weight = np.ones(50)
+    sample_weight[zero_rows] = 0.0  # KFold(5): the first test fold holds rows 0-9
+    with pytest.raises(ValueError, match=f"{part} rows all have zero sample weight"):
+        LassoCV(cv=KFold(5), alphas=5).fit(X, y, sample_weight=sample_weight)
+
+
 def test_multi_target_is_refused_and_inputs_untouched():
     X, y = make_regression(seed=31)
     with pytest.raises(ValueError, match="one target"):

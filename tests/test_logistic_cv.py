@@ -112,3 +112,12 @@ def test_single_class_is_an_error():
     X, _ = _data()
     with pytest.raises(ValueError, match="only one class"):
         LogisticRegressionCV(cv=3).fit(X, np.zeros(X.shape[0]))
+
+
+def test_a_test_fold_of_zero_weights_is_refused():
+    X, y = _data(n=60, seed=5)
+    folds = [(np.arange(12, 60), np.arange(12)), (np.arange(12), np.arange(12, 60))]
+    sample_weight = np.ones(60)
+    sample_weight[:12] = 0.0
+    with pytest.raises(ValueError, match="test rows all have zero sample weight"):
+        LogisticRegressionCV(Cs=3, cv=folds).fit(X, y, sample_weight=sample_weight)

@@ -24,9 +24,12 @@ from typing import Any
 
 from numba.core import caching
 
-# Options shared by every kernel: on-disk cache (compile once per machine) and release the GIL
-# (so the path/CV layer can drive kernels from threads).
-JIT_OPTIONS = {"cache": True, "nogil": True}
+# Options shared by every kernel: on-disk cache (compile once per machine), release the GIL
+# (so the path/CV layer can drive kernels from threads), and NumPy's division semantics: with
+# Numba's default ("python") every division tests its divisor for zero to raise
+# ZeroDivisionError, which keeps loops with a division from vectorising (the inverse column
+# norms of a fit: 65 against 18 us for 20000 features). Kernels guard their divisors.
+JIT_OPTIONS = {"cache": True, "nogil": True, "error_model": "numpy"}
 # Dense reductions (dot products over contiguous columns) additionally let LLVM reassociate
 # sums so they vectorise; no "nnan"/"ninf", so NaN checks keep working. Only the dense loops
 # get it: on sparse gathers it measured 1.6x slower (CSC gradient, 20000 x 100000, 2M nnz).
