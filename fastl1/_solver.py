@@ -21,6 +21,8 @@ from ._kernels.design import (
     column_sq_norms,
     csr_bucket_counts,
     csr_to_csc_parallel,
+    dense_norms_and_gradient,
+    dense_norms_and_gradient_parallel,
     dense_weighted_means,
     row_chunks,
     sparse_column_stats,
@@ -115,6 +117,9 @@ class Problem:
         return gram
 
 
+# Below this many multiply-adds a parallel pass over X costs more than it saves (as
+# ``design._PARALLEL_MIN_WORK``).
+_PARALLEL_MIN_WORK = 1_000_000
 # Below this many non-zeros SciPy's serial transpose takes well under a millisecond.
 _PARALLEL_TRANSPOSE_MIN_NNZ = 200_000
 # Buckets of the parallel transpose: at least this many, none above 1/this of the non-zeros.
@@ -285,6 +290,31 @@ class GradientReference:
         return cls(np.zeros(problem.n_features, dtype=problem.dtype),
                    np.zeros(problem.n_samples, dtype=problem.dtype))
 
+    @classmethod
+    def at_zero(cls, problem: Problem, y_centred: np.ndarray,
+                parallel: bool) -> GradientReference:
+        """The gradient at ``w = 0`` (residual: the centred target), for a fit that starts
+        there, so its first round computes none. On a dense design the same pass over X
+        computes the column norms too (cached on ``problem``): 50000 x 500 in 8.8 ms on two
+        threads, where the norms alone took 20.8 ms and the first round's gradient 6.3 ms.
+        Sparse designs get an empty reference: their norms come with the means from
+        :func:`make_problem`, and the first round computes the gradient."""
+        if problem.is_sparse:
+            return cls.empty(problem)
+        reference = cls(np.empty(problem.n_features, dtype=problem.dtype),
+                        np.array(y_centred, dtype=problem.dtype, order="C"), True)
+        norms2 = np.empty(problem.n_features, dtype=problem.dtype)
+        if parallel and problem.n_samples * problem.n_features >= _PARALLEL_MIN_WORK:
+            dense_norms_and_gradient_parallel(problem.design[0], problem.sample_weight,
+                                              problem.x_mean, reference.residual, norms2,
+                                              reference.grad)
+        else:
+            dense_norms_and_gradient(problem.design[0], problem.sample_weight, problem.x_mean,
+                                     reference.residual, norms2, reference.grad)
+        if problem._norms2 is None:
+            problem._norms2 = norms2
+        return reference
+
 
 @dataclass
 class FitResult:
@@ -333,6 +363,8 @@ def solve_enet(problem: Problem, y_centred: np.ndarray, coef: np.ndarray, alpha:
     if gram is None:
         gram = np.empty((0, 0), dtype=dtype)
         xty = np.empty(0, dtype=dtype)
+        if reference is None and not coef.any():
+            reference = GradientReference.at_zero(problem, y_centred, parallel)
         norms2 = problem.column_norms2()
     else:
         norms2 = np.empty(0, dtype=dtype)

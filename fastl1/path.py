@@ -107,9 +107,10 @@ def fit_path(problem: Problem, y_centred: np.ndarray, alphas: np.ndarray, l1_rat
     indices, values, indptr = [], [], [0]
     # Each alpha starts where the previous one stopped; the last exact gradient carries
     # over, so an alpha computes only the correlations it cannot bound from it.
-    reference = GradientReference.empty(problem)
     if parallel is None:  # decided once: asking Numba costs ~0.1 ms per call
         parallel = numba.get_num_threads() > 1
+    reference = GradientReference.at_zero(problem, y_centred, parallel) \
+        if gram is None and not coef.any() else GradientReference.empty(problem)
     for i, alpha in enumerate(alphas):
         result = solve_enet(problem, y_centred, coef, alpha, l1_ratio, positive=positive,
                             max_iter=max_iter, tol=tol, random=random, seed=seed + i,

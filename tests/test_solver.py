@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from fastl1._kernels.design import bounded_gradient, column_sq_norms, take_columns
+from fastl1._kernels.design import (
+    bounded_gradient,
+    column_sq_norms,
+    dense_norms_and_gradient,
+    dense_norms_and_gradient_parallel,
+    take_columns,
+)
 from fastl1._kernels.working_set import (
     anderson_weights,
     gap_safe_screen,
@@ -18,7 +24,7 @@ from fastl1._kernels.working_set import (
     working_set_from_scores,
     working_set_growth,
 )
-from fastl1._solver import alpha_max, make_problem, solve_enet
+from fastl1._solver import GradientReference, alpha_max, make_problem, solve_enet
 
 from .conftest import duality_gap, make_regression
 
@@ -282,6 +288,67 @@ def test_bounded_gradient_is_exact_where_it_matters(fmt, positive, weighted):
     np.testing.assert_allclose(grad[computed], exact[computed], atol=1e-10)
     assert np.all(grad[~computed] >= signed[~computed] - 1e-12)
     assert np.all(signed[~computed] < l1)  # so the dual point's scale is exact
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("intercept", [False, True])
+def test_dense_norms_and_gradient_in_one_pass(dtype, weighted, intercept):
+    # Column norms and X_c^T S v from one pass, serial and on threads alike, equal to NumPy's
+    # and to the norms-only kernel (a column of 3.0s: large mean, zero centred norm).
+    X, y = _wide(seed=12, n=37, p=23)
+    X[:, 5] = 3.0
+    X = X.astype(dtype)
+    n, p = X.shape
+    sw = np.random.default_rng(13).uniform(0.3, 2.0, n) if weighted else None
+    problem = make_problem(X, sw, intercept)
+    yc, _ = problem.centre_target(y)
+    sw_n = problem.weights_or_ones.astype(np.float64)
+    Xc = X.astype(np.float64) - problem.x_mean
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    expected_norms = (sw_n[:, None] * Xc**2).sum(axis=0)
+    expected_grad = Xc.T @ (sw_n * yc)
+    reference_norms = np.empty(p, dtype=dtype)
+    column_sq_norms(*problem.design, problem.sample_weight, float(sw_n.sum()), problem.x_mean,
+                    reference_norms)
+    results = []
+    for kernel in (dense_norms_and_gradient, dense_norms_and_gradient_parallel):
+        norms2, grad = np.full(p, np.nan, dtype=dtype), np.full(p, np.nan, dtype=dtype)
+        kernel(problem.design[0], problem.sample_weight, problem.x_mean, yc, norms2, grad)
+        scale = np.abs(expected_grad).max()
+        np.testing.assert_allclose(norms2, expected_norms, rtol=rtol, atol=rtol * n)
+        np.testing.assert_allclose(grad, expected_grad, rtol=rtol, atol=rtol * scale)
+        np.testing.assert_allclose(norms2, reference_norms, rtol=rtol)
+        results.append((norms2, grad))
+    # Threads split the columns, not the sums: the same bits.
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
+@pytest.mark.parametrize("fmt", ["dense", "csc"])
+def test_a_fit_from_zero_starts_from_an_exact_reference(fmt):
+    # A dense fit from zero takes its first gradient (and the column norms) from one pass
+    # before the solver; the first round then computes no correlation. Sparse designs get no
+    # reference. Either way the solution is the one without a reference.
+    X, y = _wide(seed=14)
+    Xf = X if fmt == "dense" else sp.csc_matrix(X)
+    problem = make_problem(Xf, None, True)
+    yc, _ = problem.centre_target(y)
+    reference = GradientReference.at_zero(problem, yc, parallel=False)
+    assert reference.valid == (fmt == "dense")
+    if fmt == "dense":
+        np.testing.assert_allclose(reference.grad, (X - X.mean(axis=0)).T @ yc, atol=1e-10)
+        np.testing.assert_array_equal(reference.residual, yc)
+        assert not np.shares_memory(reference.residual, yc)
+        assert problem._norms2 is not None  # cached by the same pass
+    alpha = 0.05 * alpha_max(problem, yc)
+    with_ref = solve_enet(problem, yc, np.zeros(X.shape[1]), alpha, 1.0, tol=1e-12,
+                          max_iter=100_000)
+    without = solve_enet(make_problem(Xf, None, True), yc, np.zeros(X.shape[1]), alpha, 1.0,
+                         tol=1e-12, max_iter=100_000,
+                         reference=GradientReference.empty(problem))
+    np.testing.assert_allclose(with_ref.coef, without.coef, rtol=1e-8, atol=1e-11)
+    assert with_ref.dual_gap <= 1e-12 * np.var(y) * 1.01
 
 
 @pytest.mark.parametrize("has_ref", [False, True])

@@ -147,10 +147,42 @@ def dense_weighted_means(X, sw, sw_sum, out):
         out[j] = acc / sw_sum
 
 
+@njit(**JIT_OPTIONS_DENSE)
+def dense_column_stats(X, j, mean_j, v, sw):
+    """``(sum_i sw_i (X[i, j] - mean_j)^2, sum_i sw_i X[i, j] v_i)`` in one pass over the
+    dense column ``j`` (``v`` empty: the norm only)."""
+    sq = 0.0
+    dot = 0.0
+    with_dot = v.shape[0] > 0
+    if sw.shape[0] > 0:
+        if with_dot:
+            for i in range(X.shape[0]):
+                x = X[i, j]
+                d = x - mean_j
+                sq += sw[i] * d * d
+                dot += sw[i] * x * v[i]
+        else:
+            for i in range(X.shape[0]):
+                d = X[i, j] - mean_j
+                sq += sw[i] * d * d
+    elif with_dot:
+        for i in range(X.shape[0]):
+            x = X[i, j]
+            d = x - mean_j
+            sq += d * d
+            dot += x * v[i]
+    else:
+        for i in range(X.shape[0]):
+            d = X[i, j] - mean_j
+            sq += d * d
+    return sq, dot
+
+
 @njit(**JIT_OPTIONS)
 def column_sq_norms(X, data, indices, indptr, sw, sw_sum, x_mean, out):
     """Squared weighted norms of the centred columns, ``sum_i sw_i (X[i, j] - mean_j)^2``."""
     weighted = sw.shape[0] > 0
+    no_vector = np.empty(0, dtype=out.dtype)
     for j in range(out.shape[0]):
         m = x_mean[j]
         acc = 0.0
@@ -163,10 +195,30 @@ def column_sq_norms(X, data, indices, indptr, sw, sw_sum, x_mean, out):
             if acc < 0.0:
                 acc = 0.0
         else:
-            for i in range(X.shape[0]):
-                d = X[i, j] - m
-                acc += (sw[i] if weighted else 1.0) * d * d
+            acc, _ = dense_column_stats(X, j, m, no_vector, sw)
         out[j] = acc
+
+
+@njit(**JIT_OPTIONS)
+def dense_norms_and_gradient(X, sw, x_mean, v, norms2, grad):
+    """Squared centred column norms and the gradient ``X_c^T S v`` of a dense ``X`` in one
+    pass over it (a fit starting from zero needs both, ``v`` being the centred target)."""
+    v_sum = weighted_sum(v, sw)
+    for j in range(X.shape[1]):
+        sq, dot = dense_column_stats(X, j, x_mean[j], v, sw)
+        norms2[j] = sq
+        grad[j] = dot - x_mean[j] * v_sum
+
+
+@njit(parallel=True, **JIT_OPTIONS)
+def dense_norms_and_gradient_parallel(X, sw, x_mean, v, norms2, grad):
+    """:func:`dense_norms_and_gradient` with the columns split over Numba's threads (the
+    same values; never from concurrent Python threads)."""
+    v_sum = weighted_sum(v, sw)
+    for j in prange(X.shape[1]):
+        sq, dot = dense_column_stats(X, j, x_mean[j], v, sw)
+        norms2[j] = sq
+        grad[j] = dot - x_mean[j] * v_sum
 
 
 @njit(**JIT_OPTIONS)
