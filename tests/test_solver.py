@@ -8,11 +8,13 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from fastl1._kernels.cd import design_epoch
 from fastl1._kernels.design import (
     bounded_gradient,
     column_sq_norms,
     dense_norms_and_gradient,
     dense_norms_and_gradient_parallel,
+    dense_update_then_dot,
     take_columns,
 )
 from fastl1._kernels.working_set import (
@@ -323,6 +325,57 @@ def test_dense_norms_and_gradient_in_one_pass(dtype, weighted, intercept):
     # Threads split the columns, not the sums: the same bits.
     np.testing.assert_array_equal(results[0][0], results[1][0])
     np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_dense_update_then_dot(weighted):
+    rng = np.random.default_rng(15)
+    X = np.asfortranarray(rng.standard_normal((29, 6)))
+    r = rng.standard_normal(29)
+    sw = rng.uniform(0.5, 2.0, 29) if weighted else np.empty(0)
+    updated = r - 0.3 * (X[:, 2] - 0.7)
+    expected = X[:, 4] @ (updated * (sw if weighted else 1.0))
+    got = dense_update_then_dot(X, 2, 0.3, 0.7, 4, r, sw)
+    np.testing.assert_allclose(r, updated, rtol=1e-14)
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    # The same column on both sides: the correlation is taken after the update.
+    again = dense_update_then_dot(X, 4, -0.1, 0.0, 4, r, sw)
+    np.testing.assert_allclose(again, X[:, 4] @ ((updated + 0.1 * X[:, 4])
+                                                 * (sw if weighted else 1.0)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("random", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_dense_epoch_applies_every_deferred_update(random, weighted):
+    # The dense epoch defers each residual update into the next coordinate's correlation;
+    # after the epoch the residual is the centred residual of the new coefficients, and the
+    # coefficients are those of the sparse-layout epoch (no deferral) on the same data.
+    X, y = _wide(seed=16, n=30, p=40)
+    n, p = X.shape
+    sw = np.random.default_rng(17).uniform(0.5, 2.0, n) if weighted else None
+    dense = make_problem(X, sw, True)
+    sparse = make_problem(sp.csc_matrix(X), sw, True)
+    yc, _ = dense.centre_target(y)
+    l1 = 0.1 * np.abs(dense.xt_weighted(yc)).max()
+    features = np.arange(p)
+    outcomes = []
+    for problem in (dense, sparse):
+        w = np.zeros(p)
+        r = yc.copy()
+        r_sum = float(problem.weights_or_ones @ r)
+        norms2 = problem.column_norms2()
+        np.random.seed(0)  # noqa: NPY002
+        for _ in range(3):
+            *_, r_sum = design_epoch(*problem.design, problem.sample_weight,
+                                     float(problem.weights_or_ones.sum()), problem.x_mean,
+                                     norms2, w, r, r_sum, l1, 0.0, False, features, random)
+        outcomes.append((w, r + (problem.x_mean @ w if problem is sparse else 0.0)))
+    (w_dense, r_dense), (w_sparse, r_sparse) = outcomes
+    assert np.count_nonzero(w_dense) > 3
+    np.testing.assert_allclose(r_dense, yc - (X - dense.x_mean) @ w_dense, atol=1e-12)
+    if not random:  # (Numba's RNG is per compiled function: the draws may differ)
+        np.testing.assert_allclose(w_dense, w_sparse, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(r_dense, r_sparse, atol=1e-10)
 
 
 @pytest.mark.parametrize("fmt", ["dense", "csc"])

@@ -23,6 +23,8 @@ from .design import (
     column_sq_norms,
     column_update,
     columns_nnz,
+    dense_column_dot,
+    dense_update_then_dot,
     init_residual,
     is_sparse,
     layout_flags,
@@ -93,6 +95,9 @@ def _design_epoch(sparse, weighted, X, data, indices, indptr, sw, sw_sum, x_mean
     ``weighted``, see :func:`.design.layout_flags`)."""
     literally(sparse)
     literally(weighted)
+    if not sparse:
+        return _dense_epoch(X, sw, x_mean, norms2, w, r, r_sum, l1_reg, l2_reg, positive,
+                            features, random)
     dw_max = 0.0
     w_max = 0.0
     for k in range(features.shape[0]):
@@ -112,6 +117,43 @@ def _design_epoch(sparse, weighted, X, data, indices, indptr, sw, sw_sum, x_mean
                 column_update(X, data, indices, indptr, j, delta, x_mean[j], r)
         dw_max = max(dw_max, abs(delta))
         w_max = max(w_max, abs(w[j]))
+    return dw_max, w_max, r_sum
+
+
+@njit(**JIT_OPTIONS)
+def _dense_epoch(X, sw, x_mean, norms2, w, r, r_sum, l1_reg, l2_reg, positive, features,
+                 random):
+    """:func:`design_epoch` on a dense design: each coordinate's residual update is deferred
+    and fused with the next coordinate's correlation (:func:`.design.dense_update_then_dot`),
+    one loop over the rows per coordinate instead of two (an epoch on 150 of 50000 x 500's
+    columns 3.79 -> 3.58 ms; dense fits of the 31-problem suite 4-36 % faster, see
+    docs/index.md). Dense residuals are centred, so ``r_sum`` is returned unchanged."""
+    dw_max = 0.0
+    w_max = 0.0
+    pending = -1  # the coordinate whose residual update is still to apply
+    pending_delta = 0.0
+    for k in range(features.shape[0]):
+        j = _pick(features, k, random)
+        if norms2[j] == 0.0:
+            continue
+        w_j = w[j]
+        if pending >= 0:
+            dot = dense_update_then_dot(X, pending, pending_delta, x_mean[pending], j, r, sw)
+            pending = -1
+        else:
+            dot = dense_column_dot(X, j, r, sw)
+        w[j] = enet_coordinate_update(w_j, dot - x_mean[j] * r_sum, norms2[j], l1_reg,
+                                      l2_reg, positive)
+        delta = w[j] - w_j
+        if delta != 0.0:
+            pending = j
+            pending_delta = delta
+        dw_max = max(dw_max, abs(delta))
+        w_max = max(w_max, abs(w[j]))
+    if pending >= 0:
+        mean = x_mean[pending]
+        for i in range(X.shape[0]):
+            r[i] -= pending_delta * (X[i, pending] - mean)
     return dw_max, w_max, r_sum
 
 

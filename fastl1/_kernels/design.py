@@ -72,6 +72,26 @@ def dense_column_dot(X, j, v, sw):
     return acc
 
 
+@njit(**JIT_OPTIONS_DENSE)
+def dense_update_then_dot(X, k, delta, mean_k, j, r, sw):
+    """``r -= delta * (x_k - mean_k)``, then return ``sum_i sw_i X[i, j] r_i``, in one loop
+    over the rows (coordinate descent's update of one coordinate fused with the next one's
+    correlation: the residual is read once, and column ``j`` streams from memory while the
+    update runs from cache)."""
+    acc = 0.0
+    if sw.shape[0] > 0:
+        for i in range(X.shape[0]):
+            ri = r[i] - delta * (X[i, k] - mean_k)
+            r[i] = ri
+            acc += X[i, j] * sw[i] * ri
+    else:
+        for i in range(X.shape[0]):
+            ri = r[i] - delta * (X[i, k] - mean_k)
+            r[i] = ri
+            acc += X[i, j] * ri
+    return acc
+
+
 @njit(inline="always", **JIT_OPTIONS)
 def column_dot(X, data, indices, indptr, j, v, sw):
     """``sum_i sw_i X[i, j] v_i`` (``sw`` empty: unit weights)."""
