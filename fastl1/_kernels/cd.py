@@ -33,6 +33,7 @@ from .design import (
     take_columns,
     weighted_dot,
     weighted_sum,
+    worth_threads,
 )
 from .gap import (
     design_gap,
@@ -212,14 +213,18 @@ def _share_of_data(indptr, n, p, ws):
 @njit(**JIT_OPTIONS)
 def _inner_solve(X, data, indices, indptr, y_centred, sw, sw_sum, x_mean, norms2, gram, xty,
                  y_norm2, gram_w, w, r, r_sum, l1_reg, l2_reg, positive, ws, inner_tol, tol,
-                 max_epochs, random, anderson_k, support_sweeps, grad):
+                 max_epochs, random, anderson_k, support_sweeps, grad, parallel):
     """Epochs on the working set ``ws`` until its restricted duality gap is below
     ``inner_tol`` (checked once an epoch moves coefficients by less than ``tol`` relative, as
     scikit-learn, and at least every ``GAP_CHECK_EVERY`` epochs). With ``support_sweeps``, an
     epoch with residual updates ends with a pass over the set's non-zero coefficients (see
-    ``SUPPORT_SWEEP_SHARE``; counted in the same epoch). Returns ``(n_epochs, r_sum)``."""
+    ``SUPPORT_SWEEP_SHARE``; counted in the same epoch). With ``parallel`` the gap checks'
+    correlations run on Numba's threads when the set is large enough. Returns
+    ``(n_epochs, r_sum)``."""
     use_gram = gram.shape[0] > 0
     sparse = is_sparse(indptr)
+    parallel_gap = parallel and worth_threads(indptr, r.shape[0], norms2.shape[0],
+                                              ws.shape[0])
     iterates = np.empty((anderson_k + 1, ws.shape[0]), dtype=w.dtype)
     support = np.empty(ws.shape[0] if support_sweeps else 0, dtype=ws.dtype)
     next_support_step = 3 * (anderson_k + 1)
@@ -267,7 +272,8 @@ def _inner_solve(X, data, indices, indptr, y_centred, sw, sw_sum, x_mean, norms2
                                   ws, grad)
             else:
                 gap, _ = design_gap(X, data, indices, indptr, y_centred, sw, sw_sum, x_mean,
-                                    w, r, r_sum, l1_reg, l2_reg, positive, ws, grad)
+                                    w, r, r_sum, l1_reg, l2_reg, positive, ws, grad,
+                                    parallel_gap)
             if gap <= inner_tol:
                 break
     if sparse:  # re-anchor the tracked residual sum (rounding drift over many updates)
@@ -408,14 +414,15 @@ def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norm
                                          gram_w, w_ws, r, r_sum, l1_reg, l2_reg, positive,
                                          np.arange(ws.shape[0]), inner_tol, tol,
                                          max_iter - n_epochs, random, anderson_k,
-                                         support_sweeps, np.empty(ws.shape[0], dtype=w.dtype))
+                                         support_sweeps, np.empty(ws.shape[0], dtype=w.dtype),
+                                         parallel)
             w[ws] = w_ws
         else:
             epochs, r_sum = _inner_solve(X, data, indices, indptr, y_centred, sw, sw_sum,
                                          x_mean, norms2, gram, xty, y_norm2, gram_w, w, r,
                                          r_sum, l1_reg, l2_reg, positive, ws, inner_tol, tol,
                                          max_iter - n_epochs, random, anderson_k,
-                                         support_sweeps, grad)
+                                         support_sweeps, grad, parallel)
             if fresh.shape[0] > 0 and epochs > 0:
                 fresh[ws] = True
                 has_fresh = True

@@ -480,7 +480,7 @@ _PARALLEL_MIN_WORK = 1_000_000
 
 
 @njit(**JIT_OPTIONS)
-def _worth_threads(indptr, n, p, count):
+def worth_threads(indptr, n, p, count):
     """Whether ``count`` column products (dense: ``n`` rows each; sparse: the average column
     length) are enough work for Numba's threads."""
     per_column = indptr[p] / max(p, 1) if is_sparse(indptr) else n
@@ -542,7 +542,7 @@ def bounded_gradient(X, data, indices, indptr, sw, x_mean, r, r_sum, r_offset, w
                 if w[j] != 0.0 or grad[j] >= threshold:
                     features[k] = j
                     k += 1
-            if parallel and _worth_threads(indptr, n, p, count):
+            if parallel and worth_threads(indptr, n, p, count):
                 gradient_parallel(X, data, indices, indptr, sw, x_mean, r, r_sum, features,
                                   grad)
             else:
@@ -552,7 +552,7 @@ def bounded_gradient(X, data, indices, indptr, sw, x_mean, r, r_sum, r_offset, w
         features = np.flatnonzero(~fresh)
     else:
         features = np.arange(p)
-    if parallel and _worth_threads(indptr, n, p, features.shape[0]):
+    if parallel and worth_threads(indptr, n, p, features.shape[0]):
         gradient_parallel(X, data, indices, indptr, sw, x_mean, r, r_sum, features, grad)
     else:
         gradient(X, data, indices, indptr, sw, x_mean, r, r_sum, features, grad)
