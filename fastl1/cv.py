@@ -28,8 +28,8 @@ import numpy as np
 import scipy.sparse as sp
 from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.model_selection import check_cv
-from threadpoolctl import ThreadpoolController
 
+from ._blas import blas_on_one_thread
 from ._kernels.design import take_rows, test_mse
 from ._solver import _EMPTY_INDEX, Problem, make_problem, resolve_gram
 from .path import PathResult, fit_path
@@ -91,7 +91,6 @@ def report_progress(callback: Callable[[int, int], None]):
 _POOLS: dict[int, tuple[int, ThreadPoolExecutor]] = {}  # workers -> (owner pid, pool)
 _POOLS_LOCK = threading.Lock()
 _WORKER = threading.local()  # set in the pool's threads: nested calls run in place
-_BLAS: list[ThreadpoolController] = []  # found once: a fresh search costs 2-4 ms per call
 
 
 def _mark_worker() -> None:
@@ -110,12 +109,6 @@ def _thread_pool(n_workers: int) -> ThreadPoolExecutor:
         return pool
 
 
-def _blas_controller() -> ThreadpoolController:
-    if not _BLAS:
-        _BLAS.append(ThreadpoolController())
-    return _BLAS[0]
-
-
 def one_blas_thread(fit: Callable) -> Callable:
     """Run ``fit`` with BLAS held to one thread (threadpoolctl).
 
@@ -125,14 +118,13 @@ def one_blas_thread(fit: Callable) -> Callable:
     multi-threaded call OpenBLAS's idle workers spin for about 0.1 s, so a product over all
     features before the jobs (or, in a loop of fits, the previous fit's intercept) took a core
     from the jobs for their first 0.1 s (measured: 40-60 ms of CPU time per 5-fold LassoCV on
-    the 100 x 20000 problem; none with the whole fit held). The limit is process-wide:
-    with fits overlapping in several user threads, threadpoolctl lets only one thread set it
-    (OpenBLAS's own threads are shared).
+    the 100 x 20000 problem; none with the whole fit held). The limit is process-wide;
+    holds from several threads are counted (:func:`._blas.blas_on_one_thread`).
     """
 
     @functools.wraps(fit)
     def wrapped(*args, **kwargs):
-        with _blas_controller().limit(limits=1, user_api="blas"):
+        with blas_on_one_thread():
             return fit(*args, **kwargs)
 
     return wrapped

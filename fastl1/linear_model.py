@@ -21,6 +21,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._blas import blas_on_one_thread
 from ._deprecation import resolve_alphas
 from ._solver import make_problem, resolve_gram, solve_enet
 from ._validation import (
@@ -210,16 +211,19 @@ class ElasticNet(_LinearPredictor, MultiOutputMixin, RegressorMixin, BaseEstimat
         rng = check_random_state(self.random_state)
         gaps = np.zeros(n_targets, dtype=problem.dtype)
         n_iters = []
-        for k in range(n_targets):
-            yk = np.ascontiguousarray(y_centred[:, k])
-            xty = problem.xt_weighted(yk) if gram is not None else None
-            result = solve_enet(
-                problem, yk, coef[k], self.alpha, self.l1_ratio, positive=self.positive,
-                max_iter=self.max_iter, tol=self.tol, random=self.selection == "random",
-                seed=int(rng.randint(np.iinfo(np.int32).max)), gram=gram, xty=xty,
-            )
-            gaps[k] = result.dual_gap
-            n_iters.append(result.n_iter)
+        # BLAS on one thread while the solver runs (its support steps' small solves): an
+        # idle OpenBLAS worker would spin on a core its parallel gradients need.
+        with blas_on_one_thread():
+            for k in range(n_targets):
+                yk = np.ascontiguousarray(y_centred[:, k])
+                xty = problem.xt_weighted(yk) if gram is not None else None
+                result = solve_enet(
+                    problem, yk, coef[k], self.alpha, self.l1_ratio, positive=self.positive,
+                    max_iter=self.max_iter, tol=self.tol, random=self.selection == "random",
+                    seed=int(rng.randint(np.iinfo(np.int32).max)), gram=gram, xty=xty,
+                )
+                gaps[k] = result.dual_gap
+                n_iters.append(result.n_iter)
 
         # Not ``coef @ x_mean``: OpenBLAS threads a dot product over 20000 or more features,
         # and its idle worker then spins for ~0.1 s, a core taken from whatever runs next (in

@@ -20,6 +20,7 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
+from ._blas import blas_on_one_thread
 from ._deprecation import resolve_alphas
 from ._solver import (
     GradientReference,
@@ -111,27 +112,28 @@ def fit_path(problem: Problem, y_centred: np.ndarray, alphas: np.ndarray, l1_rat
         parallel = numba.get_num_threads() > 1
     reference = GradientReference.at_zero(problem, y_centred, parallel) \
         if gram is None and not coef.any() else GradientReference.empty(problem)
-    for i, alpha in enumerate(alphas):
-        result = solve_enet(problem, y_centred, coef, alpha, l1_ratio, positive=positive,
-                            max_iter=max_iter, tol=tol, random=random, seed=seed + i,
-                            gram=gram, xty=xty, parallel=parallel, warn=False,
-                            reference=reference)
-        dual_gaps[i] = result.dual_gap
-        n_iters.append(result.n_iter)
-        if not result.converged:
-            failures.append((alpha, result.dual_gap))
-        if store_coefs:
-            support = np.flatnonzero(coef)
-            indices.append(support)
-            values.append(coef[support])
-            indptr.append(indptr[-1] + support.shape[0])
-        if on_solution is not None:
-            on_solution(i, coef)
-        if verbose > 1:
-            print(f"Path: {i + 1:03d} out of {n_alphas:03d}, alpha={alpha:.4g}, "
-                  f"non-zeros={np.count_nonzero(coef)}, gap={result.dual_gap:.2e}")
-        elif verbose:
-            sys.stderr.write(".")
+    with blas_on_one_thread():  # small BLAS solves only (see ElasticNet.fit)
+        for i, alpha in enumerate(alphas):
+            result = solve_enet(problem, y_centred, coef, alpha, l1_ratio, positive=positive,
+                                max_iter=max_iter, tol=tol, random=random, seed=seed + i,
+                                gram=gram, xty=xty, parallel=parallel, warn=False,
+                                reference=reference)
+            dual_gaps[i] = result.dual_gap
+            n_iters.append(result.n_iter)
+            if not result.converged:
+                failures.append((alpha, result.dual_gap))
+            if store_coefs:
+                support = np.flatnonzero(coef)
+                indices.append(support)
+                values.append(coef[support])
+                indptr.append(indptr[-1] + support.shape[0])
+            if on_solution is not None:
+                on_solution(i, coef)
+            if verbose > 1:
+                print(f"Path: {i + 1:03d} out of {n_alphas:03d}, alpha={alpha:.4g}, "
+                      f"non-zeros={np.count_nonzero(coef)}, gap={result.dual_gap:.2e}")
+            elif verbose:
+                sys.stderr.write(".")
     if verbose == 1:
         sys.stderr.write("\n")
     if failures:

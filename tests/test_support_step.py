@@ -181,13 +181,52 @@ def test_fits_with_large_supports_take_cg_steps_and_are_certified(fmt):
 
 
 @pytest.mark.parametrize("fmt", ["dense", "csc"])
-def test_no_step_when_the_support_system_is_singular(fmt):
-    # n non-zeros of centred columns without a ridge term: X_S^T S X_S has rank < n.
+def test_a_support_larger_than_the_data_holds_is_pared_down(fmt):
+    # n non-zeros of centred columns without a ridge term: X_S^T S X_S has rank < n, so a
+    # step first moves in its null space (the fit unchanged, the l1 norm lower) until
+    # coefficients reach zero, then solves on what is left: fewer than n - 1 non-zeros, no
+    # sign flipped, a lower objective, and the residual kept up to date.
     X, y = make_regression(n=10, p=30, density=0.8, seed=22)
     problem, yc, l1, _, _ = _state(X, y, None, fmt, 1.0)
     w = np.zeros(30)
     w[:10] = np.random.default_rng(23).uniform(0.5, 1.0, 10)
     before = w.copy()
+    # Only once the inner solve has been slow (``hard``): before, no step and no change.
     kept, _, _ = _step(problem, yc, w, l1, 0.0)
     assert not kept
     np.testing.assert_array_equal(w, before)
+    kept, r, r_sum = _step(problem, yc, w, l1, 0.0, hard=True)
+    assert kept
+    assert np.count_nonzero(w) < 10 - 1
+    assert np.all(w * before >= 0) and np.all(w[10:] == 0)
+    assert _objective(problem, yc, w, l1, 0.0) < _objective(problem, yc, before, l1, 0.0)
+    expected, expected_sum = _residual(problem, yc, w)
+    np.testing.assert_allclose(r, expected, atol=1e-9)
+    assert r_sum == pytest.approx(expected_sum, abs=1e-8)
+
+
+@pytest.mark.parametrize("positive", [False, True])
+def test_face_minimiser_is_the_sign_constrained_least_squares_solution(positive):
+    # The active-set descent ends at the minimiser of the restricted objective over the
+    # orthant of the starting signs: checked against the KKT conditions of that problem.
+    # Three starting signs are wrong for the data: those coefficients must leave (within
+    # FACE_PASSES passes).
+    rng = np.random.default_rng(24)
+    A = rng.standard_normal((30, 12))
+    gram = A.T @ A
+    signs = np.ones(12) if positive else rng.choice([-1.0, 1.0], 12)
+    truth = rng.uniform(0.5, 1.5, 12) * signs
+    truth[[2, 5, 9]] *= -1.0
+    b = A @ truth + 0.1 * rng.standard_normal(30)
+    w_s = rng.uniform(0.2, 1.0, 12) * signs
+    l1 = 0.5
+    # The Newton right-hand side at w_s: A^T (b - A w_s) - l1 sign(w_s).
+    rhs = A.T @ (b - A @ w_s) - l1 * np.sign(w_s)
+    w = support_step._face_minimiser(gram, rhs, w_s, 13)
+    assert np.all(w * w_s >= 0)
+    assert 0 < np.count_nonzero(w) < 12  # some coefficients were fixed at zero on the way
+    free = w != 0
+    grad = A.T @ (b - A @ w) - l1 * np.sign(w_s)  # minus the gradient on the orthant
+    np.testing.assert_allclose(grad[free], 0.0, atol=1e-9)
+    # Zeroed coordinates: moving them into their sign's direction does not help.
+    assert np.all(grad[~free] * np.sign(w_s[~free]) <= 1e-9)
