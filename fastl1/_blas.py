@@ -16,8 +16,7 @@ from contextlib import contextmanager
 from threadpoolctl import ThreadpoolController
 
 _CONTROLLER: list[ThreadpoolController] = []  # found once: a search costs 2-4 ms per call
-_HOLD = {"count": 0, "limiter": None}
-_HOLD_LOCK = threading.Lock()
+_DEPTH = threading.local()  # holds entered by this thread and not yet left
 
 
 def _controller() -> ThreadpoolController:
@@ -26,23 +25,31 @@ def _controller() -> ThreadpoolController:
     return _CONTROLLER[0]
 
 
+def hold_depth() -> int:
+    """How many holds the calling thread is inside."""
+    return getattr(_DEPTH, "value", 0)
+
+
 @contextmanager
 def blas_on_one_thread() -> Iterator[None]:
     """Hold BLAS to one thread while the block runs.
 
-    The limit is process-wide, so holds are counted across threads: the first to enter sets
-    it (about 14 us), the last to leave restores the previous limits, and holds nested inside
-    another (a path inside a cross-validation job) cost a lock and a counter.
+    Only a thread's outermost hold sets the limit (about 14 us) and restores the previous
+    one when it ends; holds nested inside it (a path inside a fit, a fit inside a
+    cross-validation job) cost nothing. The limit is the process's, as with threadpoolctl
+    itself: holds that overlap in several threads restore in the order they end.
     """
-    with _HOLD_LOCK:
-        if _HOLD["count"] == 0:
-            _HOLD["limiter"] = _controller().limit(limits=1, user_api="blas")
-        _HOLD["count"] += 1
-    try:
-        yield
-    finally:
-        with _HOLD_LOCK:
-            _HOLD["count"] -= 1
-            if _HOLD["count"] == 0:
-                _HOLD["limiter"].restore_original_limits()
-                _HOLD["limiter"] = None
+    depth = hold_depth()
+    if depth:
+        _DEPTH.value = depth + 1
+        try:
+            yield
+        finally:
+            _DEPTH.value = depth
+        return
+    with _controller().limit(limits=1, user_api="blas"):
+        _DEPTH.value = 1
+        try:
+            yield
+        finally:
+            _DEPTH.value = 0

@@ -118,8 +118,8 @@ def one_blas_thread(fit: Callable) -> Callable:
     multi-threaded call OpenBLAS's idle workers spin for about 0.1 s, so a product over all
     features before the jobs (or, in a loop of fits, the previous fit's intercept) took a core
     from the jobs for their first 0.1 s (measured: 40-60 ms of CPU time per 5-fold LassoCV on
-    the 100 x 20000 problem; none with the whole fit held). The limit is process-wide;
-    holds from several threads are counted (:func:`._blas.blas_on_one_thread`).
+    the 100 x 20000 problem; none with the whole fit held). Holds nest
+    (:func:`._blas.blas_on_one_thread`).
     """
 
     @functools.wraps(fit)
