@@ -21,7 +21,6 @@ from .design import (
     bounded_gradient,
     column_dot_as,
     column_sq_norms,
-    column_update,
     columns_nnz,
     dense_column_dot,
     dense_update_then_dot,
@@ -93,7 +92,8 @@ def design_epoch(X, data, indices, indptr, sw, sw_sum, x_mean, norms2, w, r, r_s
 def _design_epoch(sparse, weighted, X, data, indices, indptr, sw, sw_sum, x_mean, norms2, w,
                   r, r_sum, l1_reg, l2_reg, positive, features, random):
     """:func:`design_epoch` compiled for one layout and weighting (literal ``sparse`` and
-    ``weighted``, see :func:`.design.layout_flags`)."""
+    ``weighted``, see :func:`.design.layout_flags`); dense designs go to
+    :func:`_dense_epoch`."""
     literally(sparse)
     literally(weighted)
     if not sparse:
@@ -111,11 +111,8 @@ def _design_epoch(sparse, weighted, X, data, indices, indptr, sw, sw_sum, x_mean
         w[j] = enet_coordinate_update(w_j, grad_j, norms2[j], l1_reg, l2_reg, positive)
         delta = w[j] - w_j
         if delta != 0.0:
-            if sparse:
-                sparse_column_update(data, indices, indptr, j, delta, r)
-                r_sum -= delta * x_mean[j] * sw_sum
-            else:
-                column_update(X, data, indices, indptr, j, delta, x_mean[j], r)
+            sparse_column_update(data, indices, indptr, j, delta, r)
+            r_sum -= delta * x_mean[j] * sw_sum
         dw_max = max(dw_max, abs(delta))
         w_max = max(w_max, abs(w[j]))
     return dw_max, w_max, r_sum

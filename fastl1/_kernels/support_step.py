@@ -6,11 +6,14 @@ With the support ``S`` and signs ``s`` fixed, the elastic net is a least-squares
 homotopy methods, Osborne, Presnell & Turlach, IMA J. Numer. Anal. 2000). Coordinate descent
 converges slowly when ``X_S`` is ill-conditioned (paths near saturation, where ``|S|``
 approaches ``n``): its epoch count grows with the condition number, conjugate gradients'
-with its square root. Small supports are solved directly (Cholesky of the Gram matrix of the
-support), large ones by a few Jacobi-preconditioned conjugate-gradient iterations. The step is
-projected on the orthant of ``s`` (coefficients that would change sign become zero, as in
-orthant-wise methods, Andrew & Gao, ICML 2007) and kept only if it lowers the objective;
-otherwise it is cut back to where the first coefficient reaches zero.
+with its square root. Small supports are solved directly from the Gram matrix of the support,
+by an active-set descent on the orthant of ``s`` (:func:`_face_minimiser`: coefficients that
+would change sign are fixed at zero and the rest solved again; supports too large for the
+data are first pared down along the null space of ``X_S``), large ones by a few
+Jacobi-preconditioned conjugate-gradient iterations, projected on the orthant (coefficients
+that would change sign become zero, as in orthant-wise methods, Andrew & Gao, ICML 2007) or
+else cut back to where the first coefficient reaches zero. A step is kept only if it lowers
+the objective.
 
 The decisions depend on the support, the epochs already spent and the support's share of the
 data (the cost of a direct solve against conjugate gradients).
@@ -88,20 +91,6 @@ def keep_if_lower(X, data, indices, indptr, sw, sw_sum, x_mean, w, r, r_sum, l1_
         return True, r_sum_new
     w[changed] = w_old
     return False, r_sum
-
-
-@njit(**JIT_OPTIONS)
-def _direct_direction(X, data, indices, indptr, sw, sw_sum, x_mean, l2_reg, support, rhs,
-                      n):
-    """Solve ``(X_S^T S X_S + l2_reg I) d = rhs`` by forming the Gram matrix of the support
-    (centred columns); an empty array if it is singular."""
-    gram = _support_gram(X, data, indices, indptr, sw, sw_sum, x_mean, l2_reg, support, rhs,
-                         n)
-    try:
-        direction = np.linalg.solve(gram, rhs)
-    except Exception:  # noqa: BLE001 - singular restricted problem: no step
-        return np.empty(0, dtype=rhs.dtype)
-    return direction
 
 
 @njit(**JIT_OPTIONS)
@@ -310,7 +299,7 @@ def _dense_gram_product(X, data, indices, indptr, sw, x_mean, l2_reg, support, v
 def _cg_direction(X, data, indices, indptr, sw, sw_sum, x_mean, norms2, l2_reg, support, rhs,
                   n_samples):
     """:data:`CG_ITERATIONS` Jacobi-preconditioned conjugate-gradient iterations on the
-    system of :func:`_direct_direction`, from zero."""
+    system of :func:`_support_gram`, from zero."""
     m = support.shape[0]
     sparse = is_sparse(indptr)
     if sparse:
