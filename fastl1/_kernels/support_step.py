@@ -131,7 +131,7 @@ def _face_minimiser(gram, rhs, w_s, singular_from):
         if k == 0:
             break
         # Right-hand side at w: rhs - (G (w - w_s)) on the free coefficients.
-        shift = gram @ moved
+        shift = _matvec(gram, moved)
         right = np.empty(k, dtype=gram.dtype)
         for a in range(k):
             right[a] = rhs[index[a]] - shift[index[a]]
@@ -148,7 +148,7 @@ def _face_minimiser(gram, rhs, w_s, singular_from):
             except Exception:  # noqa: BLE001 - singular restricted problem: no step
                 return np.empty(0, dtype=w_s.dtype)
             ridged = singular
-        step = inverse @ right
+        step = _matvec(inverse, right)
         if not np.all(np.isfinite(step)):
             return np.empty(0, dtype=w_s.dtype)
         fraction = 1.0  # of the step, where the first coefficient reaches zero
@@ -175,6 +175,18 @@ def _face_minimiser(gram, rhs, w_s, singular_from):
         if w[j] * w_s[j] < 0.0:  # (rounding) never a sign change
             w[j] = 0.0
     return w
+
+
+@njit(**JIT_OPTIONS)
+def _matvec(A, x):
+    """``A @ x`` for a small matrix of any layout, without BLAS."""
+    out = np.zeros(A.shape[0], dtype=A.dtype)
+    for i in range(A.shape[0]):
+        acc = 0.0
+        for j in range(A.shape[1]):
+            acc += A[i, j] * x[j]
+        out[i] = acc
+    return out
 
 
 @njit(**JIT_OPTIONS)
