@@ -27,6 +27,7 @@ from ._kernels.design import (
     row_chunks,
     sparse_column_stats,
     sparse_column_stats_parallel,
+    worth_threads,
 )
 
 _EMPTY_INDEX = np.empty(0, dtype=np.int32)
@@ -117,9 +118,6 @@ class Problem:
         return gram
 
 
-# Below this many multiply-adds a parallel pass over X costs more than it saves (as
-# ``design._PARALLEL_MIN_WORK``).
-_PARALLEL_MIN_WORK = 1_000_000
 # Below this many non-zeros SciPy's serial transpose takes well under a millisecond.
 _PARALLEL_TRANSPOSE_MIN_NNZ = 200_000
 # Buckets of the parallel transpose: at least this many, none above 1/this of the non-zeros.
@@ -304,12 +302,13 @@ class GradientReference:
         reference = cls(np.empty(problem.n_features, dtype=problem.dtype),
                         np.array(y_centred, dtype=problem.dtype, order="C"), True)
         norms2 = np.empty(problem.n_features, dtype=problem.dtype)
-        if parallel and problem.n_samples * problem.n_features >= _PARALLEL_MIN_WORK:
-            dense_norms_and_gradient_parallel(problem.design[0], problem.sample_weight,
-                                              problem.x_mean, reference.residual, norms2,
-                                              reference.grad)
+        X, _, _, indptr = problem.design
+        if parallel and worth_threads(indptr, problem.n_samples, problem.n_features,
+                                      problem.n_features):
+            dense_norms_and_gradient_parallel(X, problem.sample_weight, problem.x_mean,
+                                              reference.residual, norms2, reference.grad)
         else:
-            dense_norms_and_gradient(problem.design[0], problem.sample_weight, problem.x_mean,
+            dense_norms_and_gradient(X, problem.sample_weight, problem.x_mean,
                                      reference.residual, norms2, reference.grad)
         if problem._norms2 is None:
             problem._norms2 = norms2
