@@ -15,7 +15,9 @@ from fastl1._kernels.design import (
     dense_norms_and_gradient,
     dense_norms_and_gradient_parallel,
     dense_update_then_dot,
+    gradient,
     take_columns,
+    weighted_sum,
 )
 from fastl1._kernels.working_set import (
     anderson_weights,
@@ -378,30 +380,45 @@ def test_dense_epoch_applies_every_deferred_update(random, weighted):
         np.testing.assert_allclose(r_dense, r_sparse, atol=1e-10)
 
 
-@pytest.mark.parametrize("fmt", ["dense", "csc"])
-def test_a_fit_from_zero_starts_from_an_exact_reference(fmt):
-    # A dense fit from zero takes its first gradient (and the column norms) from one pass
-    # before the solver; the first round then computes no correlation. Sparse designs get no
-    # reference. Either way the solution is the one without a reference.
+@pytest.mark.parametrize("fmt", ["dense", "csc", "csr"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_a_fit_from_zero_starts_from_an_exact_reference(fmt, weighted):
+    # A fit from zero takes its first gradient from the pass that computes the column norms
+    # (dense), or the column means and norms (sparse, when nothing asked for them before);
+    # the first round then computes no correlation. The solution is the one without it.
     X, y = _wide(seed=14)
-    Xf = X if fmt == "dense" else sp.csc_matrix(X)
-    problem = make_problem(Xf, None, True)
+    Xf = {"dense": X, "csc": sp.csc_matrix(X), "csr": sp.csr_matrix(X)}[fmt]
+    sw = np.random.default_rng(2).uniform(0.5, 2.0, X.shape[0]) if weighted else None
+    problem = make_problem(Xf, sw, True)
     yc, _ = problem.centre_target(y)
     reference = GradientReference.at_zero(problem, yc, parallel=False)
-    assert reference.valid == (fmt == "dense")
-    if fmt == "dense":
-        np.testing.assert_allclose(reference.grad, (X - X.mean(axis=0)).T @ yc, atol=1e-10)
-        np.testing.assert_array_equal(reference.residual, yc)
-        assert not np.shares_memory(reference.residual, yc)
-        assert problem._norms2 is not None  # cached by the same pass
+    assert reference.valid
+    s = np.ones(X.shape[0]) if sw is None else sw * X.shape[0] / sw.sum()
+    mean = s @ X / s.sum()
+    np.testing.assert_allclose(reference.grad, (X - mean).T @ (s * yc), atol=1e-10)
+    np.testing.assert_array_equal(reference.residual, yc)
+    assert not np.shares_memory(reference.residual, yc)
+    assert problem._norms2 is not None  # cached by the same pass
+    np.testing.assert_allclose(problem.x_mean, mean, atol=1e-12)
+    np.testing.assert_allclose(problem.column_norms2(), s @ (X - mean) ** 2, rtol=1e-12)
+    # The same numbers as the solver's own gradient kernel at that residual, bit for bit.
+    exact = np.empty(X.shape[1])
+    gradient(*problem.design, problem.sample_weight, problem.x_mean, reference.residual,
+             weighted_sum(reference.residual, problem.sample_weight), np.arange(X.shape[1]),
+             exact)
+    np.testing.assert_array_equal(reference.grad, exact)
+    if fmt != "dense":  # statistics known already: the first round computes the gradient
+        again = make_problem(Xf, sw, True)
+        assert again.x_mean is not None
+        assert not GradientReference.at_zero(again, yc, parallel=False).valid
     alpha = 0.05 * alpha_max(problem, yc)
     with_ref = solve_enet(problem, yc, np.zeros(X.shape[1]), alpha, 1.0, tol=1e-12,
                           max_iter=100_000)
-    without = solve_enet(make_problem(Xf, None, True), yc, np.zeros(X.shape[1]), alpha, 1.0,
+    without = solve_enet(make_problem(Xf, sw, True), yc, np.zeros(X.shape[1]), alpha, 1.0,
                          tol=1e-12, max_iter=100_000,
                          reference=GradientReference.empty(problem))
     np.testing.assert_allclose(with_ref.coef, without.coef, rtol=1e-8, atol=1e-11)
-    assert with_ref.dual_gap <= 1e-12 * np.var(y) * 1.01
+    assert with_ref.dual_gap <= 1e-12 * np.average(yc ** 2, weights=s) * 1.01
 
 
 @pytest.mark.parametrize("has_ref", [False, True])

@@ -442,36 +442,51 @@ def take_rows(X, rows, out):
 
 
 @njit(inline="always", **JIT_OPTIONS)
-def _sparse_column_stats(data, indices, indptr, j, sw, sw_sum, centre, x_mean, norms2):
-    # One pass for both: the centred norm is sum sw x^2 - mean^2 * sw_sum.
+def _sparse_column_stats(data, indices, indptr, j, sw, sw_sum, centre, v, v_sum, x_mean,
+                         norms2, grad):
+    # One pass for all: the centred norm is sum sw x^2 - mean^2 * sw_sum, and the gradient
+    # x_j^T S v - mean * sum(S v) (as :func:`gradient`, summed in the same order).
     weighted = sw.shape[0] > 0
+    with_gradient = grad.shape[0] > 0
     total = 0.0
     squares = 0.0
+    dot = 0.0
     for k in range(indptr[j], indptr[j + 1]):
-        v = data[k] * sw[indices[k]] if weighted else data[k]
-        total += v
-        squares += v * data[k]
+        i = indices[k]
+        u = data[k] * sw[i] if weighted else data[k]
+        total += u
+        squares += u * data[k]
+        if with_gradient:
+            dot += u * v[i]
     mean = total / sw_sum if centre else 0.0
     x_mean[j] = mean
     norm2 = squares - mean * mean * sw_sum
     norms2[j] = norm2 if norm2 > 0.0 else 0.0
+    if with_gradient:
+        grad[j] = dot - mean * v_sum
 
 
 @njit(**JIT_OPTIONS)
-def sparse_column_stats(data, indices, indptr, sw, sw_sum, centre, x_mean, norms2):
+def sparse_column_stats(data, indices, indptr, sw, sw_sum, centre, v, x_mean, norms2, grad):
     """Weighted column means (zero unless ``centre``) and squared weighted norms of the
     centred columns of a CSC matrix, in one pass (``sw`` empty: unit weights, ``sw_sum``
-    their total)."""
+    their total); with a non-empty ``grad``, the gradient ``X_c^T S v`` too (a fit starting
+    from zero needs all three, ``v`` being the centred target)."""
+    v_sum = weighted_sum(v, sw) if grad.shape[0] > 0 else 0.0
     for j in range(x_mean.shape[0]):
-        _sparse_column_stats(data, indices, indptr, j, sw, sw_sum, centre, x_mean, norms2)
+        _sparse_column_stats(data, indices, indptr, j, sw, sw_sum, centre, v, v_sum, x_mean,
+                             norms2, grad)
 
 
 @njit(parallel=True, **JIT_OPTIONS)
-def sparse_column_stats_parallel(data, indices, indptr, sw, sw_sum, centre, x_mean, norms2):
+def sparse_column_stats_parallel(data, indices, indptr, sw, sw_sum, centre, v, x_mean,
+                                 norms2, grad):
     """:func:`sparse_column_stats` with the columns split over Numba's threads (same
     results: each column is summed in the same order)."""
+    v_sum = weighted_sum(v, sw) if grad.shape[0] > 0 else 0.0
     for j in prange(x_mean.shape[0]):
-        _sparse_column_stats(data, indices, indptr, j, sw, sw_sum, centre, x_mean, norms2)
+        _sparse_column_stats(data, indices, indptr, j, sw, sw_sum, centre, v, v_sum, x_mean,
+                             norms2, grad)
 
 
 # Below this many multiply-adds a parallel region costs more than it saves (thread wake-up
