@@ -325,7 +325,8 @@ class GradientReference:
         computes the column norms too (cached on ``problem``): 50000 x 500 in 8.8 ms on two
         threads, where the norms alone took 20.8 ms and the first round's gradient 6.3 ms.
         On a sparse design, the pass that computes the column means and norms if they are
-        not known yet (20000 x 100000, 2M non-zeros: XXX); else an empty reference, and the
+        not known yet (20000 x 100000, 2M non-zeros: 3.9 ms against 2.3 for the statistics
+        alone and 3.7 for the gradient, on two threads); else an empty reference, and the
         first round computes the gradient."""
         residual = np.array(y_centred, dtype=problem.dtype, order="C")
         if problem.is_sparse:
