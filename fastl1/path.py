@@ -22,6 +22,7 @@ from sklearn.utils import check_random_state
 
 from ._blas import blas_on_one_thread
 from ._deprecation import resolve_alphas
+from ._kernels.working_set import nonzero_entries
 from ._solver import (
     GradientReference,
     Problem,
@@ -123,9 +124,9 @@ def fit_path(problem: Problem, y_centred: np.ndarray, alphas: np.ndarray, l1_rat
             if not result.converged:
                 failures.append((alpha, result.dual_gap))
             if store_coefs:
-                support = np.flatnonzero(coef)
+                support, nonzeros = nonzero_entries(coef)
                 indices.append(support)
-                values.append(coef[support])
+                values.append(nonzeros)
                 indptr.append(indptr[-1] + support.shape[0])
             if on_solution is not None:
                 on_solution(i, coef)

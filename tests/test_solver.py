@@ -23,6 +23,7 @@ from fastl1._kernels.working_set import (
     anderson_weights,
     gap_safe_screen,
     kth_smallest,
+    nonzero_entries,
     select_working_set,
     violations_inside,
     working_set_from_scores,
@@ -626,3 +627,17 @@ def test_support_sweeps_save_epochs_and_reach_the_same_solution():
     np.testing.assert_allclose(swept.coef, plain.coef, rtol=1e-7, atol=1e-9)
     assert duality_gap(X, y, swept.coef, alpha, 1.0) <= 1e-12 * np.var(y) * 1.01
     assert swept.n_iter < plain.n_iter
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_nonzero_entries(dtype):
+    w = np.zeros(50, dtype=dtype)
+    support, values = nonzero_entries(w)
+    assert support.shape == (0,) and values.shape == (0,)
+    w[[0, 7, 49]] = [1.5, -2.0, 3.0]
+    support, values = nonzero_entries(w)
+    np.testing.assert_array_equal(support, np.flatnonzero(w))
+    np.testing.assert_array_equal(values, w[np.flatnonzero(w)])
+    assert values.dtype == dtype
+    values[0] = 9.0  # a copy: the path keeps it while w moves on
+    assert w[0] == 1.5
