@@ -3,6 +3,7 @@
 import pickle
 import warnings
 
+import numba
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -12,6 +13,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from fastl1 import ElasticNet, Lasso
+from fastl1._kernels.design import worth_threads
 from fastl1._solver import alpha_max, make_problem
 
 from .conftest import as_format, duality_gap, kkt_violation, make_regression, objective
@@ -256,3 +258,31 @@ def test_constant_and_zero_columns_get_zero_coef():
     for fmt in ["dense", "csc"]:
         model = Lasso(alpha=0.01, tol=1e-10).fit(as_format(X, fmt), y)
         assert model.coef_[2] == 0 and model.coef_[3] == 0
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs two Numba threads")
+@pytest.mark.parametrize("fmt", ["fortran", "csc", "csr"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_a_fit_does_not_depend_on_the_number_of_threads(fmt, weighted):
+    # 60 x 5000 with ~90 % non-zeros: above the size from which full gradients, column
+    # statistics and the transpose run on threads, so the two fits take different code paths.
+    X, y = make_regression(n=60, p=5000, density=0.9, n_informative=20, seed=7)
+    X = as_format(X, fmt)
+    sw = np.random.default_rng(8).uniform(0.2, 2.0, X.shape[0]) if weighted else None
+    problem = make_problem(X, sw, True)
+    _, _, _, indptr = problem.design
+    assert worth_threads(indptr, *X.shape, X.shape[1])
+    alpha = _alpha_max(as_format(X.toarray() if sp.issparse(X) else X, "fortran"), y, 1.0,
+                       sample_weight=sw) / 20
+    before = numba.get_num_threads()
+    coefs = []
+    try:
+        for threads in (1, 2):
+            numba.set_num_threads(threads)
+            model = Lasso(alpha=alpha, tol=1e-8).fit(X, y, sample_weight=sw)
+            coefs.append((model.coef_, model.intercept_, model.n_iter_))
+    finally:
+        numba.set_num_threads(before)
+    assert np.count_nonzero(coefs[0][0]) > 5
+    np.testing.assert_array_equal(coefs[0][0], coefs[1][0])
+    assert coefs[0][1] == coefs[1][1] and coefs[0][2] == coefs[1][2]
