@@ -267,13 +267,11 @@ def test_a_fit_does_not_depend_on_the_number_of_threads(fmt, weighted):
     # 60 x 5000 with ~90 % non-zeros: above the size from which full gradients, column
     # statistics and the transpose run on threads, so the two fits take different code paths.
     X, y = make_regression(n=60, p=5000, density=0.9, n_informative=20, seed=7)
-    X = as_format(X, fmt)
     sw = np.random.default_rng(8).uniform(0.2, 2.0, X.shape[0]) if weighted else None
-    problem = make_problem(X, sw, True)
-    _, _, _, indptr = problem.design
+    alpha = _alpha_max(X, y, 1.0, sample_weight=sw) / 20
+    X = as_format(X, fmt)
+    _, _, _, indptr = make_problem(X, sw, True).design
     assert worth_threads(indptr, *X.shape, X.shape[1])
-    alpha = _alpha_max(as_format(X.toarray() if sp.issparse(X) else X, "fortran"), y, 1.0,
-                       sample_weight=sw) / 20
     before = numba.get_num_threads()
     coefs = []
     try:
