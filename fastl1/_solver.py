@@ -16,7 +16,8 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
-from ._kernels.cd import enet_cd
+from ._kernels.cd import enet_cd, enet_cd_rows
+from ._kernels.csr import column_stats_from_rows
 from ._kernels.design import (
     column_sq_norms,
     csr_bucket_counts,
@@ -49,7 +50,8 @@ class Problem:
     ----------
     design : tuple of arrays
         ``(X, data, indices, indptr)``: a dense F-ordered ``X`` with empty CSC arrays, or an
-        empty ``X`` with the CSC arrays of a sparse design.
+        empty ``X`` with the CSC arrays of a sparse design (its CSR arrays if
+        ``transposed``).
     sample_weight : ndarray
         Weights rescaled to sum to ``n_samples`` (scikit-learn's convention), or empty.
     x_mean : ndarray
@@ -64,8 +66,9 @@ class Problem:
     dtype: np.dtype
     sample_weight: np.ndarray
     fit_intercept: bool
-    X: object  # the validated matrix itself (dense ndarray or CSC), for matrix products
+    X: object  # the validated matrix itself (dense ndarray, CSC, or CSR if transposed)
     parallel: bool = False  # a sparse design's statistics on Numba's threads
+    transposed: bool = False  # the sparse arrays are CSR, read in place (see _kernels.csr)
     _x_mean: np.ndarray | None = None
     _norms2: np.ndarray | None = None
 
@@ -93,16 +96,30 @@ class Problem:
         v = np.empty(0, dtype=self.dtype) if v is None else v
         if parallel is None:
             parallel = self.parallel
-        threads = parallel and worth_threads(indptr, self.n_samples, self.n_features,
-                                             self.n_features)
-        stats = sparse_column_stats_parallel if threads else sparse_column_stats
-        stats(data, indices, indptr, self.sample_weight, self.sw_sum, self.fit_intercept, v,
-              x_mean, norms2, grad)
+        if self.transposed:  # (threads only where the rows make several chunks)
+            column_stats_from_rows(data, indices, indptr, self.sample_weight, self.sw_sum,
+                                   self.fit_intercept, v, x_mean, norms2, grad, parallel)
+        else:
+            threads = parallel and worth_threads(indptr, self.n_samples, self.n_features,
+                                                 self.n_features)
+            stats = sparse_column_stats_parallel if threads else sparse_column_stats
+            stats(data, indices, indptr, self.sample_weight, self.sw_sum, self.fit_intercept,
+                  v, x_mean, norms2, grad)
         self._x_mean, self._norms2 = x_mean, norms2
         return grad if grad.shape[0] else None
 
+    def to_columns(self, parallel: bool) -> None:
+        """Replace a CSR design read in place by its CSC copy (the statistics stay)."""
+        X = to_csc(self.X, parallel)
+        indptr = X.indptr.astype(X.indices.dtype, copy=False)
+        self.design = (self.design[0], X.data, X.indices, indptr)
+        self.X = X
+        self.transposed = False
+
     def column_norms2(self) -> np.ndarray:
         """Squared weighted norms of the centred columns (computed once, then cached)."""
+        if self._norms2 is None and self.transposed:
+            self.sparse_statistics()
         if self._norms2 is None:
             norms2 = np.empty(self.n_features, dtype=self.dtype)
             column_sq_norms(*self.design, self.sample_weight, self.sw_sum, self.x_mean, norms2)
@@ -155,6 +172,9 @@ class Problem:
 _PARALLEL_TRANSPOSE_MIN_NNZ = 200_000
 # Buckets of the parallel transpose: at least this many, none above 1/this of the non-zeros.
 _TRANSPOSE_MIN_BUCKETS = 16
+# A single fit reads a CSR matrix with at least this many non-zeros in place (smaller ones
+# transpose in well under a millisecond).
+CSR_IN_PLACE_MIN_NNZ = _PARALLEL_TRANSPOSE_MIN_NNZ
 
 
 def canonical_sparse(X, formats: tuple[str, ...] = ("csc",), parallel: bool = False):
@@ -218,12 +238,14 @@ def to_csc(X, parallel: bool | None = None):
 
 
 def make_problem(X, sample_weight: np.ndarray | None, fit_intercept: bool,
-                 parallel: bool | None = None) -> Problem:
+                 parallel: bool | None = None, keep_csr: bool = False) -> Problem:
     """Build a :class:`Problem` from validated ``X`` (float ndarray or scipy sparse).
 
     Dense ``X`` is used as is when F-contiguous and copied once to F order otherwise
     (column access is what CD needs). CSC is used as is; CSR is converted once to CSC
-    (:func:`to_csc`), a copy of the non-zeros. Sparse index arrays keep their integer type
+    (:func:`to_csc`), a copy of the non-zeros, unless ``keep_csr`` and it has at least
+    ``CSR_IN_PLACE_MIN_NNZ`` non-zeros: then it is read in place (single fits; see
+    :mod:`fastl1._kernels.csr`). Sparse index arrays keep their integer type
     (int32 or int64). ``parallel`` computes the sparse column statistics on Numba's threads
     (default: when more than one is available; callers running in concurrent threads must
     pass False).
@@ -239,14 +261,15 @@ def make_problem(X, sample_weight: np.ndarray | None, fit_intercept: bool,
     if sp.issparse(X):
         if parallel is None:
             parallel = numba.get_num_threads() > 1
-        X = to_csc(X, parallel)
+        transposed = keep_csr and X.format == "csr" and X.nnz >= CSR_IN_PLACE_MIN_NNZ
+        X = canonical_sparse(X, ("csr",)) if transposed else to_csc(X, parallel)
         indices = X.indices
         indptr = X.indptr.astype(indices.dtype, copy=False)
         design = (_placeholder_matrix(dtype), X.data, indices, indptr)
         # The means and centred norms come on first use, in one pass over the non-zeros
         # (with the first gradient when a fit from zero asks first: GradientReference.at_zero).
         return Problem(design, n, p, np.dtype(dtype), sw, bool(fit_intercept), X,
-                       bool(parallel))
+                       bool(parallel), transposed)
     X = np.asfortranarray(X)
     design = (X, np.empty(0, dtype=dtype), _EMPTY_INDEX, _EMPTY_INDEX)
     if fit_intercept and weights is not None:
@@ -402,13 +425,25 @@ def solve_enet(problem: Problem, y_centred: np.ndarray, coef: np.ndarray, alpha:
         norms2 = np.empty(0, dtype=dtype)
     if reference is None or gram.shape[0] > 0:
         reference = GradientReference.empty(problem)
-    gap, scaled_tol, n_iter, n_outer, reference.valid = enet_cd(
-        *problem.design, y_centred, problem.sample_weight, problem.x_mean, gram, xty, norms2,
-        coef, reference.grad, reference.residual, reference.valid,
-        l1_reg, l2_reg, bool(positive), int(max_iter), tol, bool(random), int(seed),
-        bool(working_sets), bool(screening), int(anderson), bool(support_sweeps),
-        int(ws_start), bool(parallel),
-    )
+    n_iter = n_outer = 0
+    while True:
+        solver = enet_cd_rows if problem.transposed else enet_cd
+        gap, scaled_tol, epochs, rounds, reference.valid, handoff = solver(
+            *problem.design, y_centred, problem.sample_weight, problem.x_mean, gram, xty,
+            norms2, coef, reference.grad, reference.residual, reference.valid,
+            l1_reg, l2_reg, bool(positive), int(max_iter) - n_iter, tol, bool(random),
+            int(seed), bool(working_sets), bool(screening), int(anderson),
+            bool(support_sweeps), int(ws_start), bool(parallel),
+        )
+        n_iter += epochs
+        n_outer += rounds
+        if not handoff:
+            break
+        # The working sets outgrew copies from the rows: go on from here on a CSC copy,
+        # with the set the CSR fit was about to solve and the gradient it just computed.
+        problem.to_columns(parallel)
+        ws_start = handoff
+        n_outer -= 1  # that gradient is not computed again
     converged = not gap > scaled_tol
     if not converged and warn:
         message = (

@@ -196,7 +196,7 @@ class ElasticNet(_LinearPredictor, MultiOutputMixin, RegressorMixin, BaseEstimat
                           stacklevel=2)
         X, y = check_design(self, X, y)
         sample_weight = check_weights(sample_weight, X)
-        problem = make_problem(X, sample_weight, self.fit_intercept)
+        problem = make_problem(X, sample_weight, self.fit_intercept, keep_csr=True)
         y_2d = y.reshape(y.shape[0], -1)
         y_centred, y_mean = problem.centre_target(y_2d)
         n_targets = y_2d.shape[1]

@@ -64,6 +64,21 @@ def kkt_violation(X, y, coef, intercept, alpha, l1_ratio, sample_weight=None,
     return max(viol_nz.max(initial=0.0), viol_z.max(initial=0.0), viol_intercept)
 
 
+def on_each_thread_count(fit, counts=(1, 2)):
+    """``[fit() for each number of Numba threads in counts]``, the setting restored after."""
+    import numba
+
+    before = numba.get_num_threads()
+    results = []
+    try:
+        for threads in counts:
+            numba.set_num_threads(threads)
+            results.append(fit())
+    finally:
+        numba.set_num_threads(before)
+    return results
+
+
 @pytest.fixture
 def regression_data():
     return make_regression()

@@ -123,21 +123,29 @@ def _fit_coef(X, y, fit_intercept):
                  max_iter=100_000).fit(X, y).coef_
 
 
-def _extra(X, y, fit_intercept, sample_weight=None):
+def _extra(X, y, fit_intercept, sample_weight=None, fraction=20):
     from fastl1 import Lasso
     from fastl1.benchmark import alpha_max
 
     common = _load("_common")
-    model = Lasso(alpha=alpha_max(X, y) / 20, fit_intercept=fit_intercept, tol=1e-8,
+    model = Lasso(alpha=alpha_max(X, y) / fraction, fit_intercept=fit_intercept, tol=1e-8,
                   max_iter=100_000)
     model.fit(X, y, sample_weight=sample_weight)  # compile outside the measure
     return common.traced_peak(lambda: model.fit(X, y, sample_weight=sample_weight))
 
 
 @pytest.mark.parametrize("fit_intercept", [False, True])
-def test_memory_beyond_x(memory_data, fit_intercept):
+def test_memory_beyond_x(memory_data, fit_intercept, monkeypatch):
+    import fastl1._solver
+
     X, y, Xd, yd = memory_data
     csc = _extra(X, y, fit_intercept)
+    assert X.nnz >= fastl1._solver.CSR_IN_PLACE_MIN_NNZ
+    csr_in_place = _extra(X.tocsr(), y, fit_intercept)
+    # At alpha_max/4 the working sets stay small: the whole fit runs on the rows.
+    sparse_small_sets = {"csc": _extra(X, y, fit_intercept, fraction=4),
+                         "csr": _extra(X.tocsr(), y, fit_intercept, fraction=4)}
+    monkeypatch.setattr(fastl1._solver, "CSR_IN_PLACE_MIN_NNZ", X.nnz + 1)
     csr = _extra(X.tocsr(), y, fit_intercept)
     dense = _extra(Xd, yd, fit_intercept)
     c_ordered = _extra(np.ascontiguousarray(Xd), yd, fit_intercept)
@@ -154,8 +162,14 @@ def test_memory_beyond_x(memory_data, fit_intercept):
     assert temporaries < csc_copy  # together, less than one copy of X
     assert csc < 0.3 * data_bytes + temporaries, (csc, data_bytes, temporaries)
     assert csc < 12 * 8 * (X.shape[0] + X.shape[1]) + temporaries
-    # CSR: exactly one CSC copy of the non-zeros more (tracemalloc sees it: the measure works).
+    # CSR converted: exactly one CSC copy of the non-zeros more (tracemalloc sees it: the
+    # measure works). Read in place (a single fit on 200,000 non-zeros or more): no copy of X
+    # while the working sets are copied out of the rows (see fastl1._kernels.csr), at most
+    # the converted fit's memory once they outgrow that (here at alpha_max/20: support 667).
     assert csc_copy <= csr - csc <= csc_copy * 1.05 + 64 * 1024, (csr, csc, csc_copy)
+    assert csr_in_place <= csr + 64 * 1024, (csr_in_place, csr)
+    assert sparse_small_sets["csr"] < sparse_small_sets["csc"] + 0.2 * csc_copy, \
+        sparse_small_sets
     # F-ordered dense: used in place; the vectors and the support's small blocks stay well
     # under a copy of X. C-ordered dense: one F-ordered copy.
     assert dense < 0.25 * Xd.nbytes, (dense, Xd.nbytes)

@@ -16,7 +16,14 @@ from fastl1 import ElasticNet, Lasso
 from fastl1._kernels.design import worth_threads
 from fastl1._solver import alpha_max, make_problem
 
-from .conftest import as_format, duality_gap, kkt_violation, make_regression, objective
+from .conftest import (
+    as_format,
+    duality_gap,
+    kkt_violation,
+    make_regression,
+    objective,
+    on_each_thread_count,
+)
 
 FORMATS = ["dense", "fortran", "csc", "csr"]
 
@@ -272,15 +279,12 @@ def test_a_fit_does_not_depend_on_the_number_of_threads(fmt, weighted):
     X = as_format(X, fmt)
     _, _, _, indptr = make_problem(X, sw, True).design
     assert worth_threads(indptr, *X.shape, X.shape[1])
-    before = numba.get_num_threads()
-    coefs = []
-    try:
-        for threads in (1, 2):
-            numba.set_num_threads(threads)
-            model = Lasso(alpha=alpha, tol=1e-8).fit(X, y, sample_weight=sw)
-            coefs.append((model.coef_, model.intercept_, model.n_iter_))
-    finally:
-        numba.set_num_threads(before)
+
+    def fit():
+        model = Lasso(alpha=alpha, tol=1e-8).fit(X, y, sample_weight=sw)
+        return model.coef_, model.intercept_, model.n_iter_
+
+    coefs = on_each_thread_count(fit)
     assert np.count_nonzero(coefs[0][0]) > 5
     np.testing.assert_array_equal(coefs[0][0], coefs[1][0])
     assert coefs[0][1] == coefs[1][1] and coefs[0][2] == coefs[1][2]

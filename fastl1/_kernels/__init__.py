@@ -4,7 +4,9 @@ Every kernel takes the design matrix as four arrays ``(X, data, indices, indptr)
 dense problems pass an F-ordered ``X`` and empty sparse arrays, CSC problems pass an empty
 ``X`` and the CSC arrays. One compiled specialisation therefore serves dense and sparse
 inputs of a dtype, and the dense/sparse difference lives in the column helpers of
-:mod:`fastl1._kernels.design` only.
+:mod:`fastl1._kernels.design` only. A CSR design read in place passes its CSR arrays to
+:func:`fastl1._kernels.cd.enet_cd_rows` (row kernels in :mod:`fastl1._kernels.csr`); the
+epochs still run on compact CSC copies of the working sets.
 
 On-disk cache and upgrades
 --------------------------

@@ -17,6 +17,12 @@ import numpy as np
 from numba import literally, njit
 
 from . import JIT_OPTIONS
+from .csr import (
+    gradient_from_rows,
+    residual_from_rows,
+    row_chunks_for,
+    take_columns_from_rows,
+)
 from .design import (
     bounded_gradient,
     column_dot_as,
@@ -200,6 +206,66 @@ def _try_extrapolation(X, data, indices, indptr, sw, sw_sum, x_mean, w, r, r_sum
 
 
 @njit(**JIT_OPTIONS)
+def _gradient_from_rows(data, indices, indptr, chunks, buffers, sw, x_mean, r, r_sum, w,
+                        grad_ref, r_ref, has_ref, grad, parallel):
+    """A round's full gradient on a CSR design (:func:`.csr.gradient_from_rows`), which
+    becomes the reference; a reference computed at this very residual (a fit from zero: the
+    statistics' pass) is taken as it is. Returns ``has_ref``."""
+    n = r.shape[0]
+    offset = residual_offset(indptr, x_mean, w, np.flatnonzero(w))
+    if has_ref:
+        same = True
+        for i in range(n):
+            if r[i] + offset != r_ref[i]:
+                same = False
+                break
+        if same:
+            grad[:] = grad_ref
+            return True
+    gradient_from_rows(data, indices, indptr, chunks, buffers, sw, x_mean, r, r_sum, grad,
+                       parallel)
+    grad_ref[:] = grad
+    for i in range(n):
+        r_ref[i] = r[i] + offset
+    return True
+
+
+# A CSR fit hands over to a CSC copy of X (see _enet_cd) when a working set's new columns are
+# more than HANDOFF_NEW_SHARE of the features (about as much of the non-zeros), the whole set
+# more than HANDOFF_TOTAL_SHARE, or the features whose constraint is violated more than
+# HANDOFF_VIOLATED_SHARE. Copying columns out of the rows costs a pass over the column indices
+# (1.5-2.7 ms for 2M non-zeros, in a fit) plus ~30 ns per entry copied, a full transpose
+# 17-20 ms: rows win only while the sets stay small and the rounds few. Many violated
+# constraints at a round foretell large sets and many rounds: at w = 0, 4,884 of 100,000 on
+# the 20000 x 100000 problem at alpha_max/20 (final support 110, 5 rounds), 51,925 at
+# alpha_max/100 (support 8,873, 9 rounds, sets of 17,764 by the end).
+HANDOFF_NEW_SHARE = 1 / 16
+HANDOFF_TOTAL_SHARE = 1 / 4
+HANDOFF_VIOLATED_SHARE = 1 / 4
+
+
+@njit(**JIT_OPTIONS)
+def _columns_wanted(p, ws, kept_ws, grad, l1_reg, positive):
+    """Whether a CSR fit should go on with a CSC copy of X rather than copy the working set
+    ``ws`` out of its rows (``kept_ws``: the columns copied last, sorted as ``ws``; ``grad``
+    the round's full gradient)."""
+    violated = 0
+    for j in range(p):
+        if (grad[j] if positive else abs(grad[j])) > l1_reg:
+            violated += 1
+    if violated > HANDOFF_VIOLATED_SHARE * p:
+        return True
+    new = 0
+    k = 0
+    for j in ws:
+        while k < kept_ws.shape[0] and kept_ws[k] < j:
+            k += 1
+        if k == kept_ws.shape[0] or kept_ws[k] != j:
+            new += 1
+    return (new > HANDOFF_NEW_SHARE * p or ws.shape[0] > HANDOFF_TOTAL_SHARE * p)
+
+
+@njit(**JIT_OPTIONS)
 def _share_of_data(indptr, n, p, ws):
     """Fraction of the design's entries (non-zeros if sparse) in the columns ``ws``."""
     if not is_sparse(indptr):
@@ -282,6 +348,32 @@ def _inner_solve(X, data, indices, indptr, y_centred, sw, sw_sum, x_mean, norms2
 def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norms2, w,
             grad_ref, r_ref, has_ref, l1_reg, l2_reg, positive, max_iter, tol, random, seed,
             use_working_sets, screening, anderson_k, support_sweeps, ws_start, parallel):
+    """The elastic net by coordinate descent on a dense or CSC design (:func:`_enet_cd`)."""
+    return _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norms2, w,
+                    grad_ref, r_ref, has_ref, l1_reg, l2_reg, positive, max_iter, tol, random,
+                    seed, use_working_sets, screening, anderson_k, support_sweeps, ws_start,
+                    parallel, None)
+
+
+@njit(**JIT_OPTIONS)
+def enet_cd_rows(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norms2, w,
+                 grad_ref, r_ref, has_ref, l1_reg, l2_reg, positive, max_iter, tol, random,
+                 seed, use_working_sets, screening, anderson_k, support_sweeps, ws_start,
+                 parallel):
+    """The elastic net by coordinate descent on a CSR design read in place
+    (:func:`_enet_cd` with its row chunks); a separate entry point, so that dense and CSC
+    fits never compile the row kernels."""
+    return _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norms2, w,
+                    grad_ref, r_ref, has_ref, l1_reg, l2_reg, positive, max_iter, tol, random,
+                    seed, use_working_sets, screening, anderson_k, support_sweeps, ws_start,
+                    parallel, row_chunks_for(indptr))
+
+
+@njit(**JIT_OPTIONS)
+def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norms2, w,
+             grad_ref, r_ref, has_ref, l1_reg, l2_reg, positive, max_iter, tol, random, seed,
+             use_working_sets, screening, anderson_k, support_sweeps, ws_start, parallel,
+             rows):
     """Solve the elastic net by coordinate descent, in place in ``w``.
 
     The design is ``(X, data, indices, indptr)``; when ``gram`` is non-empty the epochs use
@@ -299,8 +391,21 @@ def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norm
     ``SUPPORT_SWEEP_SHARE``). With ``parallel`` the full
     gradient of each round runs on Numba's threads (never from concurrent Python threads).
 
-    Returns ``(gap, scaled_tol, n_epochs, n_outer, has_ref)``; ``gap`` is in the scale of
-    :mod:`.gap`, ``n_outer`` counts full-problem gap evaluations (working-set rounds).
+    ``rows`` is None, or the row chunks (:func:`.csr.row_chunks_for`) of a CSR design whose
+    CSR arrays are passed, read in place (see :mod:`.csr`): each round's gradient is then a
+    scatter over the rows, and every working set is solved on a compact CSC copy of its
+    columns; ``col_norms2`` must then be given. Every CSR-only step sits under ``rows is not
+    None``, a test Numba resolves at compile time when ``rows`` is None, so dense and CSC
+    fits never compile the row kernels (with a runtime flag instead, the first dense fit
+    compiled 16-22 s longer: 68-74 against 52 s).
+
+    Returns ``(gap, scaled_tol, n_epochs, n_outer, has_ref, handoff)``; ``gap`` is in the
+    scale of :mod:`.gap`, ``n_outer`` counts full-problem gap evaluations (working-set
+    rounds). ``handoff`` is 0, except on a CSR design whose next working set would copy too
+    many columns out of the rows (:func:`_columns_wanted`): the fit then stops before that
+    set's epochs and returns its size; ``w`` is the current iterate, and ``grad_ref`` and
+    ``r_ref`` hold its exact gradient, so the caller can convert X to CSC and go on from
+    there with ``ws_start`` = that size, at no extra gradient.
     """
     n = y_centred.shape[0]
     p = w.shape[0]
@@ -333,7 +438,13 @@ def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norm
     else:
         gram_w = np.empty(0, dtype=w.dtype)
         r = np.empty(n, dtype=w.dtype)
-        init_residual(X, data, indices, indptr, y_centred, x_mean, w, r)
+        if rows is not None:
+            if w.any():
+                residual_from_rows(data, indices, indptr, y_centred, w, r)
+            else:
+                r[:] = y_centred
+        else:
+            init_residual(X, data, indices, indptr, y_centred, x_mean, w, r)
         r_sum = weighted_sum(r, sw)
     norms = np.sqrt(norms2)
     # Constant columns can never enter (and make screening and scores divide by zero).
@@ -358,6 +469,15 @@ def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norm
     no_fresh = np.zeros(0, dtype=np.bool_)
     has_fresh = False
 
+    # CSR: scatter buffers for the gradients, and the last working set's compact copy.
+    row_buffers = np.empty((0, 0), dtype=np.float64)
+    if rows is not None:
+        row_buffers = np.empty((rows.shape[0] - 1, p), dtype=np.float64)
+    copied = np.empty(0, dtype=np.int64)  # the columns of the last copy out of the rows
+    ws_data = data[:0].copy()
+    ws_indices = indices[:0].copy()
+    ws_indptr = np.zeros(1, dtype=indices.dtype)
+
     n_epochs = 0
     n_outer = 0
     in_ws = np.zeros(p if use_working_sets else 0, dtype=np.bool_)  # the last working set
@@ -367,10 +487,16 @@ def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norm
             gap, dual_norm = gram_gap(gram, xty, y_norm2, w, gram_w, l1_reg, l2_reg,
                                       positive, all_features, grad)
         else:
-            has_ref, _ = bounded_gradient(
-                X, data, indices, indptr, sw, x_mean, r, r_sum,
-                residual_offset(indptr, x_mean, w, all_features), w, norms, l1_reg, positive,
-                grad_ref, r_ref, has_ref, grad, fresh if has_fresh else no_fresh, parallel)
+            if rows is not None:
+                has_ref = _gradient_from_rows(data, indices, indptr, rows, row_buffers, sw,
+                                              x_mean, r, r_sum, w, grad_ref, r_ref, has_ref,
+                                              grad, parallel)
+            else:
+                has_ref, _ = bounded_gradient(
+                    X, data, indices, indptr, sw, x_mean, r, r_sum,
+                    residual_offset(indptr, x_mean, w, all_features), w, norms, l1_reg,
+                    positive, grad_ref, r_ref, has_ref, grad,
+                    fresh if has_fresh else no_fresh, parallel)
             if has_fresh:
                 fresh[:] = False
                 has_fresh = False
@@ -390,21 +516,35 @@ def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norm
             last_ws_size = ws.shape[0]
             in_ws[:] = False
             in_ws[ws] = True
-            # Solve the subproblem to a fraction of the current gap (celer uses 0.3). The
-            # fraction shrinks with the working set's share of the data: when an epoch on the
-            # set costs little next to the full gradient of the next round, fewer rounds win.
-            # Once the last set held every violated constraint, it is solved to tol at once.
-            share = _share_of_data(indptr, n, p, ws)
-            inner_tol = scaled_tol if settled else \
-                max(min(0.3, max(0.1, share)) * gap, scaled_tol)
         else:
+            settled = True
             ws = np.flatnonzero(active)
+        if rows is not None:
+            # Copy the set's columns out of the rows: those of the last copy from it, the
+            # others in one pass over the rows; or hand over to a CSC copy of X.
+            if _columns_wanted(p, ws, copied, grad, l1_reg, positive):
+                return gap, scaled_tol, n_epochs, n_outer, has_ref, ws.shape[0]
+            ws_data, ws_indices, ws_indptr = take_columns_from_rows(
+                data, indices, indptr, rows, p, ws, copied, ws_data, ws_indices, ws_indptr,
+                parallel)
+            copied = ws
+            share = ws_indptr[ws.shape[0]] / max(indptr[n], 1)
+        else:
             share = _share_of_data(indptr, n, p, ws)
-            inner_tol = scaled_tol
-        if is_sparse(indptr) and share <= COMPACT_SHARE:
+        # Solve the subproblem to a fraction of the current gap (celer uses 0.3). The
+        # fraction shrinks with the working set's share of the data: when an epoch on the
+        # set costs little next to the full gradient of the next round, fewer rounds win.
+        # Once the last set held every violated constraint, it is solved to tol at once.
+        inner_tol = scaled_tol if settled else \
+            max(min(0.3, max(0.1, share)) * gap, scaled_tol)
+        compact = is_sparse(indptr) and share <= COMPACT_SHARE
+        if rows is not None:
+            compact = True  # made above, from the rows
+        if compact:
             # Epochs on a compact copy of the set's columns, in the set's own numbering
             # (every non-zero of w is in ws, so the restricted problem is the same).
-            ws_data, ws_indices, ws_indptr = take_columns(data, indices, indptr, ws)
+            if rows is None:
+                ws_data, ws_indices, ws_indptr = take_columns(data, indices, indptr, ws)
             w_ws = w[ws]
             epochs, r_sum = _inner_solve(X, ws_data, ws_indices, ws_indptr, y_centred, sw,
                                          sw_sum, x_mean[ws], norms2[ws], gram, xty, y_norm2,
@@ -424,4 +564,4 @@ def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norm
                 fresh[ws] = True
                 has_fresh = True
         n_epochs += epochs
-    return gap, scaled_tol, n_epochs, n_outer, has_ref
+    return gap, scaled_tol, n_epochs, n_outer, has_ref, 0
