@@ -118,8 +118,8 @@ class Problem:
 
     def column_norms2(self) -> np.ndarray:
         """Squared weighted norms of the centred columns (computed once, then cached)."""
-        if self._norms2 is None and self.transposed:
-            self.sparse_statistics()
+        if self._norms2 is None and self.is_sparse and self._x_mean is None:
+            self.sparse_statistics()  # the means and the norms in one pass
         if self._norms2 is None:
             norms2 = np.empty(self.n_features, dtype=self.dtype)
             column_sq_norms(*self.design, self.sample_weight, self.sw_sum, self.x_mean, norms2)
