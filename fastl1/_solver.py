@@ -34,6 +34,31 @@ from ._kernels.design import (
 _EMPTY_INDEX = np.empty(0, dtype=np.int32)
 
 
+class _WriteableAlias:
+    """Presents a read-only array's memory through a writeable ``__array_interface__``
+    (and keeps the array alive)."""
+
+    def __init__(self, array: np.ndarray) -> None:
+        self.array = array
+        interface = dict(array.__array_interface__)
+        interface["data"] = (interface["data"][0], False)
+        self.__array_interface__ = interface
+
+
+def kernel_array(a: np.ndarray) -> np.ndarray:
+    """``a``, or if it is read-only a writeable view of the same memory, to pass to kernels.
+
+    Numba types read-only arrays apart from writeable ones, so every kernel would compile a
+    second time for read-only input (memory maps, joblib's workers, sklearn's read-only
+    checks): about 35 s for a first fit. The kernels never write to the design, so they are
+    given the same memory typed as writeable. Only for arrays the kernels read and never
+    write, and never handed back to the caller.
+    """
+    if a.flags.writeable:
+        return a
+    return np.asarray(_WriteableAlias(a))
+
+
 def _placeholder_matrix(dtype) -> np.ndarray:
     # Stands in for X when the design is sparse. Numba types a 0 x 0 array as C-ordered, so
     # a 2 x 2 F-ordered array keeps the type of a dense design: one compiled specialisation.
@@ -212,16 +237,17 @@ def _csr_to_csc_parallel(X):
     n_buckets = (p + (1 << shift) - 1) >> shift
     if shift < 4 or n_buckets < _TRANSPOSE_MIN_BUCKETS:
         return None
-    indptr_in = X.indptr.astype(X.indices.dtype, copy=False)
+    indices_in = kernel_array(X.indices)
+    indptr_in = kernel_array(X.indptr.astype(X.indices.dtype, copy=False))
     bounds = row_chunks(indptr_in, numba.get_num_threads())
-    counts = csr_bucket_counts(X.indices, indptr_in, bounds, shift, n_buckets)
+    counts = csr_bucket_counts(indices_in, indptr_in, bounds, shift, n_buckets)
     if counts.sum(axis=0).max() * _TRANSPOSE_MIN_BUCKETS > X.nnz:
         return None
     data = np.empty(X.nnz, dtype=X.dtype)
     indices = np.empty(X.nnz, dtype=index_dtype)
     indptr = np.empty(p + 1, dtype=index_dtype)
-    csr_to_csc_parallel(X.data, X.indices, indptr_in, bounds, shift, counts, data, indices,
-                        indptr)
+    csr_to_csc_parallel(kernel_array(X.data), indices_in, indptr_in, bounds, shift, counts,
+                        data, indices, indptr)
     csc = sp.csc_array if isinstance(X, sp.sparray) else sp.csc_matrix
     out = csc((data, indices, indptr), shape=X.shape, copy=False)
     out.has_sorted_indices = True  # rows in order in each column, and no duplicates
@@ -263,14 +289,14 @@ def make_problem(X, sample_weight: np.ndarray | None, fit_intercept: bool,
             parallel = numba.get_num_threads() > 1
         transposed = keep_csr and X.format == "csr" and X.nnz >= CSR_IN_PLACE_MIN_NNZ
         X = canonical_sparse(X, ("csr",)) if transposed else to_csc(X, parallel)
-        indices = X.indices
-        indptr = X.indptr.astype(indices.dtype, copy=False)
-        design = (_placeholder_matrix(dtype), X.data, indices, indptr)
+        indices = kernel_array(X.indices)
+        indptr = kernel_array(X.indptr.astype(indices.dtype, copy=False))
+        design = (_placeholder_matrix(dtype), kernel_array(X.data), indices, indptr)
         # The means and centred norms come on first use, in one pass over the non-zeros
         # (with the first gradient when a fit from zero asks first: GradientReference.at_zero).
         return Problem(design, n, p, np.dtype(dtype), sw, bool(fit_intercept), X,
                        bool(parallel), transposed)
-    X = np.asfortranarray(X)
+    X = kernel_array(np.asfortranarray(X))
     design = (X, np.empty(0, dtype=dtype), _EMPTY_INDEX, _EMPTY_INDEX)
     if fit_intercept and weights is not None:
         x_mean = np.empty(p, dtype=dtype)

@@ -31,7 +31,7 @@ from sklearn.model_selection import check_cv
 
 from ._blas import blas_on_one_thread
 from ._kernels.design import take_rows, test_mse
-from ._solver import _EMPTY_INDEX, Problem, make_problem, resolve_gram
+from ._solver import _EMPTY_INDEX, Problem, kernel_array, make_problem, resolve_gram
 from .path import PathResult, fit_path
 
 _EMPTY_2D = np.zeros((1, 1))  # stands in for a dense test block when it is sparse
@@ -69,7 +69,7 @@ def fold_rows(X, rows: np.ndarray):
     if sp.issparse(X):
         return X[rows]
     out = np.empty((rows.shape[0], X.shape[1]), dtype=X.dtype, order="F")
-    take_rows(X, rows, out)
+    take_rows(kernel_array(X), rows, out)
     return out
 
 

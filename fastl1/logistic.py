@@ -49,7 +49,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._kernels.logistic import fista, lipschitz_estimate, prox_newton
-from ._solver import _EMPTY_INDEX, _placeholder_matrix, canonical_sparse
+from ._solver import _EMPTY_INDEX, _placeholder_matrix, canonical_sparse, kernel_array
 from ._validation import _check_choice, _check_int, _check_real, check_weights
 
 __all__ = ["LogisticDesign", "LogisticFit", "LogisticRegression", "logistic_design",
@@ -106,9 +106,11 @@ def logistic_design(X) -> LogisticDesign:
         if indices.dtype not in (np.int32, np.int64):
             raise TypeError(f"sparse index arrays must be int32 or int64, got {indices.dtype}.")
         indptr = X.indptr.astype(indices.dtype, copy=False)
-        arrays = (_placeholder_matrix(dtype), X.data, indices, indptr, X.format == "csr")
+        arrays = (_placeholder_matrix(dtype), kernel_array(X.data), kernel_array(indices),
+                  kernel_array(indptr), X.format == "csr")
     else:
         empty = np.empty(0, dtype=dtype)
+        X = kernel_array(X)
         if X.flags.f_contiguous:
             arrays = (X, empty, _EMPTY_INDEX, _EMPTY_INDEX, False)
         elif X.flags.c_contiguous:
@@ -197,9 +199,9 @@ def solve_logistic(design: LogisticDesign, y_codes: np.ndarray, sample_weight: n
     A, data, indices, indptr, transposed = design.arrays
     p = design.n_features
     K = 1 if n_classes == 2 else n_classes
-    s = np.ascontiguousarray(sample_weight, dtype=np.float64)
+    s = kernel_array(np.ascontiguousarray(sample_weight, dtype=np.float64))
     s_sum = float(s.sum())
-    y = np.ascontiguousarray(y_codes, dtype=np.float64)
+    y = kernel_array(np.ascontiguousarray(y_codes, dtype=np.float64))
     W = np.zeros((K, p)) if coef is None else np.array(coef, dtype=np.float64, order="C")
     if intercept is not None and fit_intercept:
         b = np.array(intercept, dtype=np.float64).reshape(K)

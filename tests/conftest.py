@@ -79,6 +79,29 @@ def on_each_thread_count(fit, counts=(1, 2)):
     return results
 
 
+def read_only_kernel_signatures():
+    """The fastl1 kernels compiled for a read-only array argument, as ``module.name:
+    signature`` strings: none should be (see ``fastl1._solver.kernel_array``)."""
+    import importlib
+    import pkgutil
+
+    from numba import types
+    from numba.core.registry import CPUDispatcher
+
+    import fastl1._kernels
+
+    found = []
+    for module_info in pkgutil.iter_modules(fastl1._kernels.__path__):
+        module = importlib.import_module(f"fastl1._kernels.{module_info.name}")
+        for name, obj in vars(module).items():
+            if not isinstance(obj, CPUDispatcher):
+                continue
+            for signature in obj.signatures:
+                if any(isinstance(arg, types.Array) and not arg.mutable for arg in signature):
+                    found.append(f"{module_info.name}.{name}: {signature}")
+    return found
+
+
 @pytest.fixture
 def regression_data():
     return make_regression()

@@ -7,6 +7,7 @@ import scipy.sparse as sp
 
 from fastl1.logistic import LogisticRegression
 
+from .conftest import read_only_kernel_signatures
 from .test_validation import _assert_unchanged, _snapshot, _with
 
 TIGHT = dict(tol=1e-10, max_iter=1000)
@@ -114,6 +115,7 @@ def test_inputs_unchanged_and_read_only_accepted(layout, n_classes):
     np.testing.assert_allclose(model.coef_, ref.coef_, atol=1e-9)
     model.predict_proba(X_in)
     _assert_unchanged(X_in, snaps[0])
+    assert read_only_kernel_signatures() == []  # the kernels compiled for writeable input
 
 
 @pytest.mark.parametrize("cls", [sp.csc_matrix, sp.csr_matrix, sp.csc_array, sp.csr_array])

@@ -29,7 +29,13 @@ from fastl1._kernels.working_set import (
     working_set_from_scores,
     working_set_growth,
 )
-from fastl1._solver import GradientReference, alpha_max, make_problem, solve_enet
+from fastl1._solver import (
+    GradientReference,
+    alpha_max,
+    kernel_array,
+    make_problem,
+    solve_enet,
+)
 
 from .conftest import duality_gap, make_regression
 
@@ -641,3 +647,19 @@ def test_nonzero_entries(dtype):
     assert values.dtype == dtype
     values[0] = 9.0  # a copy: the path keeps it while w moves on
     assert w[0] == 1.5
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_kernel_array_is_a_writeable_alias_of_read_only_memory(order):
+    a = np.asarray(np.arange(12.0).reshape(3, 4), order=order)
+    assert kernel_array(a) is a  # writeable: as is
+    a.flags.writeable = False
+    alias = kernel_array(a)
+    assert alias.flags.writeable and not a.flags.writeable
+    assert np.shares_memory(alias, a)
+    assert alias.shape == a.shape and alias.strides == a.strides and alias.dtype == a.dtype
+    np.testing.assert_array_equal(alias, a)
+    view = a[:, 1:3]  # a strided view keeps its offset and strides
+    np.testing.assert_array_equal(kernel_array(view), view)
+    del a, view
+    np.testing.assert_array_equal(alias, np.arange(12.0).reshape(3, 4))  # a kept alive

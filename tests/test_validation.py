@@ -10,7 +10,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from fastl1 import ElasticNet, Lasso
 
-from .conftest import make_regression
+from .conftest import make_regression, read_only_kernel_signatures
 
 ESTIMATORS = [Lasso, ElasticNet]
 # Tight enough that any two correct solvers agree to ~1e-10 on these small problems.
@@ -296,6 +296,7 @@ def test_read_only_dense_input(Estimator, order, weighted):
     _assert_same_fit(got, ref, rtol=0, atol=1e-13)
     for a, snap in zip((X_ro, y_ro, sw_ro), snaps, strict=True):
         _assert_unchanged(a, snap)
+    assert read_only_kernel_signatures() == []  # the kernels compiled for writeable input
 
 
 @pytest.mark.parametrize("fmt", ["csc", "csr"])
@@ -315,6 +316,7 @@ def test_read_only_sparse_input(Estimator, fmt, all_arrays):
     _assert_same_fit(got, ref, rtol=0, atol=1e-13)
     _assert_unchanged(X_ro, snap)
     assert not X_ro.data.flags.writeable
+    assert read_only_kernel_signatures() == []
 
 
 @pytest.mark.parametrize("cls", [sp.csc_matrix, sp.csr_matrix, sp.csc_array, sp.csr_array])
