@@ -207,12 +207,12 @@ def _try_extrapolation(X, data, indices, indptr, sw, sw_sum, x_mean, w, r, r_sum
 
 @njit(**JIT_OPTIONS)
 def _gradient_from_rows(data, indices, indptr, chunks, buffers, sw, x_mean, r, r_sum, w,
-                        grad_ref, r_ref, has_ref, grad, parallel):
+                        all_features, grad_ref, r_ref, has_ref, grad, parallel):
     """A round's full gradient on a CSR design (:func:`.csr.gradient_from_rows`), which
     becomes the reference; a reference computed at this very residual (a fit from zero: the
     statistics' pass) is taken as it is. Returns ``has_ref``."""
     n = r.shape[0]
-    offset = residual_offset(indptr, x_mean, w, np.flatnonzero(w))
+    offset = residual_offset(indptr, x_mean, w, all_features)
     if has_ref:
         same = True
         for i in range(n):
@@ -489,8 +489,8 @@ def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_nor
         else:
             if rows is not None:
                 has_ref = _gradient_from_rows(data, indices, indptr, rows, row_buffers, sw,
-                                              x_mean, r, r_sum, w, grad_ref, r_ref, has_ref,
-                                              grad, parallel)
+                                              x_mean, r, r_sum, w, all_features, grad_ref,
+                                              r_ref, has_ref, grad, parallel)
             else:
                 has_ref, _ = bounded_gradient(
                     X, data, indices, indptr, sw, x_mean, r, r_sum,

@@ -253,10 +253,13 @@ def init_residual(X, data, indices, indptr, y_centred, x_mean, w, r):
 @njit(**JIT_OPTIONS)
 def residual_offset(indptr, x_mean, w, features):
     """What to add to the stored residual to get the centred one: ``x_mean . w`` for sparse
-    designs, 0 for dense ones. ``features`` must hold every non-zero of ``w``."""
+    designs, 0 for dense ones. ``features`` must hold every non-zero of ``w``; when it holds
+    every feature (``np.arange(p)``), the pass is a contiguous one (same sum)."""
     offset = 0.0
     if is_sparse(indptr):
-        for j in features:
+        every = features.shape[0] == w.shape[0]
+        for k in range(features.shape[0]):
+            j = k if every else features[k]
             offset += x_mean[j] * w[j]
     return offset
 

@@ -22,20 +22,24 @@ from .design import gradient, gradient_parallel, residual_offset, weighted_dot, 
 def gap_from_statistics(w, grad, features, r_norm2, r_dot_y, l1_reg, l2_reg, positive):
     """Duality gap from ``r^T S r``, ``r^T S y_c`` and ``grad = X_c^T S r``.
 
-    Only the coordinates in ``features`` are read: all of them for the gap of the full
-    problem, a working set for the gap of the problem restricted to it (``w`` must vanish
-    outside ``features``). Returns ``(gap, dual_norm)`` where ``dual_norm`` is the dual norm
-    of ``grad - l2_reg * w`` (for the ridge and least-squares cases, its squared Euclidean
-    norm, as scikit-learn).
+    Only the coordinates in ``features`` are read: all of them (``np.arange(p)``, read as
+    contiguous passes) for the gap of the full problem, a working set for the gap of the
+    problem restricted to it (``w`` must vanish outside ``features``). Returns ``(gap,
+    dual_norm)`` where ``dual_norm`` is the dual norm of ``grad - l2_reg * w`` (for the ridge
+    and least-squares cases, its squared Euclidean norm, as scikit-learn).
     """
+    every = features.shape[0] == w.shape[0]  # then features[k] == k
+    m = features.shape[0]
     w_l1 = 0.0
     w_l2 = 0.0
-    for j in features:
+    for k in range(m):
+        j = k if every else features[k]
         w_l1 += abs(w[j])
         w_l2 += w[j] * w[j]
     if l1_reg == 0.0:
         grad_norm2 = 0.0
-        for j in features:
+        for k in range(m):
+            j = k if every else features[k]
             grad_norm2 += grad[j] * grad[j]
         if l2_reg == 0.0:
             # Least squares: no dual gap; fall back to the first-order condition.
@@ -44,7 +48,8 @@ def gap_from_statistics(w, grad, features, r_norm2, r_dot_y, l1_reg, l2_reg, pos
         gap = r_norm2 + 0.5 * l2_reg * w_l2 - r_dot_y + grad_norm2 / (2.0 * l2_reg)
         return gap, grad_norm2
     dual_norm = 0.0
-    for j in features:
+    for k in range(m):
+        j = k if every else features[k]
         v = grad[j] - l2_reg * w[j]
         if not positive:
             v = abs(v)
@@ -62,7 +67,11 @@ def gap_from_statistics(w, grad, features, r_norm2, r_dot_y, l1_reg, l2_reg, pos
 def centred_r_norm2(indptr, sw, sw_sum, x_mean, w, r, r_sum, features):
     """``r_c^T S r_c`` of the centred residual ``r_c = r + offset`` (offset: see
     :func:`.design.residual_offset`), expanding the weighted sums rather than forming it."""
-    offset = residual_offset(indptr, x_mean, w, features)
+    return _centred_r_norm2(sw, sw_sum, r, r_sum, residual_offset(indptr, x_mean, w, features))
+
+
+@njit(**JIT_OPTIONS)
+def _centred_r_norm2(sw, sw_sum, r, r_sum, offset):
     return weighted_dot(r, r, sw) + 2.0 * offset * r_sum + offset * offset * sw_sum
 
 
@@ -71,7 +80,7 @@ def residual_statistics(indptr, y_centred, sw, sw_sum, x_mean, w, r, r_sum, feat
     """``(r_c^T S r_c, r_c^T S y_c)`` for the centred residual (see :func:`centred_r_norm2`)."""
     offset = residual_offset(indptr, x_mean, w, features)
     r_dot_y = weighted_dot(r, y_centred, sw) + offset * weighted_sum(y_centred, sw)
-    return centred_r_norm2(indptr, sw, sw_sum, x_mean, w, r, r_sum, features), r_dot_y
+    return _centred_r_norm2(sw, sw_sum, r, r_sum, offset), r_dot_y
 
 
 @njit(**JIT_OPTIONS)
