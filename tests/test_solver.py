@@ -20,10 +20,14 @@ from fastl1._kernels.design import (
     weighted_sum,
 )
 from fastl1._kernels.working_set import (
+    FIRST_SET_SHARE,
     anderson_weights,
+    first_working_set,
     gap_safe_screen,
+    inverse_norms,
     kth_smallest,
     nonzero_entries,
+    screen_and_score,
     select_working_set,
     violations_inside,
     working_set_from_scores,
@@ -199,6 +203,72 @@ def test_violations_inside():
     assert not violations_inside(scores, inside)  # a violated constraint left out
     inside[4], inside[1] = True, False
     assert not violations_inside(scores, inside)  # a tight one too
+
+
+def _scored(w, grad, norms2, l1_reg, positive=False):
+    p = w.shape[0]
+    active = np.ones(p, dtype=np.bool_)
+    scores = np.empty(p)
+    dual_norm = np.max(grad if positive else np.abs(grad))
+    n_active, support = screen_and_score(w, grad, inverse_norms(norms2, 0.0), l1_reg,
+                                         dual_norm, 0.0, False, positive, active, scores)
+    return active, scores, n_active, support
+
+
+def test_first_working_set_holds_every_violated_constraint_when_few():
+    p = 200
+    rng = np.random.default_rng(0)
+    w = np.zeros(p)
+    w[[3, 50]] = [0.5, -1.0]
+    grad = rng.uniform(-0.9, 0.9, p)  # l1_reg = 1: constraints that hold ...
+    violated = np.array([7, 20, 90, 91, 150, 199])  # ... and six that do not
+    grad[violated] = [1.01, -1.5, 1.2, -3.0, 1.3, 1.05]
+    norms2 = rng.uniform(0.5, 2.0, p)
+    norms2[[0, 1, 2]] = 400.0  # long columns near the threshold rank first by distance
+    grad[[0, 1, 2]] = 0.9
+    active, scores, n_active, support = _scored(w, grad, norms2, 1.0)
+    assert support == 2
+    by_scores = working_set_from_scores(scores, n_active, 5)
+    assert not set(violated) <= set(by_scores)  # the distance ranking leaves some out
+    ws = first_working_set(w, grad, 1.0, False, active, scores, n_active, support, 5)
+    np.testing.assert_array_equal(ws, np.sort(np.r_[3, 50, violated]))
+    # A set large enough for them all, or too many of them: the scores' ranking.
+    for size in (8, 20):
+        np.testing.assert_array_equal(
+            first_working_set(w, grad, 1.0, False, active, scores, n_active, support, size),
+            working_set_from_scores(scores, n_active, size))
+    many = grad.copy()
+    many[:int(FIRST_SET_SHARE * p) + 1] = 2.0
+    active, scores, n_active, support = _scored(w, many, norms2, 1.0)
+    np.testing.assert_array_equal(
+        first_working_set(w, many, 1.0, False, active, scores, n_active, support, 5),
+        working_set_from_scores(scores, n_active, 5))
+    # With positive, only positive correlations violate; inactive features never enter.
+    active, scores, n_active, support = _scored(w, grad, norms2, 1.0, positive=True)
+    active[199] = False
+    scores[199] = np.inf
+    ws = first_working_set(w, grad, 1.0, True, active, scores, n_active - 1, support, 3)
+    np.testing.assert_array_equal(ws, [3, 7, 50, 90, 150])
+
+
+@pytest.mark.parametrize("fmt", ["csc", "csr"])
+def test_few_violated_constraints_make_few_rounds(fmt):
+    # The benchmark's sparse problem shrunk to 2000 x 10000 at alpha_max / 20: 5.5 % of the
+    # constraints are violated at zero. Solved together, two more rounds certify the fit;
+    # ranked by distance from a set of 100, it took six.
+    from fastl1.benchmark import make_problem as benchmark_problem
+
+    bench = benchmark_problem("sparse-csc-a20", scale=0.1)
+    X = bench.X.asformat(fmt)
+    y, alpha = bench.y, bench.alpha
+    n, p = X.shape
+    violated = np.sum(np.abs(X.T @ y) > alpha * n)
+    assert 100 < violated <= FIRST_SET_SHARE * p
+    result = solve_enet(make_problem(X, None, False, keep_csr=True), y, np.zeros(p), alpha,
+                        1.0, tol=1e-10)
+    assert result.n_outer <= 3
+    assert duality_gap(X, y, result.coef, alpha, 1.0, fit_intercept=False) <= \
+        1e-10 * (y @ y) / n * 1.01
 
 
 @pytest.mark.parametrize(("n", "p", "density", "informative", "seed", "fraction", "tol",

@@ -49,7 +49,9 @@ from .gap import (
 from .prox import enet_coordinate_update
 from .support_step import HARD_EPOCHS, keep_if_lower, try_support_step
 from .working_set import (
+    FIRST_SET_SHARE,
     anderson_weights,
+    first_working_set,
     inverse_norms,
     screen_and_score,
     violations_inside,
@@ -234,12 +236,15 @@ def _gradient_from_rows(data, indices, indptr, chunks, buffers, sw, x_mean, r, r
 # more than HANDOFF_NEW_SHARE of the features (about as much of the non-zeros), the whole set
 # more than HANDOFF_TOTAL_SHARE, or the features whose constraint is violated more than
 # HANDOFF_VIOLATED_SHARE. Copying columns out of the rows costs a pass over the column indices
-# (1.5-2.7 ms for 2M non-zeros, in a fit) plus ~30 ns per entry copied, a full transpose
-# 17-20 ms: rows win only while the sets stay small and the rounds few. Many violated
-# constraints at a round foretell large sets and many rounds: at w = 0, 4,884 of 100,000 on
-# the 20000 x 100000 problem at alpha_max/20 (final support 110, 5 rounds), 51,925 at
+# plus the entries copied (2M non-zeros, two threads: 1.2 ms for 122 columns, 2.6 ms for
+# 4,884, 4.5 ms for 12,500), a full transpose ~14 ms: rows win while the sets stay small and
+# the rounds few. A first working set of every violated constraint (up to FIRST_SET_SHARE of
+# the features, see first_working_set) is copied: handing it over cost x 1.3 on the sparse
+# problem shrunk to 10000 x 50000 at alpha_max/20 (10.3 % violated), copying it x 0.75 of
+# the time of sets ranked by distance. Many violated constraints at a round foretell large
+# sets and many rounds: 51,925 of 100,000 at w = 0 on the 20000 x 100000 problem at
 # alpha_max/100 (support 8,873, 9 rounds, sets of 17,764 by the end).
-HANDOFF_NEW_SHARE = 1 / 16
+HANDOFF_NEW_SHARE = FIRST_SET_SHARE
 HANDOFF_TOTAL_SHARE = 1 / 4
 HANDOFF_VIOLATED_SHARE = 1 / 4
 
@@ -512,7 +517,12 @@ def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_nor
         if use_working_sets:
             settled = n_outer > 1 and violations_inside(scores, in_ws)
             ws_size = max(ws_size, working_set_growth(support, last_ws_size, n, p))
-            ws = working_set_from_scores(scores, n_active, ws_size)
+            if n_outer == 1:
+                ws = first_working_set(w, grad, l1_reg, positive, active, scores, n_active,
+                                       support, ws_size)
+                ws_size = max(ws_size, ws.shape[0])
+            else:
+                ws = working_set_from_scores(scores, n_active, ws_size)
             last_ws_size = ws.shape[0]
             in_ws[:] = False
             in_ws[ws] = True

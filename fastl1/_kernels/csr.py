@@ -146,46 +146,63 @@ def residual_from_rows(data, indices, indptr, y_centred, w, r):
         r[i] = y_centred[i] - total
 
 
+# Entries are tested in blocks of this many: first a branch-free pass that lists a block's
+# entries in marked columns, then one over that list.
+_BLOCK = 4096
+
+
 @njit(inline="always", **JIT_OPTIONS)
-def _collect_chunk(data, indices, indptr, chunks, c, bits, position, rows, values, slots,
+def _collect_chunk(data, indices, indptr, chunks, c, marked, position, rows, values, slots,
                    found, counts):
     # Chunk c appends its entries in the marked columns to its stretch of (rows, values,
     # slots), of length ``cap``, counting them all (per column in ``counts``, in all in
-    # ``found``) even past the end of its stretch, which it then stops filling.
+    # ``found``) even past the end of its stretch, which it then stops filling. The test of
+    # each entry is a byte load and an add, no branch: a hit share of 0.1-5 % mispredicts a
+    # branch often enough to double the pass (2M non-zeros, two threads: 2.2 -> 1.7 ms for
+    # 122 columns, 3.7 -> 2.6 ms for 4,884).
     cap = rows.shape[0] // (chunks.shape[0] - 1)
+    hits = np.empty(_BLOCK, dtype=np.int64)
     q = 0
     for i in range(chunks[c], chunks[c + 1]):
-        for k in range(indptr[i], indptr[i + 1]):
-            j = np.int64(indices[k])
-            if (bits[j >> 6] >> (j & 63)) & 1:
-                a = position[j]
+        start = indptr[i]
+        end = indptr[i + 1]
+        while start < end:
+            stop = min(end, start + _BLOCK)
+            n_hits = 0
+            for k in range(start, stop):
+                hits[n_hits] = k
+                n_hits += marked[indices[k]]
+            for h in range(n_hits):
+                k = hits[h]
+                a = position[indices[k]]
                 if q < cap:
                     rows[c * cap + q] = i
                     values[c * cap + q] = data[k]
                     slots[c * cap + q] = a
                 counts[c, a] += 1
                 q += 1
+            start = stop
     found[c] = q
 
 
 @njit(**JIT_OPTIONS)
-def _collect(data, indices, indptr, chunks, bits, position, rows, values, slots, found,
+def _collect(data, indices, indptr, chunks, marked, position, rows, values, slots, found,
              counts):
     for c in range(chunks.shape[0] - 1):
-        _collect_chunk(data, indices, indptr, chunks, c, bits, position, rows, values, slots,
+        _collect_chunk(data, indices, indptr, chunks, c, marked, position, rows, values, slots,
                        found, counts)
 
 
 @njit(parallel=True, **JIT_OPTIONS)
-def _collect_parallel(data, indices, indptr, chunks, bits, position, rows, values, slots,
+def _collect_parallel(data, indices, indptr, chunks, marked, position, rows, values, slots,
                       found, counts):
     for c in prange(chunks.shape[0] - 1):
-        _collect_chunk(data, indices, indptr, chunks, c, bits, position, rows, values, slots,
+        _collect_chunk(data, indices, indptr, chunks, c, marked, position, rows, values, slots,
                        found, counts)
 
 
 @njit(**JIT_OPTIONS)
-def _collect_columns(data, indices, indptr, chunks, bits, position, n_new, cap, parallel):
+def _collect_columns(data, indices, indptr, chunks, marked, position, n_new, cap, parallel):
     """The entries of the marked columns, chunk by chunk: ``(rows, values, slots, found,
     counts)``, chunk ``c``'s ``found[c]`` entries at ``c * cap'`` in the first three, where
     ``cap'`` is ``cap`` or, if some chunk found more (skewed columns), the largest count (a
@@ -198,10 +215,10 @@ def _collect_columns(data, indices, indptr, chunks, bits, position, n_new, cap, 
         values = np.empty(n_chunks * cap, dtype=data.dtype)
         slots = np.empty(n_chunks * cap, dtype=np.int32)
         if parallel and n_chunks > 1:
-            _collect_parallel(data, indices, indptr, chunks, bits, position, rows, values,
+            _collect_parallel(data, indices, indptr, chunks, marked, position, rows, values,
                               slots, found, counts)
         else:
-            _collect(data, indices, indptr, chunks, bits, position, rows, values, slots,
+            _collect(data, indices, indptr, chunks, marked, position, rows, values, slots,
                      found, counts)
         if found.max() <= cap:
             return rows, values, slots, found, counts
@@ -216,7 +233,7 @@ def take_columns_from_rows(data, indices, indptr, chunks, n_features, columns, k
 
     ``kept_*`` is the previous call's result for ``kept_columns``: columns found there are
     copied from it, and only the others are read from the rows (one pass over the column
-    indices, a bit test each; skipped when there are none). Working sets grow by adding
+    indices, a byte test each; skipped when there are none). Working sets grow by adding
     columns, so each round reads each new column once. ``parallel``: chunks on Numba's
     threads.
     """
@@ -237,17 +254,17 @@ def take_columns_from_rows(data, indices, indptr, chunks, n_features, columns, k
             n_new += 1
     lengths = np.zeros(m + 1, dtype=np.int64)
     n_chunks = chunks.shape[0] - 1
-    bits = np.zeros((n_features + 63) // 64, dtype=np.int64)
+    marked = np.zeros(n_features, dtype=np.uint8)  # 1 for the new columns
     for b in range(n_new):
         j = new[b]
         position[j] = b
-        bits[j >> 6] |= np.int64(1) << (j & 63)
+        marked[j] = 1
     # Room for twice the entries that columns of average length would hold, per chunk.
     nnz = indptr[indptr.shape[0] - 1]
     cap = (2 * n_new * nnz) // max(n_features, 1) // n_chunks + 1024
     if n_new > 0:
         rows, values, slots, found, counts = _collect_columns(
-            data, indices, indptr, chunks, bits, position, n_new, cap, parallel)
+            data, indices, indptr, chunks, marked, position, n_new, cap, parallel)
         cap = rows.shape[0] // n_chunks
     else:
         rows, values, slots, found, counts = (
