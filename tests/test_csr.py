@@ -100,6 +100,46 @@ def test_take_columns_from_rows_makes_room_for_long_columns(parallel):
 
 
 @pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("centred", [False, True])
+def test_a_round_gradient_from_a_reference_is_the_gradient(weighted, centred):
+    # A residual that changed on a few rows since the reference: without centring the
+    # change's scatter is added to the reference; with it the whole residual is scattered.
+    from fastl1._kernels.cd import DELTA_ROWS_SHARE, _gradient_from_rows
+
+    n, p = 200, 300
+    X = _random_csr(n, p, 0.1, 4)
+    rng = np.random.default_rng(5)
+    sw = rng.uniform(0.5, 2.0, n) if weighted else np.empty(0)
+    s = sw if weighted else np.ones(n)
+    x_mean = rng.standard_normal(p) if centred else np.zeros(p)
+    w = np.zeros(p)
+    w[[3, 17]] = [0.5, -0.2]
+    offset = float(x_mean @ w)
+    chunks = np.array([0, 70, 130, 200])
+    buffers = np.empty((3, p))
+
+    def exact(r):
+        r_sum = float((s * r).sum())
+        return X.T @ (s * r) - x_mean * r_sum
+
+    r_ref = rng.standard_normal(n)  # the centred residual of the reference ...
+    grad_ref = exact(r_ref - offset)  # ... and its gradient
+    for n_changed in (0, 7, int(DELTA_ROWS_SHARE * n), n):
+        r = r_ref - offset  # the current residual, in the sparse convention
+        rows = rng.choice(n, n_changed, replace=False)
+        r[rows] += rng.standard_normal(n_changed)
+        expected = exact(r)
+        grad = np.empty(p)
+        ref, residual = grad_ref.copy(), r_ref.copy()
+        assert _gradient_from_rows(X.data, X.indices, X.indptr, chunks, buffers, sw, x_mean, r,
+                                   float((s * r).sum()), w, np.arange(p), ref, residual, True,
+                                   grad, True)
+        np.testing.assert_allclose(grad, expected, rtol=1e-12, atol=1e-12)
+        np.testing.assert_array_equal(ref, grad)  # the new reference ...
+        np.testing.assert_allclose(residual, r + offset, rtol=0, atol=1e-15)  # ... and its r
+
+
+@pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("parallel", [False, True])
 def test_gradient_from_rows_is_the_centred_weighted_gradient(weighted, parallel):
     n, p = 200, 300

@@ -207,22 +207,45 @@ def _try_extrapolation(X, data, indices, indptr, sw, sw_sum, x_mean, w, r, r_sum
     return r_sum
 
 
+# A CSR round whose residual changed on at most this share of the rows since the reference
+# (uncentred design) adds the scatter of the change to the reference's gradient instead of
+# scattering the whole residual: the scatter skips unchanged rows (see _gradient_from_rows).
+DELTA_ROWS_SHARE = 0.5
+
+
 @njit(**JIT_OPTIONS)
 def _gradient_from_rows(data, indices, indptr, chunks, buffers, sw, x_mean, r, r_sum, w,
                         all_features, grad_ref, r_ref, has_ref, grad, parallel):
     """A round's full gradient on a CSR design (:func:`.csr.gradient_from_rows`), which
     becomes the reference; a reference computed at this very residual (a fit from zero: the
-    statistics' pass) is taken as it is. Returns ``has_ref``."""
+    statistics' pass) is taken as it is.
+
+    Coordinate descent on a working set changes the residual only on the rows its non-zero
+    columns touch: on a sparse design with a small support, few of them (the 20000 x 100000
+    benchmark at alpha_max/20: the final support's 110 columns touch 2,124 of 20,000). Without
+    centring, ``X^T S r = X^T S r_ref + X^T S (r - r_ref)``, and the row scatter of the
+    change skips the rows where it is zero. (With centring every row's centred residual
+    moves with the offset; the whole residual is scattered.) Returns ``has_ref``."""
     n = r.shape[0]
     offset = residual_offset(indptr, x_mean, w, all_features)
     if has_ref:
-        same = True
+        changed = 0
         for i in range(n):
             if r[i] + offset != r_ref[i]:
-                same = False
-                break
-        if same:
+                changed += 1
+        if changed == 0:
             grad[:] = grad_ref
+            return True
+        if changed <= DELTA_ROWS_SHARE * n and not x_mean.any():
+            change = np.zeros(n, dtype=r.dtype)
+            for i in range(n):
+                change[i] = r[i] - r_ref[i]
+            gradient_from_rows(data, indices, indptr, chunks, buffers, sw, x_mean, change,
+                               0.0, grad, parallel)
+            for j in range(grad.shape[0]):
+                grad[j] += grad_ref[j]
+                grad_ref[j] = grad[j]
+            r_ref[:] = r
             return True
     gradient_from_rows(data, indices, indptr, chunks, buffers, sw, x_mean, r, r_sum, grad,
                        parallel)
