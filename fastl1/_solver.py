@@ -17,7 +17,7 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from ._kernels.cd import enet_cd, enet_cd_rows
-from ._kernels.csr import column_stats_from_rows
+from ._kernels.csr import column_sq_norms_from_rows, column_stats_from_rows, row_chunks_for
 from ._kernels.design import (
     column_sq_norms,
     csr_bucket_counts,
@@ -113,24 +113,31 @@ class Problem:
                           parallel: bool | None = None) -> np.ndarray | None:
         """Compute a sparse design's column means and centred norms in one pass over its
         non-zeros; given ``v``, return ``X_c^T S v`` from the same pass. ``parallel``
-        (default: the problem's) allows Numba's threads."""
+        (default: the problem's) allows Numba's threads.
+
+        On a CSR design read in place, a pass with ``v`` leaves the norms out (the solver
+        computes them when it needs them, often for its first working set's columns only):
+        the row scatter then costs about half (see :mod:`fastl1._kernels.csr`)."""
         _, data, indices, indptr = self.design
         x_mean = np.zeros(self.n_features, dtype=self.dtype)
         norms2 = np.empty(self.n_features, dtype=self.dtype)
         grad = np.empty(self.n_features if v is not None else 0, dtype=self.dtype)
-        v = np.empty(0, dtype=self.dtype) if v is None else v
         if parallel is None:
             parallel = self.parallel
         if self.transposed:  # (threads only where the rows make several chunks)
+            if v is not None:
+                norms2 = norms2[:0]
             column_stats_from_rows(data, indices, indptr, self.sample_weight, self.sw_sum,
-                                   self.fit_intercept, v, x_mean, norms2, grad, parallel)
+                                   self.fit_intercept, grad if v is None else v, x_mean,
+                                   norms2, grad, parallel)
         else:
             threads = parallel and worth_threads(indptr, self.n_samples, self.n_features,
                                                  self.n_features)
             stats = sparse_column_stats_parallel if threads else sparse_column_stats
             stats(data, indices, indptr, self.sample_weight, self.sw_sum, self.fit_intercept,
-                  v, x_mean, norms2, grad)
-        self._x_mean, self._norms2 = x_mean, norms2
+                  np.empty(0, dtype=self.dtype) if v is None else v, x_mean, norms2, grad)
+        self._x_mean = x_mean
+        self._norms2 = norms2 if norms2.shape[0] else None
         return grad if grad.shape[0] else None
 
     def to_columns(self, parallel: bool) -> None:
@@ -147,9 +154,25 @@ class Problem:
             self.sparse_statistics()  # the means and the norms in one pass
         if self._norms2 is None:
             norms2 = np.empty(self.n_features, dtype=self.dtype)
-            column_sq_norms(*self.design, self.sample_weight, self.sw_sum, self.x_mean, norms2)
+            if self.transposed:
+                _, data, indices, indptr = self.design
+                chunks = row_chunks_for(indptr)
+                column_sq_norms_from_rows(data, indices, indptr, chunks,
+                                          np.empty((chunks.shape[0] - 1, self.n_features)),
+                                          self.sample_weight, self.sw_sum, self.x_mean,
+                                          norms2, self.parallel)
+            else:
+                column_sq_norms(*self.design, self.sample_weight, self.sw_sum, self.x_mean,
+                                norms2)
             self._norms2 = norms2
         return self._norms2
+
+    def known_column_norms2(self) -> np.ndarray:
+        """The cached column norms, or an empty array where a CSR design read in place has
+        not computed them yet (the solver then computes them when it needs them)."""
+        if self._norms2 is None and self.transposed:
+            return np.empty(0, dtype=self.dtype)
+        return self.column_norms2()
 
     @property
     def is_sparse(self) -> bool:
@@ -446,7 +469,7 @@ def solve_enet(problem: Problem, y_centred: np.ndarray, coef: np.ndarray, alpha:
         xty = np.empty(0, dtype=dtype)
         if reference is None and not coef.any():
             reference = GradientReference.at_zero(problem, y_centred, parallel)
-        norms2 = problem.column_norms2()
+        norms2 = problem.known_column_norms2()
     else:
         norms2 = np.empty(0, dtype=dtype)
     if reference is None or gram.shape[0] > 0:
@@ -454,7 +477,7 @@ def solve_enet(problem: Problem, y_centred: np.ndarray, coef: np.ndarray, alpha:
     n_iter = n_outer = 0
     while True:
         solver = enet_cd_rows if problem.transposed else enet_cd
-        gap, scaled_tol, epochs, rounds, reference.valid, handoff = solver(
+        gap, scaled_tol, epochs, rounds, reference.valid, handoff, used_norms2 = solver(
             *problem.design, y_centred, problem.sample_weight, problem.x_mean, gram, xty,
             norms2, coef, reference.grad, reference.residual, reference.valid,
             l1_reg, l2_reg, bool(positive), int(max_iter) - n_iter, tol, bool(random),
@@ -463,6 +486,8 @@ def solve_enet(problem: Problem, y_centred: np.ndarray, coef: np.ndarray, alpha:
         )
         n_iter += epochs
         n_outer += rounds
+        if problem.is_sparse and problem._norms2 is None and used_norms2.shape[0]:
+            problem._norms2 = norms2 = used_norms2
         if not handoff:
             break
         # The working sets outgrew copies from the rows: go on from here on a CSC copy,

@@ -7,13 +7,15 @@ import scipy.sparse as sp
 import fastl1._solver as solver
 from fastl1 import ElasticNet, Lasso
 from fastl1._kernels.csr import (
+    column_sq_norms_from_rows,
     column_stats_from_rows,
     gradient_from_rows,
     row_chunks_for,
     take_columns_from_rows,
 )
 from fastl1._kernels.design import sparse_column_stats
-from fastl1._solver import make_problem
+from fastl1._solver import make_problem, solve_enet
+from fastl1.benchmark import make_problem as benchmark_problem
 
 from .conftest import (
     duality_gap,
@@ -181,6 +183,17 @@ def test_column_stats_from_rows_match_the_columns(weighted, centre, p):
                            norms2, np.empty(0), False)
     np.testing.assert_allclose(means, expected[0], rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(norms2, expected[1], rtol=1e-12)
+    # Without the norms (a fit from zero): the same means and gradient.
+    means, grad = np.empty(p), np.empty(p)
+    column_stats_from_rows(X.data, X.indices, X.indptr, sw, sw_sum, centre, v, means,
+                           np.empty(0), grad, True)
+    np.testing.assert_allclose(means, expected[0], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(grad, expected[2], rtol=1e-12, atol=1e-12)
+    # The norms on their own, from the means.
+    norms2 = np.empty(p)
+    column_sq_norms_from_rows(X.data, X.indices, X.indptr, np.array([0, 13, 40]),
+                              np.empty((2, p)), sw, sw_sum, expected[0], norms2, True)
+    np.testing.assert_allclose(norms2, expected[1], rtol=1e-12)
 
 
 @pytest.mark.usefixtures("rows_from_zero_nnz")
@@ -226,6 +239,36 @@ def test_a_csr_fit_in_place_matches_the_csc_fit(dtype, weighted, fit_intercept, 
         np.testing.assert_allclose(rows.dual_gap_, true_gap, rtol=1e-4, atol=1e-11)
         assert kkt_violation(csr, y, rows.coef_, rows.intercept_, alpha, l1_ratio, sw,
                              fit_intercept=fit_intercept) < 1e-6
+
+
+@pytest.mark.usefixtures("rows_from_zero_nnz")
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_a_csr_fit_from_zero_computes_the_column_norms_only_to_rank_features(fit_intercept):
+    # The benchmark's sparse problem shrunk to 2000 x 10000: at alpha_max/20 the 546
+    # violated constraints and then the support and the violated ones form every set (no
+    # norms); at alpha_max/2, 23 violated ones are fewer than a first set holds, and at
+    # alpha_max/40, 1,397 more than 1/8 of the features: both ranked by the scores.
+    bench = benchmark_problem("sparse-csc-a20", scale=0.1)
+    csr = bench.X.tocsr()
+    n, p = csr.shape
+    for factor, ranked in ((1.0, False), (10.0, True), (0.5, True)):
+        alpha = bench.alpha * factor
+        fits = {}
+        for name, X in (("rows", csr), ("columns", csr.tocsc())):
+            problem = make_problem(X, None, fit_intercept, keep_csr=True)
+            y_centred = np.ascontiguousarray(problem.centre_target(bench.y[:, None])[0][:, 0])
+            fits[name] = solve_enet(problem, y_centred, np.zeros(p), alpha, 1.0, tol=1e-10)
+            if name == "rows":
+                assert problem.transposed
+                assert (problem._norms2 is not None) == ranked
+                if ranked:  # kept for the next fit, and the true ones
+                    Xc = X.toarray() - (X.mean(axis=0).A1 if fit_intercept else 0.0)
+                    np.testing.assert_allclose(problem._norms2, (Xc ** 2).sum(axis=0),
+                                               rtol=1e-10, atol=1e-12)
+        assert np.count_nonzero(fits["rows"].coef) >= 3
+        np.testing.assert_allclose(fits["rows"].coef, fits["columns"].coef, atol=1e-8)
+        assert duality_gap(csr, bench.y, fits["rows"].coef, alpha, 1.0,
+                           fit_intercept=fit_intercept) <= 1e-10 * (bench.y @ bench.y) / n
 
 
 @pytest.mark.usefixtures("rows_from_zero_nnz")

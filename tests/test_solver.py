@@ -22,13 +22,13 @@ from fastl1._kernels.design import (
 from fastl1._kernels.working_set import (
     FIRST_SET_SHARE,
     anderson_weights,
-    first_working_set,
     gap_safe_screen,
     inverse_norms,
     kth_smallest,
     nonzero_entries,
     screen_and_score,
     select_working_set,
+    violated_first_set,
     violations_inside,
     working_set_from_scores,
     working_set_growth,
@@ -215,7 +215,7 @@ def _scored(w, grad, norms2, l1_reg, positive=False):
     return active, scores, n_active, support
 
 
-def test_first_working_set_holds_every_violated_constraint_when_few():
+def test_the_violated_set_holds_every_violated_constraint_when_few():
     p = 200
     rng = np.random.default_rng(0)
     w = np.zeros(p)
@@ -230,25 +230,23 @@ def test_first_working_set_holds_every_violated_constraint_when_few():
     assert support == 2
     by_scores = working_set_from_scores(scores, n_active, 5)
     assert not set(violated) <= set(by_scores)  # the distance ranking leaves some out
-    ws = first_working_set(w, grad, 1.0, False, active, scores, n_active, support, 5)
-    np.testing.assert_array_equal(ws, np.sort(np.r_[3, 50, violated]))
-    # A set large enough for them all, or too many of them: the scores' ranking.
+    for size in (0, 5):
+        ws = violated_first_set(w, grad, 1.0, False, active, size)
+        np.testing.assert_array_equal(ws, np.sort(np.r_[3, 50, violated]))
+    # A set by scores large enough for them all, or too many of them: none (rank instead).
     for size in (8, 20):
-        np.testing.assert_array_equal(
-            first_working_set(w, grad, 1.0, False, active, scores, n_active, support, size),
-            working_set_from_scores(scores, n_active, size))
+        assert violated_first_set(w, grad, 1.0, False, active, size).shape[0] == 0
     many = grad.copy()
     many[:int(FIRST_SET_SHARE * p) + 1] = 2.0
-    active, scores, n_active, support = _scored(w, many, norms2, 1.0)
-    np.testing.assert_array_equal(
-        first_working_set(w, many, 1.0, False, active, scores, n_active, support, 5),
-        working_set_from_scores(scores, n_active, 5))
+    assert violated_first_set(w, many, 1.0, False, active, 0).shape[0] == 0
     # With positive, only positive correlations violate; inactive features never enter.
     active, scores, n_active, support = _scored(w, grad, norms2, 1.0, positive=True)
     active[199] = False
-    scores[199] = np.inf
-    ws = first_working_set(w, grad, 1.0, True, active, scores, n_active - 1, support, 3)
+    ws = violated_first_set(w, grad, 1.0, True, active, 3)
     np.testing.assert_array_equal(ws, [3, 7, 50, 90, 150])
+    # Nothing violated and no support: none.
+    assert violated_first_set(np.zeros(p), np.zeros(p), 1.0, False, np.ones(p, bool),
+                              0).shape[0] == 0
 
 
 @pytest.mark.parametrize("fmt", ["csc", "csr"])

@@ -18,6 +18,7 @@ from numba import literally, njit
 
 from . import JIT_OPTIONS
 from .csr import (
+    column_sq_norms_from_rows,
     gradient_from_rows,
     residual_from_rows,
     row_chunks_for,
@@ -51,9 +52,9 @@ from .support_step import HARD_EPOCHS, keep_if_lower, try_support_step
 from .working_set import (
     FIRST_SET_SHARE,
     anderson_weights,
-    first_working_set,
     inverse_norms,
     screen_and_score,
+    violated_first_set,
     violations_inside,
     working_set_from_scores,
     working_set_growth,
@@ -214,6 +215,15 @@ DELTA_ROWS_SHARE = 0.5
 
 
 @njit(**JIT_OPTIONS)
+def _all_inside(ws, in_ws):
+    """Whether every feature of ``ws`` is in the mask ``in_ws``."""
+    for j in ws:
+        if not in_ws[j]:
+            return False
+    return True
+
+
+@njit(**JIT_OPTIONS)
 def _gradient_from_rows(data, indices, indptr, chunks, buffers, sw, x_mean, r, r_sum, w,
                         all_features, grad_ref, r_ref, has_ref, grad, parallel):
     """A round's full gradient on a CSR design (:func:`.csr.gradient_from_rows`), which
@@ -262,7 +272,7 @@ def _gradient_from_rows(data, indices, indptr, chunks, buffers, sw, x_mean, r, r
 # plus the entries copied (2M non-zeros, two threads: 1.2 ms for 122 columns, 2.6 ms for
 # 4,884, 4.5 ms for 12,500), a full transpose ~14 ms: rows win while the sets stay small and
 # the rounds few. A first working set of every violated constraint (up to FIRST_SET_SHARE of
-# the features, see first_working_set) is copied: handing it over cost x 1.3 on the sparse
+# the features, see violated_first_set) is copied: handing it over cost x 1.3 on the sparse
 # problem shrunk to 10000 x 50000 at alpha_max/20 (10.3 % violated), copying it x 0.75 of
 # the time of sets ranked by distance. Many violated constraints at a round foretell large
 # sets and many rounds: 51,925 of 100,000 at w = 0 on the 20000 x 100000 problem at
@@ -407,13 +417,13 @@ def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_nor
     The design is ``(X, data, indices, indptr)``; when ``gram`` is non-empty the epochs use
     it (with ``xty = X_c^T S y_c``) and the design is not read. ``col_norms2`` holds the
     squared weighted norms of the centred columns when the caller has them (a path reuses
-    them for every alpha); empty, they are computed here. ``grad_ref`` (length ``p``) and
+    them for every alpha); empty, they are computed here (by a CSR fit from zero, only if a
+    working set is ranked by the scores, see below). ``grad_ref`` (length ``p``) and
     ``r_ref`` (length ``n``) hold a gradient and the centred residual it was computed at
     (valid if ``has_ref``): each round computes exactly only the correlations that this
     reference cannot bound below the threshold (:func:`.design.bounded_gradient`), and a
-    path hands the reference from one alpha to the next. The
-    solution is certified on
-    the full problem: the loop ends when the duality gap is below ``tol * y_c^T S y_c``
+    path hands the reference from one alpha to the next. The solution is certified on the
+    full problem: the loop ends when the duality gap is below ``tol * y_c^T S y_c``
     (scikit-learn's rule) or after ``max_iter`` epochs in all. ``support_sweeps`` ends each
     epoch on a working set with a pass over its non-zero coefficients (see
     ``SUPPORT_SWEEP_SHARE``). With ``parallel`` the full
@@ -422,18 +432,22 @@ def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_nor
     ``rows`` is None, or the row chunks (:func:`.csr.row_chunks_for`) of a CSR design whose
     CSR arrays are passed, read in place (see :mod:`.csr`): each round's gradient is then a
     scatter over the rows, and every working set is solved on a compact CSC copy of its
-    columns; ``col_norms2`` must then be given. Every CSR-only step sits under ``rows is not
+    columns. A CSR fit from zero whose first working set is every violated constraint
+    (:func:`.working_set.violated_first_set`) takes that set's norms from its copy, and the
+    full problem's (a row scatter of ``X^2``, ~2 ms for 2M non-zeros) only if a later round
+    ranks features by their scores. Every CSR-only step sits under ``rows is not
     None``, a test Numba resolves at compile time when ``rows`` is None, so dense and CSC
     fits never compile the row kernels (with a runtime flag instead, the first dense fit
     compiled 16-22 s longer: 68-74 against 52 s).
 
-    Returns ``(gap, scaled_tol, n_epochs, n_outer, has_ref, handoff)``; ``gap`` is in the
-    scale of :mod:`.gap`, ``n_outer`` counts full-problem gap evaluations (working-set
+    Returns ``(gap, scaled_tol, n_epochs, n_outer, has_ref, handoff, norms2)``; ``gap`` is
+    in the scale of :mod:`.gap`, ``n_outer`` counts full-problem gap evaluations (working-set
     rounds). ``handoff`` is 0, except on a CSR design whose next working set would copy too
     many columns out of the rows (:func:`_columns_wanted`): the fit then stops before that
     set's epochs and returns its size; ``w`` is the current iterate, and ``grad_ref`` and
     ``r_ref`` hold its exact gradient, so the caller can convert X to CSC and go on from
-    there with ``ws_start`` = that size, at no extra gradient.
+    there with ``ws_start`` = that size, at no extra gradient. ``norms2`` holds the column
+    norms used (for the caller to keep), or is empty if the fit did not compute them.
     """
     n = y_centred.shape[0]
     p = w.shape[0]
@@ -447,16 +461,38 @@ def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_nor
     grad = np.zeros(p, dtype=w.dtype)
     active = np.ones(p, dtype=np.bool_)
 
+    screening = screening and l1_reg > 0.0
+    use_working_sets = use_working_sets and l1_reg > 0.0
+
+    # CSR: scatter buffers for the gradients, and the last working set's compact copy.
+    row_buffers = np.empty((0, 0), dtype=np.float64)
+    if rows is not None:
+        row_buffers = np.empty((rows.shape[0] - 1, p), dtype=np.float64)
+    copied = np.empty(0, dtype=np.int64)  # the columns of the last copy out of the rows
+    ws_data = data[:0].copy()
+    ws_indices = indices[:0].copy()
+    ws_indptr = np.zeros(1, dtype=indices.dtype)
+
+    norms_known = True
     if use_gram:
         norms2 = np.diag(gram).copy()
     elif col_norms2.shape[0] == p:
         norms2 = col_norms2
     else:
         norms2 = np.empty(p, dtype=w.dtype)
-        column_sq_norms(X, data, indices, indptr, sw, sw_sum, x_mean, norms2)
+        if rows is None:
+            column_sq_norms(X, data, indices, indptr, sw, sw_sum, x_mean, norms2)
+        elif use_working_sets and not w.any():
+            # A CSR fit from zero computes the norms when it first needs them: its first
+            # working set, if of every violated constraint, needs none (its columns' norms
+            # come from their copy), and a fit certified after it never does.
+            norms_known = False
+        else:
+            column_sq_norms_from_rows(data, indices, indptr, rows, row_buffers, sw, sw_sum,
+                                      x_mean, norms2, parallel)
     # A constant (centred: zero) column does not change the fit, so any penalty makes its
     # coefficient 0; CD never visits it, so a warm start's non-zero there is cleared here.
-    for j in range(p):
+    for j in range(p if norms_known else 0):
         if norms2[j] == 0.0:
             w[j] = 0.0
     if use_gram:
@@ -474,21 +510,17 @@ def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_nor
         else:
             init_residual(X, data, indices, indptr, y_centred, x_mean, w, r)
         r_sum = weighted_sum(r, sw)
-    norms = np.sqrt(norms2)
+    norms = np.sqrt(norms2) if rows is None else norms2[:0]  # (for bounded_gradient)
     # Constant columns can never enter (and make screening and scores divide by zero).
-    for j in range(p):
+    for j in range(p if norms_known else 0):
         if norms2[j] == 0.0:
             active[j] = False
-    screening = screening and l1_reg > 0.0
-    use_working_sets = use_working_sets and l1_reg > 0.0
     ws_size = ws_start
     last_ws_size = p + 1  # no working set yet
-    if screening or use_working_sets:
+    inv_norms = np.empty(0, dtype=np.float64)
+    if (screening or use_working_sets) and norms_known:
         inv_norms = inverse_norms(norms2, l2_reg)
-        scores = np.empty(p, dtype=np.float64)
-    else:
-        inv_norms = np.empty(0, dtype=np.float64)
-        scores = np.empty(0, dtype=np.float64)
+    scores = np.empty(p if screening or use_working_sets else 0, dtype=np.float64)
     n_active = p
     support = 0
     # Dense working sets are solved in place, and the inner solve ends on a gap check that
@@ -496,15 +528,6 @@ def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_nor
     fresh = np.zeros(p if not use_gram and not is_sparse(indptr) else 0, dtype=np.bool_)
     no_fresh = np.zeros(0, dtype=np.bool_)
     has_fresh = False
-
-    # CSR: scatter buffers for the gradients, and the last working set's compact copy.
-    row_buffers = np.empty((0, 0), dtype=np.float64)
-    if rows is not None:
-        row_buffers = np.empty((rows.shape[0] - 1, p), dtype=np.float64)
-    copied = np.empty(0, dtype=np.int64)  # the columns of the last copy out of the rows
-    ws_data = data[:0].copy()
-    ws_indices = indices[:0].copy()
-    ws_indptr = np.zeros(1, dtype=indices.dtype)
 
     n_epochs = 0
     n_outer = 0
@@ -534,18 +557,39 @@ def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_nor
                                                  l1_reg, l2_reg, positive)
         if gap <= scaled_tol or n_epochs >= max_iter:
             break
-        if screening or use_working_sets:
+        if norms_known and (screening or use_working_sets):
             n_active, support = screen_and_score(w, grad, inv_norms, l1_reg, dual_norm, gap,
                                                  screening, positive, active, scores)
+            if use_working_sets:
+                ws_size = max(ws_size, working_set_growth(support, last_ws_size, n, p))
+        # Every violated constraint and the support, when the violated ones are few (see
+        # violated_first_set): at a first round if they are more than the set would hold,
+        # and at every later round of a sparse fit.
+        ws = all_features[:0]
+        if use_working_sets and (n_outer == 1 or is_sparse(indptr)):
+            ws = violated_first_set(w, grad, l1_reg, positive, active,
+                                    ws_size if n_outer == 1 else 0)
+        if rows is not None:
+            if not norms_known and ws.shape[0] == 0:  # a set ranked by the scores
+                column_sq_norms_from_rows(data, indices, indptr, rows, row_buffers, sw,
+                                          sw_sum, x_mean, norms2, parallel)
+                norms_known = True
+                for j in range(p):
+                    if norms2[j] == 0.0:
+                        active[j] = False
+                inv_norms = inverse_norms(norms2, l2_reg)
+                n_active, support = screen_and_score(w, grad, inv_norms, l1_reg, dual_norm,
+                                                     gap, screening, positive, active,
+                                                     scores)
+                ws_size = max(ws_size, working_set_growth(support, last_ws_size, n, p))
         if use_working_sets:
-            settled = n_outer > 1 and violations_inside(scores, in_ws)
-            ws_size = max(ws_size, working_set_growth(support, last_ws_size, n, p))
-            if n_outer == 1:
-                ws = first_working_set(w, grad, l1_reg, positive, active, scores, n_active,
-                                       support, ws_size)
-                ws_size = max(ws_size, ws.shape[0])
+            if ws.shape[0] > 0:
+                # Once the last set held all of this one, it is solved to tol at once.
+                settled = n_outer > 1 and _all_inside(ws, in_ws)
             else:
+                settled = n_outer > 1 and violations_inside(scores, in_ws)
                 ws = working_set_from_scores(scores, n_active, ws_size)
+            ws_size = max(ws_size, ws.shape[0])
             last_ws_size = ws.shape[0]
             in_ws[:] = False
             in_ws[ws] = True
@@ -556,7 +600,8 @@ def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_nor
             # Copy the set's columns out of the rows: those of the last copy from it, the
             # others in one pass over the rows; or hand over to a CSC copy of X.
             if _columns_wanted(p, ws, copied, grad, l1_reg, positive):
-                return gap, scaled_tol, n_epochs, n_outer, has_ref, ws.shape[0]
+                return (gap, scaled_tol, n_epochs, n_outer, has_ref, ws.shape[0],
+                        norms2 if norms_known else norms2[:0])
             ws_data, ws_indices, ws_indptr = take_columns_from_rows(
                 data, indices, indptr, rows, p, ws, copied, ws_data, ws_indices, ws_indptr,
                 parallel)
@@ -579,8 +624,12 @@ def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_nor
             if rows is None:
                 ws_data, ws_indices, ws_indptr = take_columns(data, indices, indptr, ws)
             w_ws = w[ws]
+            ws_norms2 = norms2[ws]
+            if not norms_known:
+                column_sq_norms(X, ws_data, ws_indices, ws_indptr, sw, sw_sum, x_mean[ws],
+                                ws_norms2)
             epochs, r_sum = _inner_solve(X, ws_data, ws_indices, ws_indptr, y_centred, sw,
-                                         sw_sum, x_mean[ws], norms2[ws], gram, xty, y_norm2,
+                                         sw_sum, x_mean[ws], ws_norms2, gram, xty, y_norm2,
                                          gram_w, w_ws, r, r_sum, l1_reg, l2_reg, positive,
                                          np.arange(ws.shape[0]), inner_tol, tol,
                                          max_iter - n_epochs, random, anderson_k,
@@ -597,4 +646,4 @@ def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_nor
                 fresh[ws] = True
                 has_fresh = True
         n_epochs += epochs
-    return gap, scaled_tol, n_epochs, n_outer, has_ref, 0
+    return gap, scaled_tol, n_epochs, n_outer, has_ref, 0, norms2 if norms_known else norms2[:0]

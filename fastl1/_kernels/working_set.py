@@ -15,7 +15,7 @@ from numba import njit
 from . import JIT_OPTIONS
 
 _SATURATED = 0.6  # see working_set_growth
-FIRST_SET_SHARE = 1 / 8  # see first_working_set
+FIRST_SET_SHARE = 1 / 8  # see violated_first_set
 _GROWTH_SHARE = 20
 # k-th smallest score by a bounded heap while k <= p / _HEAP_SHARE, else by quickselect: on
 # 100000 scores, k = 100: 0.09 ms against 1.1 ms for np.partition (a round of a sparse fit
@@ -233,36 +233,56 @@ def working_set_from_scores(scores, n_active, size):
     return ws
 
 
-@njit(**JIT_OPTIONS)
-def first_working_set(w, grad, l1_reg, positive, active, scores, n_active, support, size):
-    """A solve's first working set: the ``size`` features of smallest score
-    (:func:`working_set_from_scores`), or, when the features at zero whose constraint is
-    violated (``|grad_j| > l1_reg``; ``grad_j > l1_reg`` with ``positive``) are at most
-    ``FIRST_SET_SHARE`` of the features but more than the set would hold, the support and
-    all of them (glmnet's way: solve on every feature the KKT conditions call for, then
-    check the rest).
+@njit(inline="always", **JIT_OPTIONS)
+def _violated(w_j, grad_j, l1_reg, positive):
+    return w_j == 0.0 and (grad_j if positive else abs(grad_j)) > l1_reg
 
-    The scores rank by the constraint's distance after the dual point is scaled into the
-    feasible set, so at the start (``w`` = 0) the set mixes violated constraints with merely
-    close ones, and each round finds more of the rest. Few violated constraints (sparse,
-    nearly orthogonal columns) foretell a small solution among them: on the 20000 x 100000
-    sparse problem at alpha_max/20 the 4,884 (4.9 %) are solved in one round, certified by
-    the next gradient, where sets of 100-316 took five rounds (CSC fit 27 -> 19 ms); shrunk
-    sparse problems with 2-10 % violated: time x 0.5-0.8. From ~14 % on it did not pay
-    (x 0.9-1.1), and wide or tall dense data violate 50-97 % of their constraints at
-    alpha_max/10 to /100 (slow epochs on a large correlated set): the ranking stays there.
-    ``scores``, ``n_active`` and ``support`` are
-    :func:`screen_and_score`'s. Returns the set, in index order."""
+
+@njit(**JIT_OPTIONS)
+def violated_first_set(w, grad, l1_reg, positive, active, size):
+    """The support and every active feature at zero whose constraint is violated
+    (``|grad_j| > l1_reg``; ``grad_j > l1_reg`` with ``positive``), in index order, when
+    the violated ones are at most ``FIRST_SET_SHARE`` of the features and the set would hold
+    more than ``size``; else an empty array, and the caller ranks by the scores
+    (:func:`working_set_from_scores`). glmnet's way: solve on every feature the KKT
+    conditions call for, then check the rest. Needs no scores, hence no column norms.
+
+    A solve's first working set is this one when it is larger than the first set by scores
+    would be (``size``). The scores rank by the constraint's distance after the dual point
+    is scaled into the feasible set, so at the start (``w`` = 0) that set mixes violated
+    constraints with merely close ones, and each round finds more of the rest. Few violated
+    constraints (sparse, nearly orthogonal columns) foretell a small solution among them: on
+    the 20000 x 100000 sparse problem at alpha_max/20 the 4,884 (4.9 %) are solved in one
+    round, certified by the next gradient, where sets of 100-316 took five rounds (CSC fit
+    27 -> 19 ms); shrunk sparse problems with 2-10 % violated: time x 0.5-0.8. From ~14 % on
+    it did not pay (x 0.9-1.1), and wide or tall dense data violate 50-97 % of their
+    constraints at alpha_max/10 to /100 (slow epochs on a large correlated set): the
+    ranking stays there.
+
+    Later rounds of a sparse fit take it too (``size`` 0): the support and whatever the last
+    solve left violated. On the sparse benchmark problems, shrunk (10000 x 50000 at
+    alpha_max/20 to /40, 6000 x 30000, and at alpha_max/100) the fits took x 0.61-0.84 of
+    the time of sets ranked by distance; on dense data x 0.9-1.85 (correlated columns: the
+    constraints left out were violated at the next round), so dense fits keep ranking.
+    """
     p = w.shape[0]
-    ranked = scores.copy()
     violated = 0
+    support = 0
     for j in range(p):
-        if active[j] and w[j] == 0.0 and (grad[j] if positive else abs(grad[j])) > l1_reg:
-            ranked[j] = -1.0  # after the support (-inf), before every distance (>= 0)
-            violated += 1
+        if active[j]:
+            if w[j] != 0.0:
+                support += 1
+            elif _violated(w[j], grad[j], l1_reg, positive):
+                violated += 1
     if violated > FIRST_SET_SHARE * p or support + violated <= size:
-        return working_set_from_scores(scores, n_active, size)
-    return working_set_from_scores(ranked, n_active, support + violated)
+        return np.empty(0, dtype=np.int64)
+    ws = np.empty(support + violated, dtype=np.int64)
+    k = 0
+    for j in range(p):
+        if active[j] and (w[j] != 0.0 or _violated(w[j], grad[j], l1_reg, positive)):
+            ws[k] = j
+            k += 1
+    return ws[:k]
 
 
 @njit(**JIT_OPTIONS)
