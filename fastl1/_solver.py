@@ -124,18 +124,18 @@ class Problem:
         grad = np.empty(self.n_features if v is not None else 0, dtype=self.dtype)
         if parallel is None:
             parallel = self.parallel
+        v = np.empty(0, dtype=self.dtype) if v is None else v
         if self.transposed:  # (threads only where the rows make several chunks)
-            if v is not None:
+            if grad.shape[0]:  # a gradient: the norms are left out
                 norms2 = norms2[:0]
             column_stats_from_rows(data, indices, indptr, self.sample_weight, self.sw_sum,
-                                   self.fit_intercept, grad if v is None else v, x_mean,
-                                   norms2, grad, parallel)
+                                   self.fit_intercept, v, x_mean, norms2, grad, parallel)
         else:
             threads = parallel and worth_threads(indptr, self.n_samples, self.n_features,
                                                  self.n_features)
             stats = sparse_column_stats_parallel if threads else sparse_column_stats
             stats(data, indices, indptr, self.sample_weight, self.sw_sum, self.fit_intercept,
-                  np.empty(0, dtype=self.dtype) if v is None else v, x_mean, norms2, grad)
+                  v, x_mean, norms2, grad)
         self._x_mean = x_mean
         self._norms2 = norms2 if norms2.shape[0] else None
         return grad if grad.shape[0] else None
