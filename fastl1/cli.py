@@ -156,7 +156,7 @@ def _build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=_run_demo)
 
     # light: imports no solver
-    from fastl1.benchmark import PROBLEM_GROUPS, PROBLEMS, solver_names
+    from fastl1.bench import PROBLEM_GROUPS, PROBLEMS, solver_names
 
     bench = subparsers.add_parser(
         "bench",
@@ -335,46 +335,46 @@ def _run_demo(args: argparse.Namespace) -> int:
 def _run_bench(args: argparse.Namespace) -> int:
     import json
 
-    from fastl1 import benchmark
+    from fastl1 import bench
 
     if args.list:
-        for name, description in benchmark.list_problems():
+        for name, description in bench.list_problems():
             print(f"{name:<18} {description}")
         print("\ngroups (also accepted by --problems):")
-        for name, members in benchmark.PROBLEM_GROUPS.items():
+        for name, members in bench.PROBLEM_GROUPS.items():
             print(f"{name:<18} {' '.join(members) if name != 'all' else 'every problem'}")
         return 0
     if args.solvers is None:  # all: the ones not installed are reported as skipped
-        solvers = benchmark.solver_names()
+        solvers = bench.solver_names()
     else:
         solvers = list(dict.fromkeys(args.solvers))
-    problems = None if args.problems is None else benchmark.expand_problems(args.problems)
+    problems = None if args.problems is None else bench.expand_problems(args.problems)
     if args.curves:
-        first = (problems or list(benchmark.PROBLEMS))[0]
-        rows = benchmark.accuracy_curves(first, solvers, repeats=args.repeats,
-                                         scale=args.scale, data_dir=args.data_dir)
-        benchmark.plot_curves(rows, args.curves)
+        first = (problems or list(bench.PROBLEMS))[0]
+        rows = bench.accuracy_curves(first, solvers, repeats=args.repeats,
+                                     scale=args.scale, data_dir=args.data_dir)
+        bench.plot_curves(rows, args.curves)
         for row in rows:
             print(f"{row['requested_tol']:>8.0e}  {row['solver']:<8} "
                   f"{row['median'] or float('nan'):>9.4f} s  certified suboptimality "
                   f"{row['certified_suboptimality'] or float('nan'):.2e}")
         if args.json:
             with open(args.json, "w", encoding="utf-8") as f:
-                json.dump({"environment": benchmark.environment(), "curves": rows}, f,
+                json.dump({"environment": bench.environment(), "curves": rows}, f,
                           indent=1)
         return 0
-    results = benchmark.run(
+    results = bench.run(
         problems, solvers, repeats=args.repeats, tol=args.tol, scale=args.scale,
         data_dir=args.data_dir, progress=lambda line: print(line, file=sys.stderr),
     )
-    print(benchmark.format_table(results))
+    print(bench.format_table(results))
     if args.plot:
-        benchmark.plot_times(results, args.plot)
+        bench.plot_times(results, args.plot)
     if args.json:
         settings = {"problems": problems, "solvers": solvers, "repeats": args.repeats,
                     "tol": args.tol, "scale": args.scale, "data_dir": args.data_dir}
         with open(args.json, "w", encoding="utf-8") as f:
-            json.dump({"environment": benchmark.environment(), "settings": settings,
+            json.dump({"environment": bench.environment(), "settings": settings,
                        "results": results}, f, indent=1)
             f.write("\n")
     return 0

@@ -117,18 +117,18 @@ def memory_data():
 
 def _fit_coef(X, y, fit_intercept):
     from fastl1 import Lasso
-    from fastl1.benchmark import alpha_max
+    from fastl1.bench import bench_alpha_max
 
-    return Lasso(alpha=alpha_max(X, y) / 20, fit_intercept=fit_intercept, tol=1e-8,
+    return Lasso(alpha=bench_alpha_max(X, y) / 20, fit_intercept=fit_intercept, tol=1e-8,
                  max_iter=100_000).fit(X, y).coef_
 
 
 def _extra(X, y, fit_intercept, sample_weight=None, fraction=20):
     from fastl1 import Lasso
-    from fastl1.benchmark import alpha_max
+    from fastl1.bench import bench_alpha_max
 
     common = _load("_common")
-    model = Lasso(alpha=alpha_max(X, y) / fraction, fit_intercept=fit_intercept, tol=1e-8,
+    model = Lasso(alpha=bench_alpha_max(X, y) / fraction, fit_intercept=fit_intercept, tol=1e-8,
                   max_iter=100_000)
     model.fit(X, y, sample_weight=sample_weight)  # compile outside the measure
     return common.traced_peak(lambda: model.fit(X, y, sample_weight=sample_weight))

@@ -28,9 +28,9 @@ import numpy as np
 import scipy.sparse as sp
 
 import fastl1
-from fastl1.benchmark import make_problem
+from fastl1.bench import make_bench_problem
 
-# Solver accuracy of every timed fit (the ``fastl1 bench`` protocol, DESIGN.md section 4).
+# Solver accuracy of every timed fit (the ``fastl1 bench`` protocol, see fastl1.bench).
 TOL = 1e-8
 MAX_ITER = 100_000
 
@@ -48,7 +48,7 @@ def scales(default: float) -> list[float]:
 def problem(name: str, scale: float, dtype: str = "float64"):
     """The ``fastl1 bench`` problem ``name`` at ``scale`` (cached: asv calls ``setup`` once
     per repeat), with X and y in ``dtype``."""
-    prob = make_problem(name, scale=scale)
+    prob = make_bench_problem(name, scale=scale)
     if dtype != "float64":
         prob.X = prob.X.astype(dtype)
         prob.y = prob.y.astype(dtype)
@@ -113,7 +113,7 @@ def logistic_c(X, labels: np.ndarray, factor: float) -> float:
 def logistic_problem(kind: str, scale: float):
     """``(X, labels)`` of an L1 logistic benchmark.
 
-    ``dense``: DESIGN.md's 500 x 20000 shape (times ``scale``), AR(0.5)-correlated N(0, 1)
+    ``dense``: 500 x 20000 (times ``scale``), AR(0.5)-correlated N(0, 1)
     columns, F-ordered, labels from a sparse linear model (20 non-zeros) plus logistic
     noise. ``sparse-csc`` / ``sparse-csr``: the design of the ``fastl1 bench`` sparse
     problems, labels ``y > median(y)`` from their regression response.

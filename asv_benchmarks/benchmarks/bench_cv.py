@@ -2,7 +2,7 @@
 one and on two threads (``n_jobs``); the time includes the final refit at ``alpha_``."""
 
 from fastl1 import ElasticNetCV, LassoCV
-from fastl1.benchmark import make_cv_model
+from fastl1.bench import make_cv_model
 
 from ._common import MAX_ITER, TOL, problem, scales
 

@@ -1,6 +1,6 @@
 """Single Lasso / ElasticNet fits on the ``fastl1 bench`` fit problems.
 
-Problems come from :mod:`fastl1.benchmark` at a reduced scale, so a run stays short; the
+Problems come from :mod:`fastl1.bench` at a reduced scale, so a run stays short; the
 warm-up fit in ``setup`` keeps JIT compilation out of the timings. Each fit runs to the
 benchmark protocol's accuracy (duality gap ``<= 1e-8 ||y||^2 / n``).
 """
@@ -8,7 +8,7 @@ benchmark protocol's accuracy (duality gap ``<= 1e-8 ||y||^2 / n``).
 import numpy as np
 
 from fastl1 import ElasticNet, Lasso
-from fastl1.benchmark import make_model
+from fastl1.bench import make_model
 
 from ._common import MAX_ITER, TOL, problem, scales
 

@@ -1,8 +1,8 @@
 """L1 logistic regression (``fastl1.LogisticRegression``, proximal Newton), no intercept.
 
-Data: :func:`._common.logistic_problem` (dense 500 x 20000 as in DESIGN.md, or the sparse
+Data: :func:`._common.logistic_problem` (dense 500 x 20000, or the sparse
 ``fastl1 bench`` design as CSC / CSR); ``C`` is twice the smallest value with a non-zero
-solution (about DESIGN.md's ``C = 0.05`` on the dense problem). Skipped
+solution (about ``C = 0.05`` on the dense problem). Skipped
 (``NotImplementedError`` in ``setup``) when this version of fastl1 has no LogisticRegression.
 """
 

@@ -20,7 +20,7 @@ running job.
 """
 
 from fastl1 import ElasticNetCV, Lasso, LassoCV, enet_path, lasso_path
-from fastl1.benchmark import make_cv_model, make_path
+from fastl1.bench import make_cv_model, make_path
 
 from ._common import MAX_ITER, TOL, problem, scales, traced_peak, x_nbytes
 

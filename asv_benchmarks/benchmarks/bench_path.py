@@ -4,7 +4,7 @@ to 1e-3 alpha_max, warm-started, no intercept, each alpha to tol 1e-8."""
 import numpy as np
 
 from fastl1 import enet_path, lasso_path
-from fastl1.benchmark import make_path
+from fastl1.bench import make_path
 
 from ._common import MAX_ITER, TOL, problem, scales
 

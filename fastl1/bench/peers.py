@@ -1,0 +1,439 @@
+"""Solver adapters: fastl1 and its peers (scikit-learn, celer, skglm, python-glmnet) behind one
+calling convention, ``fit(problem, tol) -> coef | (alphas, coefs) | CV result``.
+
+Each adapter imports its library when called, so listing the solvers (``fastl1 bench
+--list``, the command line's choices) imports none of them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import importlib
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import scipy.sparse as sp
+
+if TYPE_CHECKING:
+    from .problems import BenchProblem
+
+__all__ = [
+    "LOGISTIC_SOLVERS",
+    "SOLVERS",
+    "Solver",
+    "available_solvers",
+    "make_cv_model",
+    "make_model",
+    "make_path",
+    "solver_names",
+    "solvers_for",
+]
+
+_MAX_ITER = 100_000  # epochs for the CD solvers: never the binding stop
+_CV_JOBS = (2, 1)  # n_jobs of the CV rows of fastl1 and scikit-learn; the first is the main row
+_SAGA_EPOCHS = 100  # scikit-learn saga: epochs cap (1.5 s per epoch on the sparse problem)
+
+
+@dataclasses.dataclass(frozen=True)
+class Solver:
+    """A solver adapter. ``fit(problem, tol)`` solves ``problem.task`` and returns
+
+    * ``"fit"``: the coefficients, shape (n_features,);
+    * ``"path"``: ``(alphas, coefs)``, coefs of shape (n_features, n_alphas) with columns in
+      the order of ``alphas`` (which must be ``problem.alphas``, in any order); or ``coefs``
+      alone, in the order of ``problem.alphas``;
+    * ``"cv"``: ``(alpha_, alphas, mse_path)``, the chosen alpha and the CV errors of shape
+      (n_alphas, n_folds) (or their mean over the folds, (n_alphas,)), rows in the order of
+      ``alphas``.
+
+    ``calibrate``: the solver's ``tol`` is not a duality-gap bound; the harness tightens it
+    (starting at ``tol * tol_factor``) until the duality gap meets the common bound.
+    ``cv_jobs``: on CV problems the adapter is called as ``fit(problem, tol, n_jobs=J)``, one
+    result row per ``J``: the first keeps the solver's name, the others are named
+    ``"<name>-n_jobs=<J>"``. Empty: called without ``n_jobs``.
+    ``unsupported_tasks``: ``(task, reason)`` pairs: skipped on that task, with the reason.
+    ``family``: the library, when several solvers of one library run on a task (the logistic
+    problems: ``sklearn-liblinear`` and ``sklearn-saga`` are both selected by ``"sklearn"``).
+    """
+
+    name: str
+    module: str  # import name, to test availability
+    fit: Callable[..., object]
+    tol_meaning: str
+    calibrate: bool = False
+    tol_factor: float = 1.0
+    unsupported: str | None = None  # set when an installed peer has no usable adapter
+    cv_jobs: tuple[int, ...] = ()
+    unsupported_tasks: tuple[tuple[str, str], ...] = ()
+    family: str = ""
+
+    def availability(self, task: str = "fit") -> str | None:
+        """None if usable on ``task``, else the reason it is skipped."""
+        try:
+            importlib.import_module(self.module)
+        except Exception as exc:  # noqa: BLE001 - any import failure means "skip"
+            if isinstance(exc, ImportError):
+                return "not installed"
+            return f"import failed: {type(exc).__name__}: {exc}"
+        return self.unsupported or dict(self.unsupported_tasks).get(task)
+
+
+def make_model(lasso_class, enet_class, problem: BenchProblem, **params):
+    """The problem's estimator from a library: its Lasso when ``l1_ratio == 1``, else its
+    ElasticNet, with the problem's alpha and intercept setting plus ``params``."""
+    params = dict(alpha=problem.alpha, fit_intercept=problem.fit_intercept, **params)
+    if problem.l1_ratio == 1.0:
+        return lasso_class(**params)
+    return enet_class(l1_ratio=problem.l1_ratio, **params)
+
+
+def make_path(lasso_path, enet_path, problem: BenchProblem, *, X=None, **params):
+    """The problem's path from a library's scikit-learn-style path functions:
+    ``lasso_path(X, y, alphas=grid, **params)`` when ``l1_ratio == 1``, else
+    ``enet_path(X, y, l1_ratio=..., alphas=grid, **params)``; ``X`` replaces ``problem.X``."""
+    X = problem.X if X is None else X
+    if problem.l1_ratio == 1.0:
+        return lasso_path(X, problem.y, alphas=problem.alphas, **params)
+    return enet_path(X, problem.y, l1_ratio=problem.l1_ratio, alphas=problem.alphas, **params)
+
+
+def make_cv_model(lasso_cv, enet_cv, problem: BenchProblem, **params):
+    """The problem's CV estimator from a library (its LassoCV, or its ElasticNetCV when
+    ``l1_ratio < 1``), on the problem's grid with ``cv=KFold(n_folds)`` (no shuffle) and the
+    problem's intercept setting, plus ``params``."""
+    from sklearn.model_selection import KFold
+
+    params = dict(alphas=problem.alphas, cv=KFold(problem.n_folds),
+                  fit_intercept=problem.fit_intercept, **params)
+    if problem.l1_ratio == 1.0:
+        return lasso_cv(**params)
+    return enet_cv(l1_ratio=problem.l1_ratio, **params)
+
+
+def _cv_output(model) -> tuple[float, np.ndarray, np.ndarray]:
+    return model.alpha_, model.alphas_, model.mse_path_
+
+
+def _kfold_rows(problem: BenchProblem, seed: int = 0):
+    """``(X, y)`` with the rows permuted so that ``KFold(n_folds, shuffle=True,
+    random_state=seed)`` (the fixed splitter of skglm's and python-glmnet's CV) yields on it
+    exactly the test folds of ``KFold(n_folds)`` on the original rows, in the same order:
+    every CV solver then sees the same folds. Cached on the problem (built in the warm-up)."""
+    key = ("kfold_rows", seed)
+    if key not in problem.cache:
+        from sklearn.model_selection import KFold
+
+        n = problem.shape[0]
+        splitter = KFold(problem.n_folds, shuffle=True, random_state=seed)
+        shuffled = np.concatenate([test for _, test in splitter.split(np.zeros((n, 1)))])
+        rows = np.argsort(shuffled)  # X'[shuffled[j]] = X[j]
+        X = problem.X[rows]
+        if not sp.issparse(X):
+            X = np.asfortranarray(X)
+        problem.cache[key] = (X, problem.y[rows])
+    return problem.cache[key]
+
+
+def _fit_fastl1(problem: BenchProblem, tol: float, n_jobs: int | None = None):
+    import fastl1
+
+    if problem.task == "path":
+        alphas, coefs, _ = make_path(fastl1.lasso_path, fastl1.enet_path, problem, tol=tol,
+                                     max_iter=_MAX_ITER)
+        return alphas, coefs
+    if problem.task == "cv":
+        model = make_cv_model(fastl1.LassoCV, fastl1.ElasticNetCV, problem, n_jobs=n_jobs,
+                              tol=tol, max_iter=_MAX_ITER)
+        return _cv_output(model.fit(problem.X, problem.y))
+    model = make_model(fastl1.Lasso, fastl1.ElasticNet, problem, tol=tol, max_iter=_MAX_ITER)
+    return model.fit(problem.X, problem.y).coef_
+
+
+def _fit_sklearn(problem: BenchProblem, tol: float, n_jobs: int | None = None):
+    from sklearn.linear_model import (
+        ElasticNet,
+        ElasticNetCV,
+        Lasso,
+        LassoCV,
+        enet_path,
+        lasso_path,
+    )
+
+    if problem.task == "path":
+        # enet_path wants CSC (its check_array would convert CSR itself): part of its time,
+        # as the conversion inside Lasso.fit is for one fit
+        X = problem.X.tocsc() if sp.issparse(problem.X) else problem.X
+        alphas, coefs, _ = make_path(lasso_path, enet_path, problem, X=X, tol=tol,
+                                     max_iter=_MAX_ITER)
+        return alphas, coefs
+    if problem.task == "cv":
+        model = make_cv_model(LassoCV, ElasticNetCV, problem, n_jobs=n_jobs, tol=tol,
+                              max_iter=_MAX_ITER)
+        return _cv_output(model.fit(problem.X, problem.y))
+    model = make_model(Lasso, ElasticNet, problem, tol=tol, max_iter=_MAX_ITER)
+    return model.fit(problem.X, problem.y).coef_
+
+
+def _fit_celer(problem: BenchProblem, tol: float, n_jobs: int | None = None):
+    import celer
+
+    # celer's objective is scikit-learn's (1/(2n) datafit); its stop is
+    # gap <= tol * ||y||^2 / n, like scikit-learn's (celer_path too: its estimators pass
+    # their tol on unchanged). max_iter counts working-set iterations, max_epochs CD epochs.
+    if problem.task == "path":
+        alphas, coefs, _ = celer.celer_path(
+            problem.X, problem.y, "lasso", alphas=problem.alphas, l1_ratio=problem.l1_ratio,
+            tol=tol, max_iter=10_000, max_epochs=_MAX_ITER, prune=1)
+        return alphas, coefs
+    if problem.task == "cv":
+        model = make_cv_model(*_celer_cv_classes(), problem, n_jobs=n_jobs,
+                              tol=tol, max_iter=10_000, max_epochs=_MAX_ITER)
+        return _cv_output(model.fit(problem.X, problem.y))
+    model = make_model(celer.Lasso, celer.ElasticNet, problem, tol=tol, max_iter=10_000,
+                       max_epochs=_MAX_ITER)
+    return model.fit(problem.X, problem.y).coef_
+
+
+def _celer_cv_classes() -> tuple[type, type]:
+    """celer's ``LassoCV`` and ``ElasticNetCV``, with a constructor that scikit-learn 1.9
+    accepts: celer 0.7 passes ``n_alphas`` to ``LinearModelCV.__init__``, which no longer
+    takes it. Only the constructor changes; the fit is celer's own (its path inside
+    scikit-learn's cross-validation loop)."""
+    import inspect
+
+    import celer
+    from sklearn.linear_model._coordinate_descent import LinearModelCV
+
+    if "n_alphas" in inspect.signature(LinearModelCV.__init__).parameters:
+        return celer.LassoCV, celer.ElasticNetCV
+
+    def init(model, eps, alphas, fit_intercept, max_iter, tol, cv, verbose, max_epochs, p0,
+             prune, precompute, positive, n_jobs):
+        LinearModelCV.__init__(model, eps=eps, alphas=alphas, fit_intercept=fit_intercept,
+                               precompute=precompute, max_iter=max_iter, tol=tol, cv=cv,
+                               verbose=verbose, n_jobs=n_jobs, positive=positive)
+        model.max_epochs, model.p0, model.prune = max_epochs, p0, prune
+
+    class LassoCV(celer.LassoCV):
+        def __init__(self, eps=1e-3, alphas=100, fit_intercept=True, max_iter=100, tol=1e-4,
+                     cv=None, verbose=0, max_epochs=50000, p0=10, prune=True,
+                     precompute="auto", positive=False, n_jobs=None):
+            init(self, eps, alphas, fit_intercept, max_iter, tol, cv, verbose, max_epochs, p0,
+                 prune, precompute, positive, n_jobs)
+
+    class ElasticNetCV(celer.ElasticNetCV):
+        def __init__(self, l1_ratio=1.0, eps=1e-3, alphas=100, fit_intercept=True,
+                     max_iter=100, tol=1e-4, cv=None, verbose=0, max_epochs=50000, p0=10,
+                     prune=True, precompute="auto", positive=False, n_jobs=None):
+            init(self, eps, alphas, fit_intercept, max_iter, tol, cv, verbose, max_epochs, p0,
+                 prune, precompute, positive, n_jobs)
+            self.l1_ratio = l1_ratio
+
+    return LassoCV, ElasticNetCV
+
+
+def _fit_skglm(problem: BenchProblem, tol: float, n_jobs: int | None = None):
+    import skglm
+
+    if problem.task == "cv":
+        # skglm 0.5 has no LassoCV but a generic GeneralizedLinearEstimatorCV: quadratic
+        # datafit, L1 (or L1 + L2) penalty, AndersonCD warm-started along the grid. Its cv is
+        # an int (KFold with shuffle): the rows are permuted so its folds are KFold(n_folds)'s.
+        from skglm.datafits import Quadratic
+        from skglm.penalties import L1, L1_plus_L2
+        from skglm.solvers import AndersonCD
+
+        X, y = _kfold_rows(problem)
+        alpha = float(problem.alphas[0])
+        penalty = (L1(alpha) if problem.l1_ratio == 1.0
+                   else L1_plus_L2(alpha, l1_ratio=problem.l1_ratio))
+        solver = AndersonCD(max_iter=1000, max_epochs=_MAX_ITER, tol=tol,
+                            fit_intercept=problem.fit_intercept, warm_start=True)
+        # skglm compiles the datafit and penalty classes on first use (cached per class). Its
+        # CV pickles them for the workers first, which leaves ``__slotnames__`` on the classes,
+        # and Numba then refuses to compile them for the refit (skglm 0.5, Numba 0.68). Any
+        # earlier skglm fit in the process compiles them; this does so explicitly.
+        from skglm.utils.jit_compilation import compiled_clone
+
+        compiled_clone(Quadratic(), to_float32=X.dtype == np.float32)
+        compiled_clone(penalty, to_float32=X.dtype == np.float32)
+        model = skglm.GeneralizedLinearEstimatorCV(
+            Quadratic(), penalty, solver, alphas=problem.alphas,
+            l1_ratio=None if problem.l1_ratio == 1.0 else problem.l1_ratio,
+            cv=problem.n_folds, n_jobs=n_jobs, random_state=0)
+        model.fit(X, y)
+        return model.alpha_, model.alphas_, -np.asarray(model.scores_path_)
+    model = make_model(skglm.Lasso, skglm.ElasticNet, problem, tol=tol, max_iter=1000,
+                       max_epochs=_MAX_ITER)
+    if problem.task == "path":  # the estimators' .path: warm-started working-set CD
+        alphas, coefs, _ = model.path(problem.X, problem.y, problem.alphas,
+                                      return_n_iter=False)
+        return alphas, coefs
+    return model.fit(problem.X, problem.y).coef_
+
+
+def _fit_glmnet(problem: BenchProblem, tol: float, n_jobs: int | None = None):
+    import glmnet
+
+    # glmnet (gaussian) rescales y internally by s = sqrt(mean(y^2)), which changes the
+    # ridge part of the elastic net unless y already has s = 1: fit y / s at lambda = alpha / s
+    # and scale the coefficients back (exact for lasso and elastic net without intercept, and
+    # for the lasso with one).
+    X, y = problem.X, np.asarray(problem.y, dtype=np.float64)
+    cv = problem.task == "cv"
+    if cv:  # its CV splits with KFold(n_splits, shuffle=True, random_state): same folds
+        X, y = _kfold_rows(problem)
+    s = float(np.sqrt(np.mean(y * y))) or 1.0
+    grid = problem.grid
+    model = glmnet.ElasticNet(alpha=problem.l1_ratio, lambda_path=grid / s, standardize=False,
+                              fit_intercept=problem.fit_intercept,
+                              n_splits=problem.n_folds if cv else 0,
+                              scoring="mean_squared_error" if cv else None,
+                              n_jobs=n_jobs or 1, random_state=0, tol=tol, max_iter=_MAX_ITER)
+    model.fit(X.tocsr() if sp.issparse(X) else X, y / s)
+    coefs = np.asarray(model.coef_path_) * s
+    if coefs.shape[1] != grid.shape[0]:
+        raise RuntimeError(f"glmnet stopped its path after {coefs.shape[1]} of "
+                           f"{grid.shape[0]} alphas (its deviance-ratio stop)")
+    if cv:  # scores are -MSE of y / s; the mean over the folds only
+        mse = -np.asarray(model.cv_mean_score_, dtype=np.float64) * s * s
+        return float(grid[int(model.lambda_max_inx_)]), grid, mse
+    if problem.task == "path":
+        return grid, coefs
+    return coefs[:, 0]
+
+
+def _fit_unsupported(problem: BenchProblem, tol: float) -> np.ndarray:  # pragma: no cover
+    raise NotImplementedError("no adapter")
+
+
+# Logistic adapters: binary labels +-1, no intercept, C = 1 / (alpha n) (BenchProblem.C).
+
+
+def _logistic_fastl1(problem: BenchProblem, tol: float) -> np.ndarray:
+    import fastl1
+
+    model = fastl1.LogisticRegression(C=problem.C, fit_intercept=False, tol=tol,
+                                      max_iter=10_000)
+    return model.fit(problem.X, problem.y).coef_
+
+
+def _logistic_sklearn(problem: BenchProblem, tol: float, solver: str = "liblinear") -> np.ndarray:
+    from sklearn.linear_model import LogisticRegression
+
+    # l1_ratio=1.0 is scikit-learn 1.9's spelling of the L1 penalty (penalty is deprecated)
+    model = LogisticRegression(C=problem.C, l1_ratio=1.0, solver=solver, fit_intercept=False,
+                               tol=tol, max_iter=_SAGA_EPOCHS if solver == "saga" else _MAX_ITER)
+    return model.fit(problem.X, problem.y).coef_
+
+
+def _logistic_celer(problem: BenchProblem, tol: float) -> np.ndarray:
+    import celer
+
+    model = celer.LogisticRegression(C=problem.C, tol=tol, fit_intercept=False,
+                                     max_iter=10_000, max_epochs=_MAX_ITER)
+    return model.fit(problem.X, problem.y).coef_
+
+
+def _logistic_skglm(problem: BenchProblem, tol: float) -> np.ndarray:
+    import skglm
+
+    model = skglm.SparseLogisticRegression(alpha=problem.alpha, tol=tol, fit_intercept=False,
+                                           max_iter=1000, max_epochs=_MAX_ITER)
+    return model.fit(problem.X, problem.y).coef_
+
+
+SOLVERS: dict[str, Solver] = {
+    "fastl1": Solver(
+        "fastl1", "fastl1", _fit_fastl1,
+        "duality gap: stops when gap <= tol * ||y||^2 / n (as scikit-learn)",
+        cv_jobs=_CV_JOBS),
+    "sklearn": Solver(
+        "sklearn", "sklearn", _fit_sklearn,
+        "duality gap: stops when gap <= tol * ||y||^2 / n",
+        cv_jobs=_CV_JOBS),
+    "celer": Solver(
+        "celer", "celer", _fit_celer,
+        "duality gap: stops when gap <= tol * ||y||^2 / n (same scaling as scikit-learn)",
+        cv_jobs=_CV_JOBS[:1]),
+    "skglm": Solver(
+        "skglm", "skglm", _fit_skglm,
+        "max KKT violation (gradient units), not a gap: calibrated from tol down by half "
+        "decades until objective - best dual value <= tol * ||y||^2 / n",
+        calibrate=True, cv_jobs=_CV_JOBS[:1]),
+    "glmnet": Solver(
+        "glmnet", "glmnet", _fit_glmnet,
+        "python-glmnet thresh (objective change relative to null deviance), not a gap: "
+        "calibrated from tol down by half decades until objective - best dual value <= "
+        "tol * ||y||^2 / n",
+        calibrate=True, cv_jobs=_CV_JOBS[:1]),
+    "adelie": Solver(
+        "adelie", "adelie", _fit_unsupported,
+        "no adapter",
+        unsupported="installed, but no adapter: its grpnet path/state API with its own "
+        "matrix wrappers and early-exit rules does not map onto one fit at one alpha simply"),
+}
+
+
+_CALIBRATED = ("not a duality gap: calibrated from tol down by half decades until objective "
+               "- best dual value <= tol * log 2")
+
+# The solvers of the "logistic" task (binary L1 logistic regression); selected by name or by
+# family, so that ``solvers=["sklearn"]`` runs both scikit-learn solvers.
+LOGISTIC_SOLVERS: dict[str, Solver] = {
+    "fastl1": Solver(
+        "fastl1", "fastl1", _logistic_fastl1,
+        f"max KKT violation of the averaged objective (as skglm), {_CALIBRATED}",
+        calibrate=True),
+    "sklearn-liblinear": Solver(
+        "sklearn-liblinear", "sklearn", _logistic_sklearn,
+        f"liblinear's stopping rule on its projected gradient, {_CALIBRATED}",
+        calibrate=True, family="sklearn"),
+    "sklearn-saga": Solver(
+        "sklearn-saga", "sklearn", functools.partial(_logistic_sklearn, solver="saga"),
+        f"largest coefficient change per epoch, at most {_SAGA_EPOCHS} epochs; {_CALIBRATED}",
+        calibrate=True, family="sklearn"),
+    "celer": Solver(
+        "celer", "celer", _logistic_celer,
+        "duality gap: stops when gap <= tol * log 2 (averaged objective; tol * n log 2 in "
+        "its summed scale)"),
+    "skglm": Solver(
+        "skglm", "skglm", _logistic_skglm,
+        f"max KKT violation (SparseLogisticRegression), {_CALIBRATED}", calibrate=True),
+    "glmnet": Solver(
+        "glmnet", "glmnet", _fit_unsupported, "no adapter",
+        unsupported="no adapter for python-glmnet's LogitNet yet"),
+    "adelie": Solver(
+        "adelie", "adelie", _fit_unsupported, "no adapter",
+        unsupported="installed, but no adapter (see the regression problems)"),
+}
+
+
+def solvers_for(task: str, requested: Sequence[str | Solver]) -> list[Solver]:
+    """The solvers run on a problem of ``task``: by name from :data:`SOLVERS`, or on the
+    logistic task from :data:`LOGISTIC_SOLVERS` by name or family; Solver objects as given."""
+    out: list[Solver] = []
+    for s in requested:
+        if isinstance(s, Solver):
+            out.append(s)
+        elif task == "logistic":
+            out.extend(v for k, v in LOGISTIC_SOLVERS.items() if s in (k, v.family))
+        elif s in SOLVERS:
+            out.append(SOLVERS[s])
+    return list(dict.fromkeys(out))
+
+
+def solver_names() -> list[str]:
+    """Every name accepted as a solver: the regression solvers, the logistic ones and their
+    families."""
+    names = [*SOLVERS, *LOGISTIC_SOLVERS]
+    names += [s.family for s in LOGISTIC_SOLVERS.values() if s.family]
+    return list(dict.fromkeys(names))
+
+
+def available_solvers() -> list[str]:
+    """Names of the solvers that can run here."""
+    return [name for name, s in SOLVERS.items() if s.availability() is None]
+
