@@ -15,7 +15,7 @@ from fastl1._kernels.csr import (
 )
 from fastl1._kernels.design import sparse_column_stats
 from fastl1._solver import make_problem, solve_enet
-from fastl1.benchmark import make_problem as benchmark_problem
+from fastl1.bench import make_bench_problem
 
 from .conftest import (
     duality_gap,
@@ -248,7 +248,7 @@ def test_a_csr_fit_from_zero_computes_the_column_norms_only_to_rank_features(fit
     # violated constraints and then the support and the violated ones form every set (no
     # norms); at alpha_max/2, 23 violated ones are fewer than a first set holds, and at
     # alpha_max/40, 1,397 more than 1/8 of the features: both ranked by the scores.
-    bench = benchmark_problem("sparse-csc-a20", scale=0.1)
+    bench = make_bench_problem("sparse-csc-a20", scale=0.1)
     csr = bench.X.tocsr()
     n, p = csr.shape
     for factor, ranked in ((1.0, False), (10.0, True), (0.5, True)):

@@ -254,9 +254,9 @@ def test_few_violated_constraints_make_few_rounds(fmt):
     # The benchmark's sparse problem shrunk to 2000 x 10000 at alpha_max / 20: 5.5 % of the
     # constraints are violated at zero. Solved together, two more rounds certify the fit;
     # ranked by distance from a set of 100, it took six.
-    from fastl1.benchmark import make_problem as benchmark_problem
+    from fastl1.bench import make_bench_problem
 
-    bench = benchmark_problem("sparse-csc-a20", scale=0.1)
+    bench = make_bench_problem("sparse-csc-a20", scale=0.1)
     X = bench.X.asformat(fmt)
     y, alpha = bench.y, bench.alpha
     n, p = X.shape
