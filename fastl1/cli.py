@@ -81,18 +81,21 @@ def _build_parser() -> argparse.ArgumentParser:
 
     fit = subparsers.add_parser(
         "fit",
-        help="select features from a data file by cross-validated L1 regression",
+        help="select features from a data file by cross-validated L1 regression or "
+        "classification",
         description=(
-            "Read a samples x features table (CSV/TSV, optionally gzipped; .npz; "
-            "svmlight/libsvm), fit a cross-validated lasso / elastic net (or L1 logistic "
-            "regression for --task classification), and write to --out: the selected "
-            "features with their coefficients (CSV, sorted by |coef|), the CV curve and the "
-            "coefficient path (PNG, with matplotlib installed) and a JSON summary (alpha "
-            "chosen, CV score, duality-gap certificate, timing)."
+            "Read a samples x features table (CSV/TSV/whitespace-delimited text or GCT, "
+            "optionally gzipped; .npz, dense or scipy.sparse; svmlight/libsvm), fit a "
+            "cross-validated lasso / elastic net, or an L1 logistic regression for a class "
+            "target, and write to --out: the selected features with their coefficients (CSV, "
+            "sorted by |coef|, on the original scale of the data), the CV curve and the "
+            "coefficient path (PNG, with matplotlib installed) and a JSON summary (alpha or C "
+            "chosen, cross-validated performance, intercept, duality-gap certificate for "
+            "regression, timing)."
         ),
     )
-    fit.add_argument("data", metavar="DATA", help="data file (.csv, .tsv, .txt, .gz, .npz, "
-                     ".svm/.svmlight/.libsvm)")
+    fit.add_argument("data", metavar="DATA", help="data file (.csv, .tsv, .txt, .gct, .gz, "
+                     ".npz, .svm/.svmlight/.libsvm)")
     fit.add_argument("--target", metavar="NAME",
                      help="target column (a row with --transpose); required for text tables")
     fit.add_argument("--task", choices=["auto", "regression", "classification"],
@@ -127,8 +130,18 @@ def _build_parser() -> argparse.ArgumentParser:
                      help="threads (default: all cores)")
     fit.add_argument("--seed", type=int, default=0, metavar="S",
                      help="seed of the fold shuffling and subsampling (default: %(default)s)")
+    fit.add_argument("--measure", choices=["mse", "deviance", "class", "auc"],
+                     help="cross-validated measure that chooses the penalty (glmnet's "
+                     "type.measure): regression uses mse; classification deviance (log-loss, "
+                     "default), class (misclassification error) or auc (two classes); "
+                     "classification reports accuracy, ROC AUC and log-loss in any case")
     fit.add_argument("--out", metavar="DIR", default="fastl1-output",
-                     help="output folder (default: %(default)s)")
+                     help="output folder (default: %(default)s); must be new or empty unless "
+                     "--overwrite is given")
+    fit.add_argument("--overwrite", action="store_true",
+                     help="write into a non-empty --out folder: the files of a previous run "
+                     "(selected_features.csv, stability.csv, *.png, summary.json) are "
+                     "removed first, other files are left alone")
     fit.add_argument("--quiet", action="store_true", help="no progress bar or report")
     fit.set_defaults(func=_run_fit)
 
@@ -151,7 +164,11 @@ def _build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0, metavar="S",
                       help="random seed of the data generator (default: %(default)s)")
     demo.add_argument("--out", metavar="DIR", default="fastl1-demo",
-                      help="output folder (default: %(default)s)")
+                      help="output folder (default: %(default)s); must be new or empty unless "
+                      "--overwrite is given")
+    demo.add_argument("--overwrite", action="store_true",
+                      help="write into a non-empty --out folder, replacing a previous run's "
+                      "files")
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
     demo.set_defaults(func=_run_demo)
 
@@ -260,9 +277,9 @@ def _report(result, written, out_dir, max_rows: int = _DEMO_MAX_ROWS) -> list[st
         lines.append(f"CV error:  {summary['cv_mse_at_alpha']:.4g} at alpha (minimum "
                      f"{summary['cv_mse_min']:.4g}); duality gap {summary['dual_gap']:.2e} <= "
                      f"{summary['gap_certified_below']:.2e}")
+        lines.append(f"intercept: {summary['intercept']:.5g}")
     else:
-        lines.append(f"model:     {summary['model']}, C = {summary['C']:.4g}, classes "
-                     f"{', '.join(summary['classes'])}")
+        lines.extend(_classification_lines(summary))
     lines.append(f"selected:  {summary['n_selected']} features in {result.fit_seconds:.2f} s")
     coef = result.coef
     for rank, j in enumerate(result.selected[:max_rows], start=1):
@@ -281,28 +298,83 @@ def _report(result, written, out_dir, max_rows: int = _DEMO_MAX_ROWS) -> list[st
     return lines
 
 
-def _run_fit(args: argparse.Namespace) -> int:
-    from fastl1.datasets import load_table
-    from fastl1.workflow import select_features, write_outputs
+_MEASURE_NAMES = {"deviance": "deviance (log-loss)", "class": "misclassification error",
+                  "auc": "ROC AUC"}
 
-    try:
+
+def _classification_lines(summary: dict) -> list[str]:
+    grid = summary["Cs"]
+    cv = summary["cv_at_C"]
+    lines = [
+        f"model:     {summary['model']} (L1{'' if summary['l1_ratio'] == 1 else ' + L2'}), "
+        f"{summary['cv_folds']}-fold CV, measure={_MEASURE_NAMES[summary['measure']]}, "
+        f"alpha_rule={summary['alpha_rule']}: C = {summary['C']:.4g} (C_min = "
+        f"{summary['C_min']:.4g}, C_1se = {summary['C_1se']:.4g})",
+        f"C grid:    {len(grid)} values from {grid[0]:.4g} (l1_min_c: the first feature "
+        f"enters) to {grid[-1]:.4g}",
+    ]
+    parts = [f"accuracy {cv['accuracy']:.3f} +- {cv['accuracy_se']:.3f}"]
+    if "roc_auc" in cv:
+        parts.append(f"ROC AUC {cv['roc_auc']:.3f} +- {cv['roc_auc_se']:.3f}")
+    parts.append(f"log-loss {cv['log_loss']:.3f} +- {cv['log_loss_se']:.3f}")
+    lines.append(f"CV at C:   {', '.join(parts)} (mean over test folds +- 1 s.e.)")
+    classes = summary["classes"]
+    if "positive_class" in summary:
+        lines.append(f"intercept: {summary['intercept']:.4g}; positive coefficients favour "
+                     f"{summary['positive_class']!r} (classes {', '.join(classes)})")
+    else:
+        intercepts = ", ".join(f"{c} {b:.4g}" for c, b in zip(classes, summary["intercept"],
+                                                                strict=True))
+        lines.append(f"intercept: {intercepts}; a positive coefficient in column coef_<class> "
+                     "of selected_features.csv favours that class (the table below: the "
+                     "largest |coefficient| over classes)")
+    return lines
+
+
+def _load_data(args: argparse.Namespace):
+    """The table, with the loader's warnings (duplicate names ...) printed as one line each."""
+    import warnings
+
+    from fastl1.datasets import load_table
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         data = load_table(args.data, args.target, transpose=args.transpose,
                           id_column=args.id_column)
+    for warning in caught:
+        print(f"fastl1 fit: warning: {warning.message}", file=sys.stderr)
+    return data
+
+
+def _error(command: str, error: Exception) -> int:
+    print(f"fastl1 {command}: error: {error}", file=sys.stderr)
+    return 1
+
+
+def _run_fit(args: argparse.Namespace) -> int:
+    from fastl1.workflow import check_output_dir, select_features, write_outputs
+
+    try:
+        check_output_dir(args.out, overwrite=args.overwrite)
+        data = _load_data(args)
     except (OSError, ValueError) as error:
-        print(f"fastl1 fit: error: {error}", file=sys.stderr)
-        return 1
+        return _error("fit", error)
     try:
         result = select_features(
             data.data, data.target, feature_names=data.feature_names, task=args.task,
             cv=args.cv, l1_ratio=args.l1_ratio, alpha_rule=args.alpha_rule, alphas=args.alphas,
-            tol=args.tol, standardize=not args.no_standardize, stability=args.stability,
-            n_resamples=args.n_resamples, threshold=args.threshold, n_jobs=args.n_jobs,
-            random_state=args.seed, progress=_ProgressBar("cross-validation", not args.quiet))
+            tol=args.tol, standardize=not args.no_standardize, measure=args.measure,
+            stability=args.stability, n_resamples=args.n_resamples, threshold=args.threshold,
+            n_jobs=args.n_jobs, random_state=args.seed,
+            progress=_ProgressBar("cross-validation", not args.quiet),
+            stability_progress=_ProgressBar("stability selection", not args.quiet))
     except (ValueError, NotImplementedError) as error:
-        print(f"fastl1 fit: error: {error}", file=sys.stderr)
-        return 1
+        return _error("fit", error)
     result.notes[:0] = data.notes
-    written = write_outputs(result, args.out, extra_summary={"data": str(args.data)})
+    try:
+        written = write_outputs(result, args.out, extra_summary={"data": str(args.data)})
+    except OSError as error:
+        return _error("fit", f"cannot write the outputs: {error}")
     if not args.quiet:
         print("\n".join(_report(result, written, args.out)))
     return 0
@@ -310,8 +382,12 @@ def _run_fit(args: argparse.Namespace) -> int:
 
 def _run_demo(args: argparse.Namespace) -> int:
     from fastl1.datasets import load_demo
-    from fastl1.workflow import select_features, write_outputs
+    from fastl1.workflow import check_output_dir, select_features, write_outputs
 
+    try:
+        check_output_dir(args.out, overwrite=args.overwrite)
+    except ValueError as error:
+        return _error("demo", error)
     demo = load_demo(n_samples=args.n_samples, n_features=args.n_features, random_state=args.seed)
     start = time.perf_counter()
     result = select_features(demo.data, demo.target, feature_names=demo.feature_names,
@@ -321,8 +397,11 @@ def _run_demo(args: argparse.Namespace) -> int:
     causal = np.flatnonzero(demo.coef)
     found = np.intersect1d(result.selected, causal)
     recovery = {"causal_genes": int(causal.size), "causal_genes_selected": int(found.size)}
-    written = write_outputs(result, args.out, extra_summary={"data": "fastl1 demo",
-                                                             "recovery": recovery})
+    try:
+        written = write_outputs(result, args.out, extra_summary={"data": "fastl1 demo",
+                                                                 "recovery": recovery})
+    except OSError as error:
+        return _error("demo", f"cannot write the outputs: {error}")
     print("fastl1 demo: gene selection on synthetic expression data (fastl1.datasets.load_demo)")
     print("\n".join(_report(result, written, args.out)))
     print(f"recovery:  {found.size}/{causal.size} causal genes selected "
@@ -392,11 +471,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        Exit status: 0 on success, 2 if no command was given.
+        Exit status: 0 on success, 1 for an error in the data, the fit or the outputs
+        (reported in one line on stderr), 2 for a bad command line.
     """
     parser = _build_parser()
     args = parser.parse_args(None if argv is None else list(argv))
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
+    if args.command == "bench":
+        for option in ("json", "plot", "curves"):
+            problem = _unwritable_file(getattr(args, option, None))
+            if problem:
+                print(f"fastl1 bench: error: --{option} {problem}", file=sys.stderr)
+                return 2
     return int(args.func(args))
+
+
+def _unwritable_file(path: str | None) -> str | None:
+    """Why ``path`` cannot be written as a file (checked before a long run), or None."""
+    import os
+
+    if not path:
+        return None
+    if os.path.isdir(path):
+        return f"{path!r} is a folder; give a file name"
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        return f"{path!r}: the folder {parent!r} does not exist"
+    if not os.access(parent, os.W_OK):
+        return f"{path!r}: the folder {parent!r} is not writable"
+    return None

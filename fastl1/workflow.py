@@ -8,6 +8,7 @@ coefficient path (PNG, when matplotlib is installed) and a JSON summary.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
@@ -22,12 +23,27 @@ from .cv import report_progress
 from .linear_model import ElasticNetCV, LassoCV
 from .selection import StabilitySelection
 
-__all__ = ["SelectionResult", "select_features", "write_outputs"]
+__all__ = ["OUTPUT_FILES", "SelectionResult", "check_output_dir", "select_features",
+           "write_outputs"]
+
+
+#: The files :func:`write_outputs` may write; a previous run's are removed before writing.
+OUTPUT_FILES = ("selected_features.csv", "stability.csv", "cv_curve.png", "path.png",
+                "stability.png", "summary.json")
+
+#: Classification measures (glmnet's ``type.measure``) and the scikit-learn scorer of each.
+CLASSIFICATION_MEASURES = {"deviance": "neg_log_loss", "class": "accuracy", "auc": "roc_auc"}
 
 
 @dataclass
 class SelectionResult:
-    """What :func:`select_features` found (coefficients on the original feature scale)."""
+    """What :func:`select_features` found (coefficients on the original feature scale).
+
+    ``curve`` and ``path`` hold what the plots draw: the per-fold CV values along the grid and
+    the full-data coefficient path (on the standardised scale; divide by ``scale``), with the
+    grid's parameter (``"alpha"`` or ``"C"``) and the chosen values. ``details`` holds the
+    task's entries of :meth:`summary` computed at fit time.
+    """
 
     task: str
     model: object
@@ -40,9 +56,19 @@ class SelectionResult:
     gap_threshold: float = float("nan")  # tol * ||y_c||^2 / n: what dual_gap_ is certified below
     stability: StabilitySelection | None = None
     notes: list = field(default_factory=list)
+    curve: dict | None = None
+    path: dict | None = None
+    details: dict = field(default_factory=dict)
 
     def summary(self) -> dict:
-        """A JSON-serialisable summary (alpha, CV score, certificate, timing, selection)."""
+        """A JSON-serialisable summary (the chosen penalty, CV performance, certificate,
+        timing, selection).
+
+        ``n_iter_at_alpha`` (regression) and ``n_iter_at_C`` (classification) count the
+        iterations of the full-data fit at the chosen value only: along the path each fit
+        starts from the previous value's solution, so they are small; ``n_iter_path``
+        (classification) is the total over the full-data path.
+        """
         model = self.model
         out = {"task": self.task, "n_samples": self.n_samples,
                "n_features": len(self.feature_names), "n_selected": int(self.selected.size),
@@ -60,15 +86,16 @@ class SelectionResult:
                 "alpha": model.alpha_, "alpha_min": model.alpha_min_,
                 "alpha_1se": model.alpha_1se_,
                 "l1_ratio": float(getattr(model, "l1_ratio_", 1.0)),
-                "cv_folds": int(mse.shape[1]), "cv_mse_at_alpha": float(mean[index]),
+                "cv_folds": int(mse.shape[1]), "measure": "mse",
+                "cv_mse_at_alpha": float(mean[index]),
                 "cv_mse_min": float(mean.min()),
+                "intercept": float(model.intercept_),
                 "dual_gap": float(model.dual_gap_),
                 "gap_certified_below": self.gap_threshold,
-                "n_iter": int(model.n_iter_),
+                "n_iter_at_alpha": int(model.n_iter_),
             })
         else:
-            out.update({"model": type(model).__name__, "C": float(np.ravel(model.C_)[0]),
-                        "classes": [str(c) for c in model.classes_]})
+            out.update(self.details)
         if self.stability is not None:
             s = self.stability
             out["stability"] = {
@@ -97,9 +124,12 @@ def _standardise(X) -> tuple[object, np.ndarray]:
 def select_features(X, y, *, feature_names: Sequence[str] | None = None, task: str = "auto",
                     cv: int = 5, l1_ratio: Sequence[float] = (1.0,), alpha_rule: str = "min",
                     alphas: int = 100, eps: float = 1e-3, standardize: bool = True,
-                    stability: bool = False, n_resamples: int = 50, threshold: float = 0.6,
-                    n_jobs: int | None = -1, tol: float = 1e-4, random_state: int = 0,
-                    progress: Callable[[int, int], None] | None = None) -> SelectionResult:
+                    measure: str | None = None, stability: bool = False,
+                    n_resamples: int = 50, threshold: float = 0.6, n_jobs: int | None = -1,
+                    tol: float = 1e-4, random_state: int = 0,
+                    progress: Callable[[int, int], None] | None = None,
+                    stability_progress: Callable[[int, int], None] | None = None
+                    ) -> SelectionResult:
     """Select features by cross-validated L1 regression (or classification).
 
     Parameters
@@ -116,10 +146,20 @@ def select_features(X, y, *, feature_names: Sequence[str] | None = None, task: s
     l1_ratio : sequence of float, default=(1.0,)
         Penalty mixes to try (1.0 = lasso).
     alpha_rule : {'min', '1se'}, default='min'
-    alphas, eps : grid size and end of the alpha grid.
+        The penalty with the best mean CV measure, or the strongest one within one standard
+        error of it (glmnet's ``lambda.1se``): the largest alpha, or for classification the
+        smallest ``C``.
+    alphas, eps : grid size and end of the alpha grid. Classification uses a grid of
+        ``min(alphas, 30)`` values of ``C`` from :func:`sklearn.svm.l1_min_c` (where the
+        first feature enters) up three decades.
     standardize : bool, default=True
         Divide each feature by its standard deviation before fitting (as glmnet does), so
         the penalty treats them alike; coefficients are reported on the original scale.
+    measure : {'mse', 'deviance', 'class', 'auc'}, default=None
+        The cross-validated measure that chooses the penalty (glmnet's ``type.measure``):
+        mean squared error for regression (the only one); for classification ``'deviance'``
+        (log-loss, the default), ``'class'`` (misclassification error) or ``'auc'`` (ROC AUC,
+        two classes). Classification reports all three at the chosen ``C``.
     stability : bool, default=False
         Also run :class:`fastl1.StabilitySelection` (with ``n_resamples`` and ``threshold``).
     n_jobs : int, default=-1
@@ -130,18 +170,44 @@ def select_features(X, y, *, feature_names: Sequence[str] | None = None, task: s
     random_state : int, default=0
     progress : callable(done, total), default=None
         Called as cross-validation jobs finish.
+    stability_progress : callable(done, total), default=None
+        Called as the stability selection's jobs finish (default: ``progress``).
 
     Returns
     -------
     SelectionResult
+
+    Raises
+    ------
+    ValueError
+        A bad ``task`` or ``measure``, or a classification target that is not class labels
+        (many distinct numbers) or has a class with fewer samples than folds.
     """
     y = np.asarray(y)
+    if y.ndim != 1 or y.shape[0] != X.shape[0]:
+        raise ValueError(f"y must be 1-D with one value per row of X, got shape {y.shape} for "
+                         f"{X.shape[0]} rows.")
+    if np.iscomplexobj(y) or (not sp.issparse(X) and np.iscomplexobj(X)) or (
+            sp.issparse(X) and np.iscomplexobj(X.data)):
+        raise ValueError("X and y must be real: complex values are not supported.")
     names = [f"x{j}" for j in range(X.shape[1])] if feature_names is None \
         else list(feature_names)
+    if len(names) != X.shape[1]:
+        raise ValueError(f"{len(names)} feature names for {X.shape[1]} features.")
     if task == "auto":
         task = _guess_task(y)
     if task not in ("regression", "classification"):
         raise ValueError(f"task must be 'auto', 'regression' or 'classification', got {task!r}")
+    if task == "regression" and measure not in (None, "mse"):
+        raise ValueError(f"measure {measure!r} is for classification; regression uses 'mse'.")
+    if task == "classification":
+        measure = "deviance" if measure is None else measure
+        if measure not in CLASSIFICATION_MEASURES:
+            raise ValueError("measure must be 'deviance', 'class' or 'auc' for "
+                             f"classification, got {measure!r}.")
+        _check_class_target(y, cv)
+        if measure == "auc" and np.unique(y).size != 2:
+            raise ValueError("measure 'auc' needs two classes; use 'deviance' or 'class'.")
     notes = []
     scale = np.ones(X.shape[1])
     if standardize:
@@ -150,6 +216,8 @@ def select_features(X, y, *, feature_names: Sequence[str] | None = None, task: s
                      "(coefficients reported on the original scale)")
     hook = report_progress(progress) if progress is not None else nullcontext()
     start = time.perf_counter()
+    curve = path = None
+    details: dict = {}
     if task == "regression":
         y = y.astype(np.float64)
         splitter = KFold(cv, shuffle=True, random_state=random_state)
@@ -164,25 +232,10 @@ def select_features(X, y, *, feature_names: Sequence[str] | None = None, task: s
         y_centred = y - y.mean()
         gap_threshold = tol * float(y_centred @ y_centred) / y.shape[0]
     else:
-        import fastl1
-
-        if not hasattr(fastl1, "LogisticRegressionCV"):
-            raise NotImplementedError("classification needs fastl1.LogisticRegressionCV, "
-                                      "which this installation does not have.")
-        splitter = StratifiedKFold(cv, shuffle=True, random_state=random_state)
-        from sklearn.svm import l1_min_c
-
-        # From the C where the first feature enters up three decades (as the alpha grid
-        # goes from alpha_max down): scikit-learn's default logspace(-4, 4) wastes most
-        # of its points on all-zero or unpenalised models for L1.
-        c_min = l1_min_c(X, y, loss="log")
-        grid = c_min * np.logspace(0, 3, min(alphas, 30))
-        model = fastl1.LogisticRegressionCV(cv=splitter, Cs=grid, l1_ratios=list(l1_ratio),
-                                            n_jobs=n_jobs, tol=tol)
-        with hook:
-            model.fit(X, y)
-        coef = np.asarray(model.coef_) / scale
-        coef = coef[0] if coef.shape[0] == 1 else coef
+        model, coef, curve, path, details = _fit_classification(
+            X, y, cv=cv, l1_ratio=l1_ratio, alphas=alphas, alpha_rule=alpha_rule,
+            measure=measure, n_jobs=n_jobs, tol=tol, random_state=random_state, hook=hook)
+        coef = coef / scale
         gap_threshold = float("nan")
     fit_seconds = time.perf_counter() - start
     strength = np.abs(coef) if coef.ndim == 1 else np.abs(coef).max(axis=0)
@@ -195,10 +248,131 @@ def select_features(X, y, *, feature_names: Sequence[str] | None = None, task: s
         base = fastl1.Lasso() if task == "regression" else fastl1.LogisticRegression()
         selector = StabilitySelection(base, n_resamples=n_resamples, threshold=threshold,
                                       n_jobs=n_jobs, random_state=random_state)
-        with (report_progress(progress) if progress is not None else nullcontext()):
+        stability_progress = progress if stability_progress is None else stability_progress
+        with (report_progress(stability_progress) if stability_progress is not None
+              else nullcontext()):
             selector.fit(X, y)
     return SelectionResult(task, model, names, coef, scale, selected, fit_seconds,
-                           int(y.shape[0]), gap_threshold, selector, notes)
+                           int(y.shape[0]), gap_threshold, selector, notes, curve, path,
+                           details)
+
+
+def _check_class_target(y: np.ndarray, cv: int) -> None:
+    """Class labels, each with at least ``cv`` samples (stratified folds need them)."""
+    classes, counts = np.unique(y, return_counts=True)
+    if y.dtype.kind in "fiu":
+        integral = bool(np.all(np.mod(classes, 1) == 0))
+        if not integral or (classes.size > 10 and counts.min() < cv):
+            raise ValueError(f"the target has {classes.size} distinct values, not class "
+                             "labels; use --task regression (task='regression').")
+    if classes.size < 2:
+        raise ValueError(f"classification needs two classes or more; the target has only "
+                         f"{classes[0]!r}.")
+    if counts.min() < cv:
+        rare = classes[int(np.argmin(counts))]
+        raise ValueError(f"class {str(rare)!r} has {int(counts.min())} sample(s), fewer than "
+                         f"the {cv} cross-validation folds; use fewer folds (--cv) or merge "
+                         "rare classes.")
+
+
+def _fold_measures(X, codes, folds, paths, n_classes) -> dict[str, np.ndarray]:
+    """Per-fold test accuracy, log-loss and (two classes) ROC AUC of the fold paths
+    ``(n_folds, n_cs, K, n_features + 1)``, each of shape (n_cs, n_folds)."""
+    from scipy.special import expit, softmax
+    from sklearn.metrics import log_loss, roc_auc_score
+
+    n_folds, n_cs = paths.shape[:2]
+    out = {name: np.empty((n_cs, n_folds)) for name in ("accuracy", "log_loss")}
+    if n_classes == 2:
+        out["roc_auc"] = np.empty((n_cs, n_folds))
+    labels = np.arange(n_classes)
+    for f, (_, test) in enumerate(folds):
+        X_test, truth = X[test], codes[test]
+        for i in range(n_cs):
+            weights = paths[f, i]
+            z = np.asarray(X_test @ weights[:, :-1].T) + weights[:, -1]
+            if n_classes == 2:
+                p1 = expit(z[:, 0])
+                proba = np.column_stack([1.0 - p1, p1])
+            else:
+                proba = softmax(z, axis=1)
+            out["accuracy"][i, f] = np.mean(proba.argmax(axis=1) == truth)
+            out["log_loss"][i, f] = log_loss(truth, proba, labels=labels)
+            if n_classes == 2:
+                out["roc_auc"][i, f] = roc_auc_score(truth, proba[:, 1])
+    return out
+
+
+def _fit_classification(X, y, *, cv, l1_ratio, alphas, alpha_rule, measure, n_jobs, tol,
+                        random_state, hook):
+    """Cross-validated L1 logistic regression over a ``C`` grid from ``l1_min_c``: the fold
+    paths scored with every measure, ``C`` chosen by ``measure`` and ``alpha_rule``, the
+    coefficients taken from the full-data path at that ``C``."""
+    from sklearn.svm import l1_min_c
+
+    from .logistic_cv import LogisticRegressionCV, l1_logistic_path
+
+    splitter = StratifiedKFold(cv, shuffle=True, random_state=random_state)
+    folds = list(splitter.split(np.zeros((y.shape[0], 1)), y))
+    # From the C where the first feature enters up three decades (as the alpha grid
+    # goes from alpha_max down): scikit-learn's default logspace(-4, 4) wastes most
+    # of its points on all-zero or unpenalised models for L1.
+    c_min = l1_min_c(X, y, loss="log")
+    grid = c_min * np.logspace(0, 3, min(alphas, 30))
+    model = LogisticRegressionCV(cv=folds, Cs=grid, l1_ratios=list(l1_ratio),
+                                        n_jobs=n_jobs, tol=tol,
+                                        scoring=CLASSIFICATION_MEASURES[measure],
+                                        use_legacy_attributes=False)
+    with hook:
+        model.fit(X, y)
+    classes = model.classes_
+    grid = np.asarray(model.Cs_)
+    k = int(np.argmin(np.abs(np.asarray(model.l1_ratios_) - float(model.l1_ratio_))))
+    ratio = float(model.l1_ratios_[k])
+    codes = np.searchsorted(classes, y)
+    measures = _fold_measures(X, codes, folds, np.asarray(model.coefs_paths_)[:, k],
+                              classes.size)
+    loss = {"deviance": measures["log_loss"], "class": 1.0 - measures["accuracy"],
+            "auc": -measures.get("roc_auc", measures["accuracy"])}[measure]
+    mean = loss.mean(axis=1)
+    std_error = loss.std(axis=1, ddof=1) / np.sqrt(loss.shape[1])
+    best = int(np.argmin(mean))  # the smallest C (sparsest model) of equals
+    index_1se = int(np.flatnonzero(mean <= mean[best] + std_error[best])[0])
+    index = best if alpha_rule == "min" else index_1se
+    _, coefs, intercepts, n_iter = l1_logistic_path(X, y, Cs=grid, l1_ratio=ratio, tol=tol)
+    coef = coefs[index]
+    coef = coef[0] if coef.shape[0] == 1 else coef
+    intercept = intercepts[index]
+    path_coefs = coefs[:, 0, :].T if coefs.shape[1] == 1 else np.abs(coefs).max(axis=1).T
+    marks = {"C_min": float(grid[best]), "C_1se": float(grid[index_1se])}
+    if alpha_rule == "1se":
+        marks = {"C_1se": marks["C_1se"], "C_min": marks["C_min"]}
+    labels = {"deviance": "log-loss (deviance / 2)", "class": "misclassification error",
+              "auc": "ROC AUC"}
+    shown = {"deviance": measures["log_loss"], "class": 1.0 - measures["accuracy"],
+             "auc": measures.get("roc_auc")}[measure]
+    n_nonzero = np.count_nonzero(np.abs(coefs).max(axis=1), axis=1)
+    curve = {"parameter": "C", "grid": grid, "scores": shown, "measure": labels[measure],
+             "marks": marks, "n_nonzero": n_nonzero}
+    path = {"parameter": "C", "grid": grid, "coefs": path_coefs, "marks": marks,
+            "ylabel": None if coefs.shape[1] == 1 else "largest |coefficient| over classes"}
+    n_folds = loss.shape[1]
+    cv_at_C = {}
+    for name, values in measures.items():
+        cv_at_C[name] = float(values[index].mean())
+        cv_at_C[f"{name}_se"] = float(values[index].std(ddof=1) / np.sqrt(n_folds))
+    details = {
+        "model": type(model).__name__, "measure": measure, "alpha_rule": alpha_rule,
+        "C": float(grid[index]), "C_min": float(grid[best]), "C_1se": float(grid[index_1se]),
+        "Cs": [float(c) for c in grid], "l1_ratio": ratio, "cv_folds": n_folds,
+        "cv_at_C": cv_at_C, "classes": [str(c) for c in classes],
+        "intercept": float(intercept[0]) if intercept.shape[0] == 1
+        else [float(b) for b in intercept],
+        "n_iter_at_C": int(n_iter[index]), "n_iter_path": int(np.sum(n_iter)),
+    }
+    if classes.size == 2:
+        details["positive_class"] = str(classes[1])
+    return model, coef, curve, path, details
 
 
 def _guess_task(y: np.ndarray) -> str:
@@ -209,15 +383,66 @@ def _guess_task(y: np.ndarray) -> str:
     return "classification" if integral and values.size <= 10 else "regression"
 
 
+def check_output_dir(out_dir, *, overwrite: bool = False) -> Path:
+    """Check that ``out_dir`` can receive the outputs, before anything is fitted.
+
+    Parameters
+    ----------
+    out_dir : str or path-like
+    overwrite : bool, default=False
+        Accept a non-empty folder; :func:`write_outputs` then replaces the files of a
+        previous run (:data:`OUTPUT_FILES`) and leaves other files alone.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    ValueError
+        ``out_dir`` is a file (or a device such as ``/dev/null``), lies under a file, cannot
+        be created or written, or is a non-empty folder without ``overwrite``.
+    """
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"output folder {str(out)!r} exists and is not a folder.")
+    if not out.exists():
+        for parent in out.absolute().parents:
+            if parent.exists():
+                if not parent.is_dir():
+                    raise ValueError(f"output folder {str(out)!r} cannot be created: "
+                                     f"{str(parent)!r} is a file.")
+                if not os.access(parent, os.W_OK | os.X_OK):
+                    raise ValueError(f"output folder {str(out)!r} cannot be created: "
+                                     f"{str(parent)!r} is not writable.")
+                break
+        return out
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise ValueError(f"output folder {str(out)!r} is not writable.")
+    entries = sorted(p.name for p in out.iterdir())
+    if entries and not overwrite:
+        shown = ", ".join(entries[:3]) + (" ..." if len(entries) > 3 else "")
+        raise ValueError(f"output folder {str(out)!r} is not empty ({shown}); choose another "
+                         "folder, or pass --overwrite (overwrite=True) to replace a previous "
+                         "run's outputs.")
+    return out
+
+
 def write_outputs(result: SelectionResult, out_dir, *, extra_summary: dict | None = None
                   ) -> list[Path]:
     """Write ``selected_features.csv``, ``summary.json`` and, with matplotlib installed,
     ``cv_curve.png``, ``path.png`` (and ``stability.csv`` / ``stability.png``) to
-    ``out_dir``. Returns the paths written."""
+    ``out_dir``, first removing the files of a previous run (:data:`OUTPUT_FILES`), so that
+    none is left beside the new ones. Other files are left alone. Returns the paths written.
+    """
     import csv
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    for name in OUTPUT_FILES:
+        previous = out / name
+        if previous.is_file() or previous.is_symlink():
+            previous.unlink()
     written = []
     path = out / "selected_features.csv"
     scores = None if result.stability is None else result.stability.scores_
@@ -253,16 +478,7 @@ def write_outputs(result: SelectionResult, out_dir, *, extra_summary: dict | Non
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        from .plotting import plot_cv, plot_path, plot_stability
-
-        plots = []
-        if result.task == "regression":
-            plots += [("cv_curve.png", lambda: plot_cv(result.model)),
-                      ("path.png", lambda: plot_path(result.model,
-                                                     feature_names=result.feature_names))]
-        if result.stability is not None:
-            plots.append(("stability.png", lambda: plot_stability(
-                result.stability, feature_names=result.feature_names)))
+        plots = _plots(result)
         for name, draw in plots:
             ax = draw()
             ax.figure.tight_layout()
@@ -281,3 +497,34 @@ def write_outputs(result: SelectionResult, out_dir, *, extra_summary: dict | Non
         handle.write("\n")
     written.append(path)
     return written
+
+
+def _plots(result: SelectionResult) -> list:
+    """(file name, drawing function) of the plots of ``result``."""
+    from .plotting import plot_cv, plot_path, plot_stability
+
+    names = result.feature_names
+    plots = []
+    if result.task == "regression":
+        plots += [("cv_curve.png", lambda: plot_cv(result.model)),
+                  ("path.png", lambda: plot_path(result.model, feature_names=names,
+                                                 scale=result.scale))]
+    elif result.curve is not None:
+        curve, path = result.curve, result.path
+
+        def draw_path():
+            ax = plot_path((path["grid"], path["coefs"]), feature_names=names,
+                           scale=result.scale, parameter="C", marks=path["marks"])
+            if path["ylabel"]:
+                ax.set_ylabel(f"{path['ylabel']} (original scale)")
+            return ax
+
+        plots += [("cv_curve.png", lambda: plot_cv(
+                      (curve["grid"], curve["scores"]), parameter="C",
+                      measure=curve["measure"], marks=curve["marks"],
+                      n_nonzero=curve["n_nonzero"])),
+                  ("path.png", draw_path)]
+    if result.stability is not None:
+        plots.append(("stability.png", lambda: plot_stability(result.stability,
+                                                              feature_names=names)))
+    return plots

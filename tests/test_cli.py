@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import fastl1
+import fastl1.datasets
 from fastl1.cli import main
 
 
@@ -196,3 +197,292 @@ def test_fit_classification_with_string_labels(tmp_path, capsys):
     assert {"g0", "g4"} <= set(summary["stability"]["stable_features"])
     rows = list(csv.reader(open(tmp_path / "o" / "selected_features.csv")))
     assert {rows[1][1], rows[2][1]} == {"g0", "g4"}
+
+
+def _one_error_line(err: str, *fragments: str) -> None:
+    """A single line on stderr naming the problem, no traceback."""
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+def _classes_table(path, n=80, p=20, n_classes=2, seed=3):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    if n_classes == 2:
+        labels = np.where(X[:, 0] - X[:, 4] + 0.3 * rng.standard_normal(n) > 0, "AML", "ALL")
+    else:
+        labels = np.array(["A", "B", "C"])[np.argmax(
+            np.column_stack([X[:, 0], X[:, 4], -X[:, 0] - X[:, 4]])
+            + 0.3 * rng.standard_normal((n, 3)), axis=1)]
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["patient", "type"] + [f"g{j}" for j in range(p)])
+        for i in range(n):
+            writer.writerow([f"p{i}", labels[i]] + [f"{v:.6f}" for v in X[i]])
+    return labels
+
+
+def test_fit_classification_reports_cv_performance_and_plots(tmp_path, capsys):
+    path = tmp_path / "leukemia.csv"
+    _classes_table(path)
+    out_dir = tmp_path / "o"
+    assert main(["fit", str(path), "--target", "type", "--out", str(out_dir), "--cv", "4",
+                 "--alphas", "12"]) == 0
+    out = capsys.readouterr().out
+    assert "measure=deviance (log-loss)" in out and "C_min =" in out and "C_1se =" in out
+    assert "C grid:    12 values from" in out
+    assert "accuracy" in out and "ROC AUC" in out and "log-loss" in out
+    assert "positive coefficients favour 'AML' (classes ALL, AML)" in out
+    summary = json.loads((out_dir / "summary.json").read_text())
+    assert summary["measure"] == "deviance" and summary["positive_class"] == "AML"
+    assert len(summary["Cs"]) == 12 and summary["Cs"] == sorted(summary["Cs"])
+    assert summary["C"] == summary["C_min"] and summary["C"] in summary["Cs"]
+    cv = summary["cv_at_C"]
+    assert 0.8 < cv["accuracy"] <= 1 and 0.8 < cv["roc_auc"] <= 1 and 0 < cv["log_loss"] < 0.6
+    assert isinstance(summary["intercept"], float)
+    assert 1 <= summary["n_iter_at_C"] <= summary["n_iter_path"]
+    for png in ("cv_curve.png", "path.png"):
+        assert (out_dir / png).stat().st_size > 1000
+    # The positive coefficient belongs to the gene that raises the odds of AML.
+    rows = {r[1]: float(r[2]) for r in list(csv.reader(open(out_dir / "selected_features.csv")))
+            [1:]}
+    assert rows["g0"] > 0 > rows["g4"]
+
+
+def test_fit_classification_measures_and_rule(tmp_path, capsys):
+    path = tmp_path / "leukemia.csv"
+    _classes_table(path)
+    for measure in ("class", "auc"):
+        out_dir = tmp_path / measure
+        assert main(["fit", str(path), "--target", "type", "--out", str(out_dir), "--cv", "4",
+                     "--alphas", "12", "--measure", measure, "--alpha-rule", "1se",
+                     "--quiet"]) == 0
+        summary = json.loads((out_dir / "summary.json").read_text())
+        assert summary["measure"] == measure and summary["alpha_rule"] == "1se"
+        assert summary["C"] == summary["C_1se"] <= summary["C_min"]
+    multi = tmp_path / "three.csv"
+    _classes_table(multi, n=90, n_classes=3)
+    assert main(["fit", str(multi), "--target", "type", "--out", str(tmp_path / "m"), "--cv",
+                 "3", "--alphas", "10", "--measure", "auc"]) == 1
+    _one_error_line(capsys.readouterr().err, "needs two classes")
+    assert main(["fit", str(multi), "--target", "type", "--out", str(tmp_path / "m"), "--cv",
+                 "3", "--alphas", "10"]) == 0
+    out = capsys.readouterr().out
+    assert "intercept: A " in out and "coef_<class>" in out and "ROC AUC" not in out
+    summary = json.loads((tmp_path / "m" / "summary.json").read_text())
+    assert len(summary["intercept"]) == 3 and "positive_class" not in summary
+    assert (tmp_path / "m" / "path.png").exists()
+
+
+def test_fit_classification_of_a_continuous_target_is_one_line(tmp_path, capsys):
+    X, y, names = _expression(n=71, p=8, seed=4)
+    path = tmp_path / "riboflavin.csv"
+    _write_table(path, X, y, names)
+    assert main(["fit", str(path), "--target", "outcome", "--task", "classification",
+                 "--out", str(tmp_path / "o")]) == 1
+    _one_error_line(capsys.readouterr().err, "71 distinct values", "use --task regression")
+
+
+def test_fit_regression_summary_has_intercept_and_documented_iterations(tmp_path, capsys):
+    X, y, names = _expression(n=40, p=8, seed=5)
+    path = tmp_path / "d.csv"
+    _write_table(path, X, y, names)
+    assert main(["fit", str(path), "--target", "outcome", "--out", str(tmp_path / "o"),
+                 "--cv", "3", "--alphas", "10"]) == 0
+    assert "intercept:" in capsys.readouterr().out
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert "n_iter" not in summary and summary["n_iter_at_alpha"] >= 1
+    assert summary["measure"] == "mse" and isinstance(summary["intercept"], float)
+
+
+def test_fit_reads_scipy_sparse_npz_and_stays_sparse(tmp_path, capsys, monkeypatch):
+    import zipfile
+
+    import scipy.sparse as sp
+
+    import fastl1.workflow
+
+    X, y, _ = _expression(n=50, p=12, seed=6)
+    X[X < 5.5] = 0.0
+    y = 3 * X[:, 1] - 2 * X[:, 8] + 0.1 * np.random.default_rng(0).standard_normal(50)
+    path = tmp_path / "sparse.npz"
+    sp.save_npz(path, sp.csr_matrix(X), compressed=False)
+    with zipfile.ZipFile(path, "a") as archive:  # add y beside the save_npz arrays
+        with archive.open("y.npy", "w") as handle:
+            np.lib.format.write_array(handle, y)
+    seen = []
+    fit = fastl1.workflow.LassoCV.fit
+
+    def spy(self, X, y, *args, **kwargs):
+        seen.append(type(X).__name__)
+        return fit(self, X, y, *args, **kwargs)
+
+    monkeypatch.setattr(fastl1.workflow.LassoCV, "fit", spy)
+    assert main(["fit", str(path), "--out", str(tmp_path / "o"), "--cv", "3", "--alphas",
+                 "10"]) == 0
+    assert "50 samples x 12 features" in capsys.readouterr().out
+    assert seen and all("csc" in name or "csr" in name for name in seen)
+    rows = list(csv.reader(open(tmp_path / "o" / "selected_features.csv")))
+    assert {rows[1][1], rows[2][1]} == {"f1", "f8"}
+
+
+def test_fit_target_in_the_other_orientation_gets_a_hint(tmp_path, capsys):
+    X, y, names = _expression(n=20, p=8, seed=7)
+    rows_path, cols_path = tmp_path / "genes_by_rows.tsv", tmp_path / "samples.tsv"
+    _write_table(rows_path, X, y, names, transpose=True, sep="\t")
+    _write_table(cols_path, X, y, names, sep="\t")
+    assert main(["fit", str(rows_path), "--target", "outcome", "--out",
+                 str(tmp_path / "o")]) == 1
+    _one_error_line(capsys.readouterr().err, "'outcome' is a row name", "add --transpose")
+    assert main(["fit", str(cols_path), "--target", "outcome", "--transpose", "--out",
+                 str(tmp_path / "o")]) == 1
+    _one_error_line(capsys.readouterr().err, "'outcome' is a column name", "drop --transpose")
+
+
+def test_fit_duplicate_names(tmp_path, capsys):
+    X, y, names = _expression(n=40, p=8, seed=8)
+    names[3] = names[5] = "g1"
+    path = tmp_path / "dup.csv"
+    _write_table(path, X, y, names)
+    assert main(["fit", str(path), "--target", "outcome", "--out", str(tmp_path / "o"),
+                 "--cv", "3", "--alphas", "10"]) == 0
+    captured = capsys.readouterr()
+    _one_error_line(captured.err, "warning", "'g1' (3x)", "name.1")
+    assert "duplicated feature name" in captured.out  # and a note in the report
+    with pytest.warns(UserWarning, match="duplicated feature name"):
+        data = fastl1.datasets.load_table(path, "outcome")
+    assert [data.feature_names[k] for k in (1, 3, 5)] == ["g1", "g1.1", "g1.2"]
+
+
+@pytest.mark.parametrize("transpose", [False, True])
+def test_fit_duplicated_target_is_an_error_not_a_feature(tmp_path, capsys, transpose):
+    X, y, names = _expression(n=40, p=8, seed=9)
+    X[:, 2] = y  # a copy of the target under the target's name
+    names[2] = "outcome"
+    path = tmp_path / "leak.tsv"
+    _write_table(path, X, y, names, transpose=transpose, sep="\t")
+    argv = ["fit", str(path), "--target", "outcome", "--out", str(tmp_path / "o"), "--cv", "3"]
+    assert main(argv + (["--transpose"] if transpose else [])) == 1
+    _one_error_line(capsys.readouterr().err, "named 'outcome'", "copies")
+    assert not (tmp_path / "o").exists()
+
+
+def test_fit_space_delimited_and_gct_files(tmp_path, capsys):
+    X, y, names = _expression(n=40, p=8, seed=10)
+    path = tmp_path / "spaces.txt"
+    _write_table(path, X, y, names, sep=" ")
+    assert main(["fit", str(path), "--target", "outcome", "--out", str(tmp_path / "a"),
+                 "--cv", "3", "--alphas", "10"]) == 0
+    out = capsys.readouterr().out
+    assert "40 samples x 8 features" in out and "whitespace-delimited" in out
+    # GCT: two header lines, Name and Description columns, genes as rows; a target row added.
+    gct = tmp_path / "expression.gct"
+    with open(gct, "w") as handle:
+        handle.write(f"#1.2\n{len(names)}\t{X.shape[0]}\n")
+        handle.write("\t".join(["Name", "Description", *(f"s{i}" for i in range(40))]) + "\n")
+        handle.write("\t".join(["outcome", "na", *(f"{v:.6g}" for v in y)]) + "\n")
+        for j, name in enumerate(names):
+            handle.write("\t".join([name, f"gene {name}", *(f"{v:.6g}" for v in X[:, j])])
+                         + "\n")
+    assert main(["fit", str(gct), "--target", "outcome", "--transpose", "--out",
+                 str(tmp_path / "b"), "--cv", "3", "--alphas", "10"]) == 0
+    out = capsys.readouterr().out
+    assert "40 samples x 8 features" in out
+    assert "dropped non-numeric annotation column(s): Description" in out
+    rows = list(csv.reader(open(tmp_path / "b" / "selected_features.csv")))
+    assert {rows[1][1], rows[2][1]} == {"g0", "g7"}
+
+
+def test_progress_bars_name_their_stage(tmp_path, capsys, monkeypatch):
+    X, y, names = _expression(n=40, p=8, seed=11)
+    path = tmp_path / "d.csv"
+    _write_table(path, X, y, names)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert main(["fit", str(path), "--target", "outcome", "--out", str(tmp_path / "o"),
+                 "--cv", "3", "--alphas", "10", "--stability", "--n-resamples", "3"]) == 0
+    err = capsys.readouterr().err
+    assert "cross-validation [" in err and "stability selection [" in err
+    assert err.count("cross-validation [##############################] 4/4") == 1
+
+
+def _small_table(tmp_path):
+    X, y, names = _expression(n=30, p=8, seed=12)
+    path = tmp_path / "d.csv"
+    _write_table(path, X, y, names)
+    return path
+
+
+@pytest.mark.parametrize("where", ["file", "under_file", "devnull"])
+def test_fit_bad_out_is_one_line_before_fitting(tmp_path, capsys, monkeypatch, where):
+    import fastl1.workflow
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("fitted before checking --out")
+
+    monkeypatch.setattr(fastl1.workflow, "select_features", no_fit)
+    (tmp_path / "a_file").write_text("x")
+    out = {"file": tmp_path / "a_file", "under_file": tmp_path / "a_file" / "out",
+           "devnull": "/dev/null"}[where]
+    assert main(["fit", str(_small_table(tmp_path)), "--target", "outcome", "--out",
+                 str(out)]) == 1
+    _one_error_line(capsys.readouterr().err, "output folder")
+
+
+def test_fit_refuses_a_non_empty_out_unless_overwrite(tmp_path, capsys):
+    path = _small_table(tmp_path)
+    out_dir = tmp_path / "o"
+    argv = ["fit", str(path), "--target", "outcome", "--out", str(out_dir), "--cv", "3",
+            "--alphas", "10", "--quiet"]
+    assert main(argv + ["--stability", "--n-resamples", "3"]) == 0
+    assert (out_dir / "stability.csv").exists()
+    (out_dir / "my_notes.txt").write_text("keep me")
+    assert main(argv) == 1
+    _one_error_line(capsys.readouterr().err, "is not empty", "--overwrite")
+    assert main(argv + ["--overwrite"]) == 0
+    # No stale stability files beside the new results; the user's file stays.
+    assert not (out_dir / "stability.csv").exists() and not (out_dir / "stability.png").exists()
+    assert (out_dir / "my_notes.txt").read_text() == "keep me"
+    summary = json.loads((out_dir / "summary.json").read_text())
+    assert "stability" not in summary and "stability.csv" not in summary["outputs"]
+    demo = tmp_path / "demo"
+    demo.mkdir()
+    (demo / "x").write_text("")
+    assert main(["demo", "--n-samples", "20", "--n-features", "30", "--out", str(demo)]) == 1
+    _one_error_line(capsys.readouterr().err, "is not empty")
+
+
+def test_fit_bad_files_are_one_line(tmp_path, capsys):
+    X, y, names = _expression(n=20, p=8, seed=13)
+    cases = {}
+    np.savez(tmp_path / "whole.npz", X=X, y=y)
+    blob = (tmp_path / "whole.npz").read_bytes()
+    (tmp_path / "truncated.npz").write_bytes(blob[: len(blob) // 2])
+    cases["truncated.npz"] = "truncated"
+    with open(tmp_path / "long_cell.csv", "w") as handle:
+        handle.write("outcome,g0\n1," + "9" * 140_000 + "\n2,3\n")
+    cases["long_cell.csv"] = "131072"
+    np.savez(tmp_path / "names.npz", X=X, y=y, feature_names=np.array(names[:3]))
+    cases["names.npz"] = "feature_names has 3 names for the 8 columns"
+    np.savez(tmp_path / "complex.npz", X=X + 1j, y=y)
+    cases["complex.npz"] = "complex"
+    np.savez(tmp_path / "complex_y.npz", X=X, y=y + 1j)
+    cases["complex_y.npz"] = "complex"
+    _write_table(tmp_path / "whole.csv.gz", X, y, names)
+    blob = (tmp_path / "whole.csv.gz").read_bytes()
+    (tmp_path / "truncated.csv.gz").write_bytes(blob[: len(blob) - 40])
+    cases["truncated.csv.gz"] = "truncated"
+    for name, fragment in cases.items():
+        assert main(["fit", str(tmp_path / name), "--target", "outcome", "--out",
+                     str(tmp_path / "o")]) == 1, name
+        _one_error_line(capsys.readouterr().err, "fastl1 fit: error:", fragment)
+        assert not (tmp_path / "o").exists()
+
+
+def test_bench_json_to_a_folder_is_one_line(tmp_path, capsys):
+    assert main(["bench", "--json", str(tmp_path), "--problems", "fits"]) == 2
+    _one_error_line(capsys.readouterr().err, "--json", "is a folder")
+    assert main(["bench", "--json", str(tmp_path / "no" / "r.json")]) == 2
+    _one_error_line(capsys.readouterr().err, "does not exist")

@@ -171,3 +171,99 @@ def test_load_demo_small():
     demo = load_demo(n_samples=20, n_features=50, random_state=1)
     assert demo.data.shape == (20, 50)
     assert np.count_nonzero(demo.coef) == 10
+
+
+# --- load_table -------------------------------------------------------------------------
+
+
+def _write(path, text: str, gz: bool = False) -> None:
+    import gzip
+
+    opener = gzip.open if gz else open
+    with opener(path, "wt", newline="") as handle:
+        handle.write(text)
+
+
+def test_load_table_delimiters_and_r_layout(tmp_path):
+    from fastl1.datasets import load_table
+
+    _write(tmp_path / "semi.txt", "id;y;a;b\nr1;1;2;3\nr2;2;5;4\nr3;0;1;1\n")
+    data = load_table(tmp_path / "semi.txt", "y")
+    assert data.feature_names == ["a", "b"] and data.sample_ids == ["r1", "r2", "r3"]
+    # Whitespace (several spaces) and R's write.table header without the row-name cell.
+    _write(tmp_path / "r.txt", "y  a   b\nr1 1  2 3\nr2 2 5  4\nr3 0 1 1\n")
+    data = load_table(tmp_path / "r.txt", "y")
+    assert data.feature_names == ["a", "b"] and data.sample_ids == ["r1", "r2", "r3"]
+    np.testing.assert_array_equal(data.data, [[2, 3], [5, 4], [1, 1]])
+    assert any("whitespace" in note for note in data.notes)
+    assert any("write.table" in note for note in data.notes)
+
+
+def test_load_table_drops_annotation_columns(tmp_path):
+    from fastl1.datasets import load_table
+
+    _write(tmp_path / "a.csv", "id,y,Description,a,b\nr1,1,x,2,3\nr2,2,y,5,4\nr3,0,z,1,1\n")
+    data = load_table(tmp_path / "a.csv", "y")
+    assert data.feature_names == ["a", "b"]
+    assert "dropped non-numeric annotation column(s): Description" in data.notes
+    # A column with some text cells is an error naming them, not an annotation.
+    _write(tmp_path / "b.csv", "id,y,a,b\nr1,1,x,3\nr2,2,5,4\nr3,0,1,1\n")
+    with pytest.raises(ValueError, match="1 non-numeric cell.*sample 'r1' / column 'a'"):
+        load_table(tmp_path / "b.csv", "y")
+
+
+def test_load_table_sparse_npz(tmp_path):
+    import scipy.sparse as sp
+
+    from fastl1.datasets import load_table
+
+    rng = np.random.default_rng(0)
+    X = sp.random(30, 12, density=0.3, random_state=0, format="csr")
+    y = rng.standard_normal(30)
+    # The layout of scipy.sparse.save_npz's arrays, saved with a y beside them.
+    for fmt in ("csr", "csc", "coo"):
+        M = X.asformat(fmt)
+        arrays = {"format": np.array(fmt), "shape": np.array(M.shape), "data": M.data}
+        arrays.update({"row": M.row, "col": M.col} if fmt == "coo" else
+                      {"indices": M.indices, "indptr": M.indptr})
+        np.savez(tmp_path / f"{fmt}.npz", y=y, **arrays)
+        data = load_table(tmp_path / f"{fmt}.npz", drop_constant=False)
+        assert sp.issparse(data.data) and data.data.format == "csr"
+        np.testing.assert_array_equal(data.data.toarray(), X.toarray())
+        np.testing.assert_array_equal(data.target, y)
+    bad = X.copy()
+    bad.indices = bad.indices.copy()
+    bad.indices[0] = 99  # out of range: refused, not passed on to the solvers
+    np.savez(tmp_path / "bad.npz", y=y, format=np.array("csr"), shape=np.array(X.shape),
+             data=bad.data, indices=bad.indices, indptr=bad.indptr)
+    with pytest.raises(ValueError, match="not a valid sparse matrix"):
+        load_table(tmp_path / "bad.npz")
+    sp.save_npz(tmp_path / "no_y.npz", X)
+    with pytest.raises(ValueError, match="sparse matrix .* and 'y'"):
+        load_table(tmp_path / "no_y.npz")
+
+
+def test_load_table_rejects_a_truncated_gzip_while_streaming(tmp_path):
+    """The rows are parsed as they are decompressed: a truncated gzip is rejected at its end
+    with only the numbers read so far in memory, not the table as text."""
+    import gzip
+    import tracemalloc
+
+    from fastl1.datasets import load_table
+
+    rng = np.random.default_rng(0)
+    values = rng.uniform(1000, 9999, (3000, 50))
+    lines = ["y," + ",".join(f"g{j}" for j in range(49))]
+    lines += [",".join(f"{v:.14f}" for v in row) for row in values]
+    text = "\n".join(lines) + "\n"
+    blob = gzip.compress(text.encode())
+    path = tmp_path / "t.csv.gz"
+    path.write_bytes(blob[: len(blob) - 200])
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match="truncated"):
+            load_table(path, "y")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 0.8 * len(text), (peak, len(text))

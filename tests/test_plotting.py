@@ -38,7 +38,7 @@ def test_plot_path_and_cv_from_a_cv_model(tmp_path):
     X, y = make_regression(seed=41)
     model = ElasticNetCV(l1_ratio=[0.5, 1.0], alphas=15, cv=3).fit(X, y)
     ax = plot_path(model)
-    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    labels = [t.get_text().split(" =")[0] for t in ax.get_legend().get_texts()]
     assert "alpha_min" in labels and "alpha_1se" in labels
     assert _rendered(ax, tmp_path / "path_cv.png")
     ax = plot_cv(model)
