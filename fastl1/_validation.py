@@ -40,6 +40,31 @@ def _check_int(name: str, value, low: int):
         raise ValueError(f"{name} must be >= {low}, got {value!r}.")
 
 
+def _check_bool(name: str, value):
+    """Validate a boolean flag: ``bool`` or ``numpy.bool_`` only, as scikit-learn's
+    ``"boolean"`` constraint (a string such as ``"no"`` would otherwise act as True)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool (True or False), got {value!r} "
+                        f"({type(value).__name__}).")
+
+
+def check_target_scale(y_centred: np.ndarray) -> None:
+    """Refuse a target whose sum of squares overflows float64.
+
+    The duality-gap tolerance and the test-fold errors are in the scale of ``||y_c||^2``:
+    when it is infinite, every gap compares with an infinite (or NaN) bound and every mean
+    squared error is infinite, so no fit or selection would mean anything.
+    """
+    y64 = np.asarray(y_centred, dtype=np.float64).ravel()
+    with np.errstate(over="ignore", invalid="ignore"):
+        finite = np.isfinite(np.dot(y64, y64))
+    if not finite:
+        raise ValueError(
+            "The target's scale overflows float64: the sum of squares of the centred y "
+            f"(largest |y - mean| = {np.max(np.abs(y64)):.3g}) is not finite. Rescale y "
+            "(for example divide it by its standard deviation) before fitting.")
+
+
 def _check_choice(name: str, value, choices: tuple):
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name} must be one of {choices}, got {value!r}.")

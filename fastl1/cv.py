@@ -44,20 +44,50 @@ def split(cv, X, y, classifier: bool = False, *, weights: np.ndarray | None = No
           **split_params) -> list:
     """The ``(train, test)`` index pairs of ``cv`` (an int, a splitter or an iterable).
 
-    With ``weights`` (the fit's sample weights), a fold whose training or test rows all have
-    zero weight is an error: its model or its test error would be undefined."""
+    A fold may give rows as integer indices (negative ones count from the end, as in NumPy)
+    or as boolean masks over the rows, as scikit-learn accepts; both become int64 indices in
+    ``[0, n_samples)``, which is all the fold kernels read (they do not check bounds). With
+    ``weights`` (the fit's sample weights), a fold whose training or test rows all have zero
+    weight is an error: its model or its test error would be undefined."""
     splitter = check_cv(cv, y, classifier=classifier)
-    folds = [(np.asarray(train), np.asarray(test))
-             for train, test in splitter.split(X, y, **split_params)]
-    for train, test in folds:
+    n_samples = X.shape[0]
+    folds = []
+    for k, (train, test) in enumerate(splitter.split(X, y, **split_params)):
+        folds.append((_fold_indices(train, n_samples, k, "training"),
+                      _fold_indices(test, n_samples, k, "test")))
+    for k, (train, test) in enumerate(folds):
         if train.shape[0] == 0 or test.shape[0] == 0:
-            raise ValueError("A cross-validation fold has an empty training or test set.")
+            raise ValueError(f"Cross-validation fold {k} has an empty training or test set.")
         if weights is not None:
             for rows, part in ((train, "training"), (test, "test")):
                 if not np.sum(weights[rows]) > 0:
-                    raise ValueError(f"A cross-validation fold's {part} rows all have zero "
+                    raise ValueError(f"Cross-validation fold {k}'s {part} rows all have zero "
                                      "sample weight; use fewer zero weights or other folds.")
     return folds
+
+
+def _fold_indices(rows, n_samples: int, k: int, part: str) -> np.ndarray:
+    """One side of fold ``k`` as int64 row indices, checked against ``n_samples``."""
+    rows = np.asarray(rows)
+    if rows.ndim != 1:
+        raise ValueError(f"Cross-validation fold {k}'s {part} rows must be a 1-D array of "
+                         f"indices or a boolean mask, got shape {rows.shape}.")
+    if rows.dtype.kind == "b":
+        if rows.shape[0] != n_samples:
+            raise ValueError(f"Cross-validation fold {k}'s {part} mask has {rows.shape[0]} "
+                             f"entries for {n_samples} samples.")
+        return np.flatnonzero(rows).astype(np.int64)
+    if rows.shape[0] == 0:
+        return np.empty(0, dtype=np.int64)
+    if rows.dtype.kind not in "iu":
+        raise ValueError(f"Cross-validation fold {k}'s {part} rows must be integer indices "
+                         f"or a boolean mask, got an array of dtype {rows.dtype}.")
+    low, high = int(rows.min()), int(rows.max())
+    if low < -n_samples or high >= n_samples:
+        bad = low if low < -n_samples else high
+        raise ValueError(f"Cross-validation fold {k}'s {part} rows include index {bad}, out "
+                         f"of range for {n_samples} samples.")
+    return np.where(rows < 0, rows + n_samples, rows).astype(np.int64)
 
 
 def fold_rows(X, rows: np.ndarray):

@@ -25,11 +25,13 @@ from ._blas import blas_on_one_thread
 from ._deprecation import resolve_alphas
 from ._solver import make_problem, resolve_gram, solve_enet
 from ._validation import (
+    _check_bool,
     _check_choice,
     _check_int,
     _check_real,
     check_design,
     check_precompute,
+    check_target_scale,
     check_weights,
 )
 from .cv import (
@@ -170,6 +172,8 @@ class ElasticNet(_LinearPredictor, MultiOutputMixin, RegressorMixin, BaseEstimat
         _check_real("tol", self.tol, low=0.0)
         _check_int("max_iter", self.max_iter, low=1)
         _check_choice("selection", self.selection, ("cyclic", "random"))
+        for name in ("fit_intercept", "positive", "warm_start", "copy_X"):
+            _check_bool(name, getattr(self, name))
         check_precompute(self.precompute)
 
     def fit(self, X, y, sample_weight=None, check_input=True):
@@ -199,6 +203,8 @@ class ElasticNet(_LinearPredictor, MultiOutputMixin, RegressorMixin, BaseEstimat
         problem = make_problem(X, sample_weight, self.fit_intercept, keep_csr=True)
         y_2d = y.reshape(y.shape[0], -1)
         y_centred, y_mean = problem.centre_target(y_2d)
+        for k in range(y_centred.shape[1]):
+            check_target_scale(y_centred[:, k])
         n_targets = y_2d.shape[1]
         p = problem.n_features
 
@@ -409,6 +415,8 @@ class ElasticNetCV(_LinearPredictor, RegressorMixin, BaseEstimator):
         _check_int("max_iter", self.max_iter, low=1)
         _check_choice("selection", self.selection, ("cyclic", "random"))
         _check_choice("alpha_rule", self.alpha_rule, ("min", "1se"))
+        for name in ("fit_intercept", "positive", "copy_X"):
+            _check_bool(name, getattr(self, name))
         check_precompute(self.precompute)
         X, y = check_design(self, X, y)
         if y.ndim == 2:
@@ -421,6 +429,7 @@ class ElasticNetCV(_LinearPredictor, RegressorMixin, BaseEstimator):
         sample_weight = check_weights(sample_weight, X)
         problem = make_problem(X, sample_weight, self.fit_intercept)
         y_centred, _ = problem.centre_target(y)
+        check_target_scale(y_centred)
         if isinstance(alphas, int):
             if np.any(l1_ratios == 0):
                 raise ValueError("An automatic alpha grid needs l1_ratio > 0; pass an "
@@ -457,6 +466,11 @@ class ElasticNetCV(_LinearPredictor, RegressorMixin, BaseEstimator):
         return self
 
     def _store_selection(self, l1_ratios, grids, mse, paths, problem, automatic_grid):
+        if not np.all(np.isfinite(mse)):
+            # An overflowing prediction (X or y near the top of the dtype's range) makes
+            # every comparison of errors meaningless: say so rather than pick an alpha.
+            raise ValueError("The cross-validation errors are not finite (the predictions "
+                             "overflow): rescale X and y before fitting.")
         mean = mse.mean(axis=2)
         best_ratio = int(np.argmin(mean.min(axis=1)))  # first of equals, as scikit-learn
         best = int(np.argmin(mean[best_ratio]))

@@ -9,6 +9,7 @@ et al., JRSS-B 2012, followed by the full KKT/gap check it needs). Paths of the 
 
 from __future__ import annotations
 
+import numbers
 import sys
 import warnings
 from collections.abc import Callable
@@ -32,11 +33,13 @@ from ._solver import (
     solve_enet,
 )
 from ._validation import (
+    _check_bool,
     _check_choice,
     _check_int,
     _check_real,
     check_design,
     check_precompute,
+    check_target_scale,
     check_weights,
 )
 
@@ -63,12 +66,26 @@ def alpha_grid(problem: Problem, y_centred: np.ndarray, *, l1_ratio: float = 1.0
 
 
 def check_alpha_array(alphas) -> np.ndarray:
-    """A user's alphas as a 1-D float64 array sorted largest first; finite and >= 0."""
-    try:
-        values = np.asarray(alphas, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"alphas must be an int or an array of numbers: {error}") from None
-    values = np.atleast_1d(values)
+    """A user's alphas as a 1-D float64 array sorted largest first; finite and >= 0.
+
+    Only real numbers count: strings (``"1"``), booleans and complex values are refused even
+    where NumPy would convert them, and a scalar is not an array of alphas (an int is a grid
+    size, handled before this)."""
+    if isinstance(alphas, (str, bytes)) or np.ndim(alphas) == 0:
+        raise TypeError(f"alphas must be an int (grid size) or an array of alphas, got "
+                        f"{alphas!r} ({type(alphas).__name__}).")
+    raw = np.asarray(alphas) if hasattr(alphas, "__array__") else \
+        np.asarray(alphas, dtype=object)
+    if raw.dtype.kind == "O":  # a list or tuple: look at each value's own type
+        bad = [value for value in raw.ravel()
+               if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real)]
+        if bad:
+            raise TypeError("alphas must be real numbers (not strings or booleans), got "
+                            f"{bad[0]!r} ({type(bad[0]).__name__}) in {alphas!r}.")
+    elif raw.dtype.kind not in "iuf":
+        raise TypeError("alphas must be real numbers (not strings or booleans), got an "
+                        f"array of dtype {raw.dtype}.")
+    values = np.atleast_1d(np.asarray(raw, dtype=np.float64))
     if values.ndim != 1 or values.shape[0] == 0:
         raise ValueError(f"alphas must be a non-empty 1-D array, got shape {values.shape}.")
     if not np.all(np.isfinite(values)) or np.any(values < 0):
@@ -234,6 +251,10 @@ def enet_path(X, y, *, l1_ratio: float = 0.5, eps: float = 1e-3, n_alphas="depre
     _check_real("tol", tol, low=0.0)
     _check_int("max_iter", max_iter, low=1)
     _check_choice("selection", selection, ("cyclic", "random"))
+    for name, flag in (("positive", positive), ("fit_intercept", fit_intercept),
+                       ("copy_X", copy_X), ("return_n_iter", return_n_iter),
+                       ("check_input", check_input)):
+        _check_bool(name, flag)
     check_precompute(precompute)
     X, y = check_design(None, X, y)
     multi_output = y.ndim == 2
@@ -247,6 +268,7 @@ def enet_path(X, y, *, l1_ratio: float = 0.5, eps: float = 1e-3, n_alphas="depre
     sample_weight = check_weights(sample_weight, X)
     problem = make_problem(X, sample_weight, fit_intercept)
     y_centred, _ = problem.centre_target(y)
+    check_target_scale(y_centred)
     if isinstance(alphas, int):
         grid = alpha_grid(problem, y_centred, l1_ratio=l1_ratio, n_alphas=alphas, eps=eps,
                           positive=positive)

@@ -12,17 +12,26 @@ from __future__ import annotations
 
 import functools
 import numbers
+import warnings
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_selection import SelectorMixin
 from sklearn.svm import l1_min_c
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._solver import make_problem, to_csc
-from ._validation import _check_int, _check_real, check_design, check_weights
+from ._validation import (
+    _check_bool,
+    _check_int,
+    _check_real,
+    check_design,
+    check_target_scale,
+    check_weights,
+)
 from .cv import fold_rows, one_blas_thread, run_jobs
 from .linear_model import ElasticNet, Lasso
 from .logistic import LogisticRegression
@@ -90,6 +99,21 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         the number of selected low-selection-probability features by the same quantity).
     n_features_in_ : int
 
+    Notes
+    -----
+    Sample weights weight the rows inside each subsample's fits; they do not change which
+    rows are drawn. So an integer weight is not the same as repeating the row: repeated copies
+    are drawn (or left out) independently, and a data set with repeated rows has more rows to
+    split, hence other subsamples. scikit-learn's ``check_estimator`` tests exactly that
+    equivalence, so ``check_sample_weight_equivalence_on_dense_data`` and
+    ``check_sample_weight_equivalence_on_sparse_data`` are expected to fail (as they would for
+    any estimator that resamples rows); pass them in ``expected_failed_checks``::
+
+        reason = "subsampling draws rows: a repeated row is not a weighted row"
+        check_estimator(StabilitySelection(), expected_failed_checks={
+            "check_sample_weight_equivalence_on_dense_data": reason,
+            "check_sample_weight_equivalence_on_sparse_data": reason})
+
     Examples
     --------
     >>> import numpy as np
@@ -123,11 +147,17 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         return tags
 
     def _model(self):
+        """A clone of the estimator with its parameters validated by the estimator's own
+        checks (before any subsample is drawn), and the l1_ratio its fits use."""
         model = Lasso() if self.estimator is None else clone(self.estimator)
         if not isinstance(model, (ElasticNet, LogisticRegression)):
             raise TypeError("StabilitySelection works with fastl1.Lasso, fastl1.ElasticNet or "
                             f"fastl1.LogisticRegression, got {type(model).__name__}.")
-        return model
+        if isinstance(model, LogisticRegression):
+            # Also resolves the deprecated ``penalty`` into the l1_ratio the fits use.
+            return model, model._check_params()
+        model._check_params()
+        return model, float(model.l1_ratio)
 
     @one_blas_thread
     def fit(self, X, y, sample_weight=None):
@@ -143,7 +173,7 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         -------
         self
         """
-        model = self._model()
+        model, l1_ratio = self._model()
         _check_int("n_resamples", self.n_resamples, low=1)
         _check_real("threshold", self.threshold, low=0.0, high=1.0)
         if self.threshold <= 0.5:
@@ -154,7 +184,11 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
             raise ValueError(f"sample_fraction must be in (0, 1), got {self.sample_fraction!r}.")
         if self.complementary_pairs and self.sample_fraction > 0.5:
             raise ValueError("complementary_pairs needs sample_fraction <= 0.5.")
+        _check_bool("complementary_pairs", self.complementary_pairs)
         _check_real("eps", self.eps, low=0.0)
+        if self.eps <= 0:
+            raise ValueError(f"eps must be > 0, got {self.eps!r}: the grid ends at eps times "
+                             "its largest penalty.")
         if isinstance(model, LogisticRegression):
             X, y = validate_data(self, X, y, accept_sparse=["csc", "csr"],
                                  accept_large_sparse=True, dtype=[np.float64, np.float32])
@@ -163,7 +197,7 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
                 X = to_csc(X)  # subsamples are row subsets of one CSC copy
             grid = self._c_grid(X, y, model)
             make_job = functools.partial(_logistic_job, X, codes, weights, classes.shape[0],
-                                         grid, model)
+                                         grid, model, l1_ratio)
         else:
             X, y = check_design(self, X, y)
             if y.ndim == 2:
@@ -174,7 +208,8 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
             sample_weight = check_weights(sample_weight, X)
             problem = make_problem(X, sample_weight, model.fit_intercept)
             y_centred, _ = problem.centre_target(y)
-            l1_ratio = float(model.l1_ratio)
+            check_target_scale(y_centred)
+            weights = sample_weight
             if isinstance(self.alphas, numbers.Integral) and not isinstance(self.alphas, bool):
                 _check_int("alphas", self.alphas, low=1)
                 grid = alpha_grid(problem, y_centred, l1_ratio=l1_ratio,
@@ -198,13 +233,31 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
             subsamples.append(np.sort(order[:size]))
             if self.complementary_pairs:
                 subsamples.append(np.sort(order[size:2 * size]))
+        if weights is not None:
+            for k, rows in enumerate(subsamples):
+                if not weights[rows].sum() > 0:
+                    raise ValueError(
+                        f"Subsample {k} ({size} of {n} rows) has only zero weights "
+                        f"({np.count_nonzero(weights == 0)} of the {n} samples weigh zero, "
+                        "class weights included); use fewer zero weights or a larger "
+                        "sample_fraction.")
         jobs = [make_job(rows) for rows in subsamples]
         results = run_jobs(jobs, self.n_jobs, verbose=int(self.verbose))
         counts = np.zeros((X.shape[1], grid.shape[0]))
         union_sizes = []
-        for selected in results:
+        unconverged = 0
+        for selected, failures in results:
             counts += selected
             union_sizes.append(np.count_nonzero(selected.any(axis=1)))
+            unconverged += failures
+        if unconverged:
+            # The elastic-net paths warn per subsample (fit_path); the logistic path only
+            # counts, so its fits are summed up here, in the caller's thread.
+            warnings.warn(
+                f"{type(model).__name__} did not converge within max_iter={model.max_iter} "
+                f"for {unconverged} of the {len(subsamples) * grid.shape[0]} subsample fits "
+                f"(tol={model.tol:g}); the selections of those fits may be inexact. "
+                "Increase max_iter or tol.", ConvergenceWarning, stacklevel=3)
         self.alphas_ = grid
         self.stability_scores_ = counts / len(subsamples)
         self.scores_ = self.stability_scores_.max(axis=1)
@@ -229,9 +282,10 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         return self.support_
 
 
-def _logistic_job(X, codes, weights, n_classes, alphas, model, rows):
+def _logistic_job(X, codes, weights, n_classes, alphas, model, l1_ratio, rows):
     """A job fitting the logistic path over ``C = 1 / alphas`` on ``rows``; returns the
-    (n_features, n_alphas) table of features with a non-zero coefficient for some class."""
+    (n_features, n_alphas) table of features with a non-zero coefficient for some class,
+    and the number of fits that stopped at ``max_iter``."""
 
     def job():
         selected = np.zeros((X.shape[1], alphas.shape[0]), dtype=bool)
@@ -239,11 +293,11 @@ def _logistic_job(X, codes, weights, n_classes, alphas, model, rows):
         def record(i, coef, intercept):
             selected[:, i] = np.any(coef != 0, axis=0)
 
-        _fit_logistic_path(fold_rows(X, rows), codes[rows], weights[rows], n_classes,
-                           1.0 / alphas, float(model.l1_ratio), bool(model.fit_intercept),
-                           model.tol, model.max_iter, "prox_newton", False,
-                           on_solution=record)
-        return selected
+        *_, failures = _fit_logistic_path(
+            fold_rows(X, rows), codes[rows], weights[rows], n_classes, 1.0 / alphas, l1_ratio,
+            bool(model.fit_intercept), model.tol, model.max_iter, "prox_newton", False,
+            on_solution=record)
+        return selected, failures
 
     return job
 
@@ -254,9 +308,6 @@ def _selection_job(X, y, sample_weight, rows, fit_intercept, alphas, l1_ratio, o
 
     def job():
         weights = None if sample_weight is None else sample_weight[rows]
-        if weights is not None and not weights.sum() > 0:
-            raise ValueError("A subsample has only zero sample weights; use fewer zero weights "
-                             "or a larger sample_fraction.")
         problem = make_problem(fold_rows(X, rows), weights, fit_intercept, parallel=False)
         y_centred, _ = problem.centre_target(y[rows])
         selected = np.zeros((problem.n_features, alphas.shape[0]), dtype=bool)
@@ -264,8 +315,9 @@ def _selection_job(X, y, sample_weight, rows, fit_intercept, alphas, l1_ratio, o
         def record(i, coef):
             selected[:, i] = coef != 0
 
+        # fit_path warns of its own alphas that did not converge: nothing left to count.
         fit_path(problem, y_centred, alphas, l1_ratio, parallel=False, store_coefs=False,
                  on_solution=record, **options)
-        return selected
+        return selected, 0
 
     return job

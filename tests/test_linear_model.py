@@ -12,7 +12,7 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from fastl1 import ElasticNet, Lasso
+from fastl1 import ElasticNet, ElasticNetCV, Lasso, LassoCV
 from fastl1._kernels.design import worth_threads
 from fastl1._solver import alpha_max, make_problem
 
@@ -288,3 +288,53 @@ def test_a_fit_does_not_depend_on_the_number_of_threads(fmt, weighted):
     assert np.count_nonzero(coefs[0][0]) > 5
     np.testing.assert_array_equal(coefs[0][0], coefs[1][0])
     assert coefs[0][1] == coefs[1][1] and coefs[0][2] == coefs[1][2]
+
+
+# --------------------------------------------------------------------------------------------
+# parameters and folds of the cross-validated estimators
+
+
+@pytest.mark.parametrize("Estimator", [LassoCV, ElasticNetCV])
+@pytest.mark.parametrize("params, error, match", [
+    ({"alphas": (1, 1.0, "1")}, TypeError, r"alphas must be real numbers.*'1' \(str\)"),
+    ({"alphas": ["0.1"]}, TypeError, "alphas must be real numbers"),
+    ({"alphas": [True, 0.1]}, TypeError, r"alphas must be real numbers.*True \(bool\)"),
+    ({"alphas": np.array([True, False])}, TypeError, "dtype bool"),
+    ({"alphas": True}, TypeError, "alphas must be an int"),
+    ({"alphas": "1"}, TypeError, "alphas must be an int"),
+    ({"alphas": 2.5}, TypeError, "alphas must be an int"),
+    ({"positive": "no"}, TypeError, r"positive must be a bool \(True or False\), got 'no'"),
+    ({"fit_intercept": 1}, TypeError, "fit_intercept must be a bool"),
+    ({"copy_X": None}, TypeError, "copy_X must be a bool"),
+])
+def test_cv_bad_parameters(Estimator, params, error, match):
+    X, y = make_regression(n=30, p=8, seed=40)
+    model = Estimator(cv=3, **params)
+    with pytest.raises(error, match=match):
+        model.fit(X, y)
+    assert not hasattr(model, "coef_")
+
+
+@pytest.mark.parametrize("Estimator", [LassoCV, ElasticNetCV])
+def test_cv_refuses_a_target_whose_squares_overflow(Estimator):
+    X, y = make_regression(n=30, p=8, seed=41)
+    with pytest.raises(ValueError, match="target's scale overflows float64"):
+        Estimator(cv=3, alphas=5).fit(X, y * 1e200)
+    # Large but representable: fits. (The lasso is scale-equivariant; the elastic net is not,
+    # its ridge term grows with the alpha grid.)
+    model = Estimator(cv=3, alphas=5).fit(X, y * 1e100)
+    assert np.all(np.isfinite(model.coef_)) and np.isfinite(model.alpha_)
+    if Estimator is LassoCV:
+        reference = Estimator(cv=3, alphas=5).fit(X, y)
+        np.testing.assert_allclose(model.coef_, reference.coef_ * 1e100, rtol=1e-6)
+
+
+def test_cv_refuses_non_finite_fold_errors():
+    """The choice of alpha compares test-fold errors: an overflowing one is an error, not an
+    IndexError from the selection rule."""
+    X, y = make_regression(n=30, p=8, seed=42)
+    model = LassoCV(cv=3, alphas=4).fit(X, y)
+    mse = np.full((1, 4, 3), np.inf)
+    paths = [(None, 0.0)]
+    with pytest.raises(ValueError, match="cross-validation errors are not finite"):
+        model._store_selection(np.ones(1), [model.alphas_], mse, paths, None, True)

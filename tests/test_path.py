@@ -152,6 +152,22 @@ def test_convergence_warning_reports_gap():
     ({"selection": "best"}, ValueError, "selection"),
     ({"coef_init": np.zeros(3)}, ValueError, "coef_init"),
     ({"precompute": "yes"}, ValueError, "precompute"),
+    # non-numeric alphas: NumPy would read "1" and True as 1.0
+    ({"alphas": "1"}, TypeError, "alphas must be an int"),
+    ({"alphas": ["1"]}, TypeError, "alphas must be real numbers"),
+    ({"alphas": (1, 1.0, "1")}, TypeError, r"alphas must be real numbers.*'1' \(str\)"),
+    ({"alphas": [True, 0.5]}, TypeError, r"alphas must be real numbers.*True \(bool\)"),
+    ({"alphas": np.array([True])}, TypeError, "dtype bool"),
+    ({"alphas": np.array(["0.5"])}, TypeError, "alphas must be real numbers"),
+    ({"alphas": [0.5 + 0j]}, TypeError, "alphas must be real numbers"),
+    ({"alphas": 2.5}, TypeError, "alphas must be an int"),
+    ({"alphas": True}, TypeError, "alphas must be an int"),
+    # flags are booleans only (scikit-learn's "boolean" constraint): "no" is not False
+    ({"positive": "no"}, TypeError, r"positive must be a bool \(True or False\), got 'no'"),
+    ({"positive": 1}, TypeError, "positive must be a bool"),
+    ({"fit_intercept": "yes"}, TypeError, "fit_intercept must be a bool"),
+    ({"return_n_iter": None}, TypeError, "return_n_iter must be a bool"),
+    ({"copy_X": "False"}, TypeError, "copy_X must be a bool"),
 ])
 def test_bad_arguments(kwargs, error, match):
     X, y = make_regression(seed=16)
@@ -185,3 +201,24 @@ def test_verbose_reports_each_alpha(capsys):
         warnings.simplefilter("error")  # verbose=1 writes dots, never warnings
         lasso_path(X, y, alphas=4, verbose=1)
     assert capsys.readouterr().err.count(".") == 4
+
+
+def test_alphas_of_any_real_number_type_are_accepted():
+    X, y = make_regression(seed=19)
+    reference = lasso_path(X, y, alphas=[0.5, 0.1])[1]
+    for alphas in ([0.5, 0.1], (np.float32(0.5), 0.1), np.array([0.1, 0.5]),
+                   [np.float64(0.1), 0.5]):
+        np.testing.assert_allclose(lasso_path(X, y, alphas=alphas)[1], reference, atol=1e-7)
+    _, coefs, _ = lasso_path(X, y, alphas=[1, 0])  # ints are real numbers
+    assert coefs.shape[1] == 2
+    for flag in (True, False, np.True_):
+        lasso_path(X, y, alphas=2, positive=flag)
+
+
+def test_target_whose_sum_of_squares_overflows_is_refused():
+    X, y = make_regression(seed=20)
+    with pytest.raises(ValueError, match="target's scale overflows float64"):
+        lasso_path(X, y * 1e200)
+    with pytest.raises(ValueError, match="target's scale overflows float64"):
+        enet_path(X, y * 1e160, alphas=[1.0])
+    lasso_path(X, y * 1e100, alphas=3)  # large but representable: fits

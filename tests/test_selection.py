@@ -1,14 +1,18 @@
 """Stability selection finds the true features, bounds false selections, and behaves as a
 scikit-learn transformer."""
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from fastl1 import ElasticNet, Lasso, StabilitySelection
+from fastl1 import ElasticNet, Lasso, LogisticRegression, StabilitySelection
 
 
 def _problem(n=120, p=60, seed=0):
@@ -18,9 +22,11 @@ def _problem(n=120, p=60, seed=0):
     return X, y
 
 
-# Random subsamples of repeated rows are not subsamples of weighted rows: resampling
-# estimators cannot pass the weights-as-repetitions checks (scikit-learn's Bagging neither).
-_RESAMPLING = "subsamples of repeated rows differ from subsamples of weighted rows"
+# The reason StabilitySelection's docstring (Notes) gives check_estimator users.
+_RESAMPLING = ("subsampling draws rows, so repeating a row is not the same as weighting it: "
+               "a repeated row's copies are drawn independently and the data set has more "
+               "rows to split, while a weight only scales the row inside each subsample's fit "
+               "(any estimator that resamples rows fails this check)")
 
 
 @parametrize_with_checks(
@@ -103,8 +109,6 @@ def test_inputs_are_not_modified():
 
 
 def test_logistic_stability_selection():
-    from fastl1 import LogisticRegression
-
     rng = np.random.default_rng(7)
     X = rng.standard_normal((160, 40))
     labels = np.where(2 * X[:, 3] - 2 * X[:, 9] + 0.5 * rng.standard_normal(160) > 0,
@@ -118,3 +122,111 @@ def test_logistic_stability_selection():
     same = StabilitySelection(LogisticRegression(), n_resamples=10, alphas=10, random_state=0,
                               n_jobs=2).fit(sp.csr_matrix(X), labels)
     np.testing.assert_array_equal(same.stability_scores_, selector.stability_scores_)
+
+
+def test_docstring_explains_the_expected_check_failures():
+    notes = StabilitySelection.__doc__
+    for check in ("check_sample_weight_equivalence_on_dense_data",
+                  "check_sample_weight_equivalence_on_sparse_data", "expected_failed_checks"):
+        assert check in notes
+    assert "not the same as repeating the row" in notes
+
+
+def _labels(n=60, seed=8):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 10))
+    return X, (X[:, 0] + 0.5 * rng.standard_normal(n) > 0).astype(int)
+
+
+_BAD_ESTIMATORS = [
+    Lasso(alpha=-1), Lasso(alpha="1"), Lasso(tol=-1), Lasso(max_iter=0), Lasso(positive="no"),
+    Lasso(fit_intercept="yes"), ElasticNet(l1_ratio=1.5), ElasticNet(selection="best"),
+    LogisticRegression(C=0), LogisticRegression(C="1"), LogisticRegression(tol=-1),
+    LogisticRegression(max_iter=0), LogisticRegression(l1_ratio=1.5),
+    LogisticRegression(class_weight="none"),
+]
+
+
+@pytest.mark.parametrize("estimator", _BAD_ESTIMATORS, ids=repr)
+def test_invalid_estimator_parameters_raise_the_estimators_own_error(estimator):
+    """Validated before any subsample is fitted, by the estimator's own checks: the same
+    exception and message as fitting the estimator."""
+    X, y = _labels() if isinstance(estimator, LogisticRegression) else _problem(n=40, p=8)
+    with pytest.raises((TypeError, ValueError)) as expected:
+        clone(estimator).fit(X, y)
+    selector = StabilitySelection(estimator, n_resamples=2)
+    with pytest.raises(expected.type) as raised:
+        selector.fit(X, y)
+    assert str(raised.value) == str(expected.value)
+    assert not hasattr(selector, "support_")
+
+
+@pytest.mark.parametrize("estimator", [Lasso(), LogisticRegression()], ids=repr)
+@pytest.mark.parametrize("params, error, match", [
+    ({"alphas": True}, TypeError, "alphas must be an int"),
+    ({"alphas": 2.5}, TypeError, "alphas must be an int"),
+    ({"alphas": "1"}, TypeError, "alphas must be an int"),
+    ({"alphas": [True, 0.5]}, TypeError, r"alphas must be real numbers.*True \(bool\)"),
+    ({"alphas": (1, 1.0, "1")}, TypeError, r"alphas must be real numbers.*'1' \(str\)"),
+    ({"alphas": 0}, ValueError, "alphas must be >= 1"),
+    ({"eps": 0.0}, ValueError, "eps must be > 0"),
+    ({"complementary_pairs": "no"}, TypeError, "complementary_pairs must be a bool"),
+])
+def test_bad_selection_parameters(estimator, params, error, match):
+    X, y = _labels() if isinstance(estimator, LogisticRegression) else _problem(n=40, p=8)
+    with pytest.raises(error, match=match):
+        StabilitySelection(estimator, n_resamples=2, **params).fit(X, y)
+
+
+@pytest.mark.parametrize("estimator", [Lasso(), LogisticRegression()], ids=repr)
+def test_a_subsample_of_zero_weights_is_a_clear_error(estimator):
+    """Valid weights (some zero) can leave a small subsample without weight: its fit is
+    undefined (it divided by the total weight), so say which subsample and why."""
+    X, y = _labels(n=20) if isinstance(estimator, LogisticRegression) else _problem(n=20, p=8)
+    weights = np.ones(20)
+    weights[:15] = 0.0
+    selector = StabilitySelection(estimator, n_resamples=5, sample_fraction=0.2,
+                                  random_state=0)
+    with pytest.raises(ValueError, match=r"Subsample \d+ \(4 of 20 rows\) has only zero "
+                                         r"weights \(15 of the 20 samples weigh zero"):
+        selector.fit(X, y, sample_weight=weights)
+
+
+def test_logistic_selection_with_some_zero_weights():
+    X, y = _labels(n=60)
+    weights = np.ones(60)
+    weights[::6] = 0.0
+    selector = StabilitySelection(LogisticRegression(), n_resamples=4, alphas=5,
+                                  random_state=0).fit(X, y, sample_weight=weights)
+    assert selector.support_[0]
+    assert np.all(np.isfinite(selector.stability_scores_))
+
+
+def test_logistic_fits_stopped_at_max_iter_warn():
+    X, y = _labels()
+    with pytest.warns(ConvergenceWarning,
+                      match=r"LogisticRegression did not converge within max_iter=1 for "
+                            r"\d+ of the 20 subsample fits") as record:
+        StabilitySelection(LogisticRegression(max_iter=1, tol=1e-10), alphas=5,
+                           n_resamples=2, random_state=0).fit(X, y)
+    assert record[0].filename == __file__  # points at the caller's fit
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        StabilitySelection(LogisticRegression(), alphas=5, n_resamples=2,
+                           random_state=0).fit(X, y)
+
+
+def test_deprecated_penalty_sets_the_logistic_l1_ratio():
+    X, y = _labels()
+    reference = StabilitySelection(LogisticRegression(l1_ratio=1.0), alphas=5, n_resamples=2,
+                                   random_state=0).fit(X, y)
+    with pytest.warns(FutureWarning, match="'penalty' is deprecated"):
+        selector = StabilitySelection(LogisticRegression(penalty="l1", l1_ratio=0.5),
+                                      alphas=5, n_resamples=2, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(selector.stability_scores_, reference.stability_scores_)
+
+
+def test_target_whose_sum_of_squares_overflows_is_refused():
+    X, y = _problem(n=40, p=8)
+    with pytest.raises(ValueError, match="target's scale overflows float64"):
+        StabilitySelection(n_resamples=2).fit(X, y * 1e200)

@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
 from fastl1 import ElasticNet, Lasso
@@ -182,6 +183,13 @@ BAD_PARAMS = [
     (dict(selection="foo"), ValueError, r"selection must be one of \('cyclic', 'random'\)"),
     (dict(precompute="yes"), ValueError, r"precompute must be True, False, 'auto' or a Gram"),
     (dict(precompute=None), ValueError, r"precompute must be True, False, 'auto' or a Gram"),
+    # booleans only, as scikit-learn's "boolean" constraint: "no" would otherwise act as True
+    (dict(positive="no"), TypeError, r"positive must be a bool \(True or False\), got 'no'"),
+    (dict(positive=1), TypeError, r"positive must be a bool"),
+    (dict(positive=None), TypeError, r"positive must be a bool"),
+    (dict(fit_intercept="False"), TypeError, r"fit_intercept must be a bool"),
+    (dict(warm_start="yes"), TypeError, r"warm_start must be a bool"),
+    (dict(copy_X=0), TypeError, r"copy_X must be a bool"),
 ]
 
 
@@ -491,3 +499,84 @@ def test_sparse_with_duplicate_entries_matches_canonical(Estimator, fmt, fit_int
     assert not M.has_canonical_format
     dense = _fit_coef(Estimator, X, y, sw, alpha=alpha, fit_intercept=fit_intercept)
     _assert_same_fit(got, dense)
+
+
+@pytest.mark.parametrize("positive", [True, False, np.True_, np.False_])
+def test_boolean_flags_accept_numpy_booleans(Estimator, positive):
+    X, y = _data()
+    model = Estimator(alpha=_alpha(X, y), positive=positive, fit_intercept=np.True_).fit(X, y)
+    assert bool(positive) <= bool(np.all(model.coef_ >= 0))
+
+
+def test_target_whose_sum_of_squares_overflows_is_refused(Estimator):
+    X, y = _data()
+    with pytest.raises(ValueError, match="target's scale overflows float64"):
+        Estimator(alpha=1.0).fit(X, y * 1e200)
+    with pytest.raises(ValueError, match="target's scale overflows float64"):
+        Estimator(alpha=1.0).fit(X, np.c_[y, y * 1e200])  # any target of several
+
+
+# --------------------------------------------------------------------------------------------
+# cross-validation folds given by the user
+
+
+def _cv_models():
+    from fastl1 import ElasticNetCV, LassoCV, LogisticRegressionCV
+
+    return [(LassoCV(alphas=4), False), (ElasticNetCV(alphas=4, l1_ratio=[0.5, 1.0]), False),
+            (LogisticRegressionCV(Cs=3), True)]
+
+
+@pytest.mark.parametrize("index", [0, 1, 2], ids=["LassoCV", "ElasticNetCV",
+                                                  "LogisticRegressionCV"])
+def test_boolean_mask_folds_are_row_selections(index):
+    """As in scikit-learn, ``cv=[(train_mask, test_mask)]`` selects the rows where True."""
+    model, classifier = _cv_models()[index]
+    X, y = _data(n=30, p=6, seed=11)
+    if classifier:
+        y = (y > np.median(y)).astype(int)
+    test = np.arange(30) % 3 == 0
+    masks = [(~test, test), (test, ~test)]
+    indices = [(np.flatnonzero(a), np.flatnonzero(b)) for a, b in masks]
+    by_mask = _fit_leaves_inputs_alone(model.set_params(cv=masks), X, y)
+    by_index = _fit_leaves_inputs_alone(clone(model).set_params(cv=indices), X, y)
+    np.testing.assert_array_equal(by_mask.coef_, by_index.coef_)
+    if classifier:
+        np.testing.assert_array_equal(by_mask.scores_[1], by_index.scores_[1])
+    else:
+        np.testing.assert_array_equal(by_mask.mse_path_, by_index.mse_path_)
+
+
+@pytest.mark.parametrize("index", [0, 1, 2], ids=["LassoCV", "ElasticNetCV",
+                                                  "LogisticRegressionCV"])
+@pytest.mark.parametrize("folds, message", [
+    ([(np.arange(20), np.arange(20, 31))], r"fold 0's test rows include index 30, out of "
+                                           r"range for 30 samples"),
+    ([(np.arange(15), np.arange(15, 30)), (np.arange(-31, -20), np.arange(10))],
+     r"fold 1's training rows include index -31"),
+    ([(np.ones(29, bool), np.ones(30, bool))], r"fold 0's training mask has 29 entries for "
+                                               r"30 samples"),
+    ([(np.arange(20.0), np.arange(20.0, 30.0))], r"fold 0's training rows must be integer "
+                                                 r"indices or a boolean mask"),
+    ([(np.arange(20).reshape(4, 5), np.arange(20, 30))], r"1-D array"),
+    ([(np.zeros(30, bool), np.ones(30, bool))], r"fold 0 has an empty training"),
+])
+def test_bad_folds_raise_naming_the_fold(index, folds, message):
+    model, classifier = _cv_models()[index]
+    X, y = _data(n=30, p=6, seed=12)
+    if classifier:
+        y = np.arange(30) % 2
+    with pytest.raises(ValueError, match=message):
+        model.set_params(cv=folds).fit(X, y)
+
+
+def test_negative_fold_indices_count_from_the_end():
+    """As NumPy (and scikit-learn's indexing) read them."""
+    from fastl1 import LassoCV
+
+    X, y = _data(n=30, p=6, seed=13)
+    negative = [(np.arange(-30, -10), np.arange(-10, 0))]
+    positive = [(np.arange(20), np.arange(20, 30))]
+    a = LassoCV(alphas=4, cv=negative).fit(X, y)
+    b = LassoCV(alphas=4, cv=positive).fit(X, y)
+    np.testing.assert_array_equal(a.mse_path_, b.mse_path_)
