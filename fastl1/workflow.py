@@ -23,8 +23,7 @@ from .cv import report_progress
 from .linear_model import ElasticNetCV, LassoCV
 from .selection import StabilitySelection
 
-__all__ = ["OUTPUT_FILES", "SelectionResult", "check_output_dir", "select_features",
-           "write_outputs"]
+__all__ = ["SelectionResult", "check_output_dir", "select_features", "write_outputs"]
 
 
 #: The files :func:`write_outputs` may write; a previous run's are removed before writing.
@@ -206,6 +205,8 @@ def select_features(X, y, *, feature_names: Sequence[str] | None = None, task: s
             raise ValueError("measure must be 'deviance', 'class' or 'auc' for "
                              f"classification, got {measure!r}.")
         _check_class_target(y, cv)
+        if y.dtype.kind == "f":  # whole-number labels stored as floats: name them "-1", "1"
+            y = y.astype(np.int64)
         if measure == "auc" and np.unique(y).size != 2:
             raise ValueError("measure 'auc' needs two classes; use 'deviance' or 'class'.")
     notes = []
@@ -391,7 +392,8 @@ def check_output_dir(out_dir, *, overwrite: bool = False) -> Path:
     out_dir : str or path-like
     overwrite : bool, default=False
         Accept a non-empty folder; :func:`write_outputs` then replaces the files of a
-        previous run (:data:`OUTPUT_FILES`) and leaves other files alone.
+        previous run (``selected_features.csv``, ``stability.csv``, ``cv_curve.png``,
+        ``path.png``, ``stability.png``, ``summary.json``) and leaves other files alone.
 
     Returns
     -------
@@ -430,10 +432,25 @@ def check_output_dir(out_dir, *, overwrite: bool = False) -> Path:
 
 def write_outputs(result: SelectionResult, out_dir, *, extra_summary: dict | None = None
                   ) -> list[Path]:
-    """Write ``selected_features.csv``, ``summary.json`` and, with matplotlib installed,
-    ``cv_curve.png``, ``path.png`` (and ``stability.csv`` / ``stability.png``) to
-    ``out_dir``, first removing the files of a previous run (:data:`OUTPUT_FILES`), so that
-    none is left beside the new ones. Other files are left alone. Returns the paths written.
+    """Write the outputs of :func:`select_features` to a folder.
+
+    ``selected_features.csv``, ``summary.json`` and, with matplotlib installed,
+    ``cv_curve.png`` and ``path.png`` (and ``stability.csv`` / ``stability.png`` with
+    stability selection). The files of a previous run (these six names) are removed first, so
+    that none is left beside the new ones; other files are left alone.
+
+    Parameters
+    ----------
+    result : SelectionResult
+    out_dir : str or path-like
+        Created if missing (see :func:`check_output_dir` to check it before fitting).
+    extra_summary : dict, default=None
+        Entries added to ``summary.json``.
+
+    Returns
+    -------
+    list of Path
+        The files written.
     """
     import csv
 
