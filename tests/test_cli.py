@@ -486,3 +486,15 @@ def test_bench_json_to_a_folder_is_one_line(tmp_path, capsys):
     _one_error_line(capsys.readouterr().err, "--json", "is a folder")
     assert main(["bench", "--json", str(tmp_path / "no" / "r.json")]) == 2
     _one_error_line(capsys.readouterr().err, "does not exist")
+
+
+def test_fit_whole_number_float_labels_are_named_as_integers(tmp_path, capsys):
+    rng = np.random.default_rng(14)
+    X = rng.standard_normal((60, 6))
+    y = np.where(X[:, 0] + 0.3 * rng.standard_normal(60) > 0, 1.0, -1.0)
+    np.savez(tmp_path / "pm.npz", X=X, y=y)
+    assert main(["fit", str(tmp_path / "pm.npz"), "--out", str(tmp_path / "o"), "--cv", "3",
+                 "--alphas", "8"]) == 0
+    assert "positive coefficients favour '1' (classes -1, 1)" in capsys.readouterr().out
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert summary["classes"] == ["-1", "1"] and summary["positive_class"] == "1"
