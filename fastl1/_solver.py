@@ -8,7 +8,6 @@ and cross-validation all go through it.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numba
@@ -16,6 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
+from ._interrupt import STOP, interruptible, raise_if_stopped
 from ._kernels.cd import enet_cd, enet_cd_rows
 from ._kernels.csr import column_sq_norms_from_rows, column_stats_from_rows, row_chunks_for
 from ._kernels.design import (
@@ -30,6 +30,8 @@ from ._kernels.design import (
     sparse_column_stats_parallel,
     worth_threads,
 )
+from ._threads import claims_threads, holds_threads
+from ._warn import warn_user
 
 _EMPTY_INDEX = np.empty(0, dtype=np.int32)
 
@@ -92,7 +94,9 @@ class Problem:
     sample_weight: np.ndarray
     fit_intercept: bool
     X: object  # the validated matrix itself (dense ndarray, CSC, or CSR if transposed)
-    parallel: bool = False  # a sparse design's statistics on Numba's threads
+    # A sparse design's later statistics may use Numba's threads (when the thread computing
+    # them holds them: fastl1._threads).
+    parallel: bool = False
     transposed: bool = False  # the sparse arrays are CSR, read in place (see _kernels.csr)
     _x_mean: np.ndarray | None = None
     _norms2: np.ndarray | None = None
@@ -123,7 +127,7 @@ class Problem:
         norms2 = np.empty(self.n_features, dtype=self.dtype)
         grad = np.empty(self.n_features if v is not None else 0, dtype=self.dtype)
         if parallel is None:
-            parallel = self.parallel
+            parallel = self.parallel and holds_threads()
         v = np.empty(0, dtype=self.dtype) if v is None else v
         if self.transposed:  # (threads only where the rows make several chunks)
             if grad.shape[0]:  # a gradient: the norms are left out
@@ -142,7 +146,7 @@ class Problem:
 
     def to_columns(self, parallel: bool) -> None:
         """Replace a CSR design read in place by its CSC copy (the statistics stay)."""
-        X = to_csc(self.X, parallel)
+        X = to_csc(self.X, parallel=parallel)
         indptr = X.indptr.astype(X.indices.dtype, copy=False)
         self.design = (self.design[0], X.data, X.indices, indptr)
         self.X = X
@@ -160,7 +164,7 @@ class Problem:
                 column_sq_norms_from_rows(data, indices, indptr, chunks,
                                           np.empty((chunks.shape[0] - 1, self.n_features)),
                                           self.sample_weight, self.sw_sum, self.x_mean,
-                                          norms2, self.parallel)
+                                          norms2, self.parallel and holds_threads())
             else:
                 column_sq_norms(*self.design, self.sample_weight, self.sw_sum, self.x_mean,
                                 norms2)
@@ -278,14 +282,15 @@ def _csr_to_csc_parallel(X):
     return out
 
 
+@claims_threads
 def to_csc(X, parallel: bool | None = None):
     """``X`` (scipy sparse) as a canonical CSC matrix (see :func:`canonical_sparse`);
-    ``parallel`` defaults to whether Numba has more than one thread."""
-    if parallel is None:
-        parallel = numba.get_num_threads() > 1
+    ``parallel`` defaults to whether Numba has more than one thread (and this thread may
+    use them: :func:`fastl1._threads.claim_threads`)."""
     return canonical_sparse(X, ("csc",), parallel=parallel)
 
 
+@claims_threads
 def make_problem(X, sample_weight: np.ndarray | None, fit_intercept: bool,
                  parallel: bool | None = None, keep_csr: bool = False) -> Problem:
     """Build a :class:`Problem` from validated ``X`` (float ndarray or scipy sparse).
@@ -296,8 +301,7 @@ def make_problem(X, sample_weight: np.ndarray | None, fit_intercept: bool,
     ``CSR_IN_PLACE_MIN_NNZ`` non-zeros: then it is read in place (single fits; see
     :mod:`fastl1._kernels.csr`). Sparse index arrays keep their integer type
     (int32 or int64). ``parallel`` computes the sparse column statistics on Numba's threads
-    (default: when more than one is available; callers running in concurrent threads must
-    pass False).
+    (default: when more than one is available; see :func:`fastl1._threads.claim_threads`).
     """
     n, p = X.shape
     dtype = X.dtype
@@ -308,10 +312,8 @@ def make_problem(X, sample_weight: np.ndarray | None, fit_intercept: bool,
         sw = np.empty(0, dtype=dtype)
     weights = sw if sw.shape[0] else None
     if sp.issparse(X):
-        if parallel is None:
-            parallel = numba.get_num_threads() > 1
         transposed = keep_csr and X.format == "csr" and X.nnz >= CSR_IN_PLACE_MIN_NNZ
-        X = canonical_sparse(X, ("csr",)) if transposed else to_csc(X, parallel)
+        X = canonical_sparse(X, ("csr",)) if transposed else to_csc(X, parallel=parallel)
         indices = kernel_array(X.indices)
         indptr = kernel_array(X.indptr.astype(indices.dtype, copy=False))
         design = (_placeholder_matrix(dtype), kernel_array(X.data), indices, indptr)
@@ -342,10 +344,11 @@ def resolve_gram(precompute, problem: Problem) -> np.ndarray | None:
         if gram.shape != (p, p):
             raise ValueError(
                 f"precompute Gram matrix has shape {gram.shape}, expected {(p, p)}.")
+        if not np.isfinite(gram).all():
+            raise ValueError("precompute Gram matrix contains NaN or infinity.")
         if problem.fit_intercept or problem.sample_weight.shape[0]:
-            warnings.warn("Gram matrix was provided but X is centred (fit_intercept) "
-                          "or weighted: recomputing the Gram matrix.", UserWarning,
-                          stacklevel=3)
+            warn_user("Gram matrix was provided but X is centred (fit_intercept) or "
+                      "weighted: recomputing the Gram matrix.", UserWarning)
             return problem.gram()
         # A cheap consistency check of one diagonal entry (as scikit-learn does).
         X = problem.X
@@ -420,6 +423,25 @@ class GradientReference:
         return reference
 
 
+def _non_finite_message(problem: Problem, y_centred: np.ndarray, coef: np.ndarray,
+                        gram: np.ndarray, gap: float) -> str:
+    """Why a fit has no certificate: its duality gap (or the bound) is not a finite number."""
+    if not np.isfinite(coef).all():
+        cause = "the coefficients are not finite (check coef_init)"
+    else:
+        X = problem.X
+        values = X.data if sp.issparse(X) else X
+        with np.errstate(all="ignore"):
+            x_scale = float(np.max(np.abs(values))) if values.size else 0.0
+            y_scale = float(np.max(np.abs(y_centred))) if y_centred.size else 0.0
+        cause = ("X or y is too large for floating point (largest |X| = "
+                 f"{x_scale:.3g}, largest |y - mean| = {y_scale:.3g})")
+        if gram.shape[0]:
+            cause += ", or a precompute Gram matrix or Xy given is inconsistent with them"
+    return (f"The fit's duality gap is {gap} (not a finite number), so it cannot be "
+            f"certified: {cause}. Rescale X and y (for example standardise them).")
+
+
 @dataclass
 class FitResult:
     coef: np.ndarray
@@ -429,6 +451,8 @@ class FitResult:
     converged: bool = True
 
 
+@interruptible
+@claims_threads
 def solve_enet(problem: Problem, y_centred: np.ndarray, coef: np.ndarray, alpha: float,
                l1_ratio: float, *, positive: bool = False, max_iter: int = 1000,
                tol: float = 1e-4, random: bool = False, seed: int = 0,
@@ -450,7 +474,7 @@ def solve_enet(problem: Problem, y_centred: np.ndarray, coef: np.ndarray, alpha:
     over the set's non-zero coefficients: glmnet's active-set cycling). All off is
     scikit-learn's algorithm.
     ``parallel`` computes each round's full gradient on Numba's threads (default: when more
-    than one is available); callers that run fits in concurrent threads must pass False.
+    than one is available and this thread may use them: :mod:`fastl1._threads`).
     ``warn=False`` leaves the convergence warning to the caller (``FitResult.converged``).
     ``reference`` carries the last exact gradient and its residual from one fit to the next
     (a path): the next fit then computes only the correlations it cannot bound.
@@ -462,8 +486,6 @@ def solve_enet(problem: Problem, y_centred: np.ndarray, coef: np.ndarray, alpha:
     l1_reg = alpha * l1_ratio * n
     l2_reg = alpha * (1.0 - l1_ratio) * n
     dtype = problem.dtype
-    if parallel is None:
-        parallel = numba.get_num_threads() > 1
     if gram is None:
         gram = np.empty((0, 0), dtype=dtype)
         xty = np.empty(0, dtype=dtype)
@@ -482,8 +504,9 @@ def solve_enet(problem: Problem, y_centred: np.ndarray, coef: np.ndarray, alpha:
             norms2, coef, reference.grad, reference.residual, reference.valid,
             l1_reg, l2_reg, bool(positive), int(max_iter) - n_iter, tol, bool(random),
             int(seed), bool(working_sets), bool(screening), int(anderson),
-            bool(support_sweeps), int(ws_start), bool(parallel),
+            bool(support_sweeps), int(ws_start), bool(parallel), STOP,
         )
+        raise_if_stopped()
         n_iter += epochs
         n_outer += rounds
         if problem.is_sparse and problem._norms2 is None and used_norms2.shape[0]:
@@ -495,7 +518,9 @@ def solve_enet(problem: Problem, y_centred: np.ndarray, coef: np.ndarray, alpha:
         problem.to_columns(parallel)
         ws_start = handoff
         n_outer -= 1  # that gradient is not computed again
-    converged = not gap > scaled_tol
+    if not (np.isfinite(gap) and np.isfinite(scaled_tol)):
+        raise ValueError(_non_finite_message(problem, y_centred, coef, gram, gap))
+    converged = gap <= scaled_tol
     if not converged and warn:
         message = (
             f"Objective did not converge after {n_iter} epochs. Duality gap: {gap:.3e} "
@@ -505,5 +530,5 @@ def solve_enet(problem: Problem, y_centred: np.ndarray, coef: np.ndarray, alpha:
         if alpha == 0:
             message += (" With alpha=0 the problem is least squares, which coordinate "
                         "descent solves slowly; prefer LinearRegression.")
-        warnings.warn(message, ConvergenceWarning, stacklevel=3)
+        warn_user(message, ConvergenceWarning)
     return FitResult(coef, gap / n, n_iter, n_outer, converged)

@@ -731,3 +731,61 @@ def test_kernel_array_is_a_writeable_alias_of_read_only_memory(order):
     np.testing.assert_array_equal(kernel_array(view), view)
     del a, view
     np.testing.assert_array_equal(alias, np.arange(12.0).reshape(3, 4))  # a kept alive
+
+
+# --- fits without a finite certificate are errors, not silent "convergence" -------------------
+
+def _small_problem(seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((30, 10))
+    return X, X[:, 0] + 0.1 * rng.standard_normal(30)
+
+
+@pytest.mark.parametrize("fit", ["lasso_path", "LassoCV"])
+def test_a_design_that_overflows_is_an_error_not_a_nan_gap(fit):
+    from fastl1 import LassoCV, lasso_path
+
+    X, y = _small_problem()
+    X = X * 1e160  # the Gram matrix and the gap overflow float64
+    run = {"lasso_path": lambda: lasso_path(X, y, alphas=5),
+           "LassoCV": lambda: LassoCV(alphas=5, cv=3).fit(X, y)}[fit]
+    with pytest.raises(ValueError, match="not a finite number.*too large for floating point"):
+        run()
+
+
+def test_a_nan_coef_init_or_xy_or_gram_is_refused():
+    from fastl1 import Lasso, enet_path
+
+    X, y = _small_problem()
+    with pytest.raises(ValueError, match="coef_init contains NaN"):
+        enet_path(X, y, coef_init=np.full(10, np.nan))
+    with pytest.raises(ValueError, match="Xy contains NaN"):
+        enet_path(X, y, precompute=X.T @ X, Xy=np.full(10, np.nan))
+    with pytest.raises(ValueError, match="Gram matrix contains NaN"):
+        Lasso(alpha=0.1, fit_intercept=False, precompute=np.full((10, 10), np.nan)).fit(X, y)
+
+
+def test_an_inconsistent_xy_gives_an_error_not_a_nan_gap():
+    from fastl1 import enet_path
+
+    X, y = _small_problem()
+    with pytest.raises(ValueError, match="inconsistent"):
+        enet_path(X, y, precompute=X.T @ X, Xy=np.full(10, 1e308), alphas=[1.0, 0.1])
+
+
+# --- warnings point at the user's call ---------------------------------------------------------
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_convergence_warnings_point_at_the_callers_line(n_jobs):
+    from sklearn.exceptions import ConvergenceWarning
+
+    from fastl1 import Lasso, LassoCV, lasso_path
+
+    X, y = _small_problem()
+    for fit in (lambda: Lasso(alpha=1e-4, max_iter=2, tol=1e-14).fit(X, y),
+                lambda: lasso_path(X, y, alphas=3, max_iter=2, tol=1e-14),
+                lambda: LassoCV(alphas=3, cv=2, max_iter=2, tol=1e-14,
+                                n_jobs=n_jobs).fit(X, y)):
+        with pytest.warns(ConvergenceWarning) as record:
+            fit()
+        assert {w.filename for w in record} == {__file__}

@@ -314,13 +314,14 @@ def _share_of_data(indptr, n, p, ws):
 @njit(**JIT_OPTIONS)
 def _inner_solve(X, data, indices, indptr, y_centred, sw, sw_sum, x_mean, norms2, gram, xty,
                  y_norm2, gram_w, w, r, r_sum, l1_reg, l2_reg, positive, ws, inner_tol, tol,
-                 max_epochs, random, anderson_k, support_sweeps, grad, parallel):
+                 max_epochs, random, anderson_k, support_sweeps, grad, parallel, stop):
     """Epochs on the working set ``ws`` until its restricted duality gap is below
     ``inner_tol`` (checked once an epoch moves coefficients by less than ``tol`` relative, as
     scikit-learn, and at least every ``GAP_CHECK_EVERY`` epochs). With ``support_sweeps``, an
     epoch with residual updates ends with a pass over the set's non-zero coefficients (see
     ``SUPPORT_SWEEP_SHARE``; counted in the same epoch). With ``parallel`` the gap checks'
-    correlations run on Numba's threads when the set is large enough. Returns
+    correlations run on Numba's threads when the set is large enough. The epochs end early
+    once ``stop[0]`` is set (an interrupt: :mod:`fastl1._interrupt`). Returns
     ``(n_epochs, r_sum)``."""
     use_gram = gram.shape[0] > 0
     sparse = is_sparse(indptr)
@@ -377,6 +378,8 @@ def _inner_solve(X, data, indices, indptr, y_centred, sw, sw_sum, x_mean, norms2
                                     parallel_gap)
             if gap <= inner_tol:
                 break
+        if stop[0]:
+            break
     if sparse:  # re-anchor the tracked residual sum (rounding drift over many updates)
         r_sum = weighted_sum(r, sw)
     return n_epochs, r_sum
@@ -385,33 +388,33 @@ def _inner_solve(X, data, indices, indptr, y_centred, sw, sw_sum, x_mean, norms2
 @njit(**JIT_OPTIONS)
 def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norms2, w,
             grad_ref, r_ref, has_ref, l1_reg, l2_reg, positive, max_iter, tol, random, seed,
-            use_working_sets, screening, anderson_k, support_sweeps, ws_start, parallel):
+            use_working_sets, screening, anderson_k, support_sweeps, ws_start, parallel, stop):
     """The elastic net by coordinate descent on a dense or CSC design (:func:`_enet_cd`)."""
     return _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norms2, w,
                     grad_ref, r_ref, has_ref, l1_reg, l2_reg, positive, max_iter, tol, random,
                     seed, use_working_sets, screening, anderson_k, support_sweeps, ws_start,
-                    parallel, None)
+                    parallel, stop, None)
 
 
 @njit(**JIT_OPTIONS)
 def enet_cd_rows(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norms2, w,
                  grad_ref, r_ref, has_ref, l1_reg, l2_reg, positive, max_iter, tol, random,
                  seed, use_working_sets, screening, anderson_k, support_sweeps, ws_start,
-                 parallel):
+                 parallel, stop):
     """The elastic net by coordinate descent on a CSR design read in place
     (:func:`_enet_cd` with its row chunks); a separate entry point, so that dense and CSC
     fits never compile the row kernels."""
     return _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norms2, w,
                     grad_ref, r_ref, has_ref, l1_reg, l2_reg, positive, max_iter, tol, random,
                     seed, use_working_sets, screening, anderson_k, support_sweeps, ws_start,
-                    parallel, row_chunks_for(indptr))
+                    parallel, stop, row_chunks_for(indptr))
 
 
 @njit(**JIT_OPTIONS)
 def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norms2, w,
              grad_ref, r_ref, has_ref, l1_reg, l2_reg, positive, max_iter, tol, random, seed,
              use_working_sets, screening, anderson_k, support_sweeps, ws_start, parallel,
-             rows):
+             stop, rows):
     """Solve the elastic net by coordinate descent, in place in ``w``.
 
     The design is ``(X, data, indices, indptr)``; when ``gram`` is non-empty the epochs use
@@ -428,6 +431,7 @@ def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_nor
     epoch on a working set with a pass over its non-zero coefficients (see
     ``SUPPORT_SWEEP_SHARE``). With ``parallel`` the full
     gradient of each round runs on Numba's threads (never from concurrent Python threads).
+    The fit ends early, wherever it is, once ``stop[0]`` is set (:mod:`fastl1._interrupt`).
 
     ``rows`` is None, or the row chunks (:func:`.csr.row_chunks_for`) of a CSR design whose
     CSR arrays are passed, read in place (see :mod:`.csr`): each round's gradient is then a
@@ -555,7 +559,7 @@ def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_nor
                                                    r, r_sum, all_features)
             gap, dual_norm = gap_from_statistics(w, grad, all_features, r_norm2, r_dot_y,
                                                  l1_reg, l2_reg, positive)
-        if gap <= scaled_tol or n_epochs >= max_iter:
+        if gap <= scaled_tol or n_epochs >= max_iter or stop[0]:
             break
         if norms_known and (screening or use_working_sets):
             n_active, support = screen_and_score(w, grad, inv_norms, l1_reg, dual_norm, gap,
@@ -634,14 +638,14 @@ def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_nor
                                          np.arange(ws.shape[0]), inner_tol, tol,
                                          max_iter - n_epochs, random, anderson_k,
                                          support_sweeps, np.empty(ws.shape[0], dtype=w.dtype),
-                                         parallel)
+                                         parallel, stop)
             w[ws] = w_ws
         else:
             epochs, r_sum = _inner_solve(X, data, indices, indptr, y_centred, sw, sw_sum,
                                          x_mean, norms2, gram, xty, y_norm2, gram_w, w, r,
                                          r_sum, l1_reg, l2_reg, positive, ws, inner_tol, tol,
                                          max_iter - n_epochs, random, anderson_k,
-                                         support_sweeps, grad, parallel)
+                                         support_sweeps, grad, parallel, stop)
             if fresh.shape[0] > 0 and epochs > 0:
                 fresh[ws] = True
                 has_fresh = True
