@@ -12,6 +12,8 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.validation import _check_sample_weight, check_X_y, validate_data
 
+from ._kernels.sparse_check import STRUCTURE_ERRORS, compressed_structure_error
+
 _DESIGN_OPTIONS = {
     "accept_sparse": ["csc", "csr"],
     "accept_large_sparse": True,
@@ -70,11 +72,45 @@ def _check_choice(name: str, value, choices: tuple):
         raise ValueError(f"{name} must be one of {choices}, got {value!r}.")
 
 
+def check_sparse_structure(X) -> None:
+    """Refuse a scipy sparse CSR, CSC or COO matrix whose index arrays are inconsistent
+    (out-of-range indices, a malformed ``indptr``) before SciPy or a kernel reads them: SciPy
+    trusts them, and a bad index corrupts memory or the result. Other inputs pass through."""
+    if not sp.issparse(X):
+        return
+    if X.format == "coo":
+        n_rows, n_cols = X.shape
+        for name, index, bound in (("row", X.row, n_rows), ("col", X.col, n_cols)):
+            if index.size and (index.min() < 0 or index.max() >= bound):
+                raise ValueError(f"Malformed sparse matrix: a {name} index is out of range "
+                                 f"for shape {X.shape}.")
+        return
+    if X.format not in ("csr", "csc"):
+        return
+    n_major, n_minor = X.shape if X.format == "csr" else X.shape[::-1]
+    indices, indptr = np.asarray(X.indices), np.asarray(X.indptr)
+    if indptr.ndim != 1 or indptr.shape[0] != n_major + 1 or indices.ndim != 1:
+        raise ValueError(f"Malformed {X.format.upper()} matrix: indptr has "
+                         f"{indptr.shape[0]} entries for {n_major} "
+                         f"{'rows' if X.format == 'csr' else 'columns'} (expected "
+                         f"{n_major + 1}).")
+    if indices.dtype.kind not in "iu" or indptr.dtype.kind not in "iu":
+        raise TypeError("sparse index arrays must be integers, got "
+                        f"{indices.dtype} and {indptr.dtype}.")
+    code, position = compressed_structure_error(indices, indptr, n_minor,
+                                                np.asarray(X.data).shape[0])
+    if code:
+        where = f"indices[{position}]" if code == 4 else f"indptr[{position}]"
+        raise ValueError(f"Malformed {X.format.upper()} matrix of shape {X.shape}: "
+                         f"{STRUCTURE_ERRORS[code]} (at {where}).")
+
+
 def check_design(estimator, X, y, reset: bool = True):
     """Validate ``(X, y)`` for the linear models: float32/float64, dense or CSC/CSR,
     finite, non-empty, int32 or int64 sparse indices. Never copies or modifies X beyond
     the dtype conversion of non-float input; y becomes a float array of X's dtype.
     ``estimator=None`` validates for a function (no ``n_features_in_`` to set)."""
+    check_sparse_structure(X)
     if estimator is None:
         X, y = check_X_y(X, y, **_DESIGN_OPTIONS)
     else:

@@ -30,8 +30,10 @@ from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.model_selection import check_cv
 
 from ._blas import blas_on_one_thread
+from ._interrupt import STOP, interruptible, raise_if_stopped
 from ._kernels.design import take_rows, test_mse
 from ._solver import _EMPTY_INDEX, Problem, kernel_array, make_problem, resolve_gram
+from ._warn import deferred_warnings, replay
 from .path import PathResult, fit_path
 
 _EMPTY_2D = np.zeros((1, 1))  # stands in for a dense test block when it is sparse
@@ -160,16 +162,21 @@ def one_blas_thread(fit: Callable) -> Callable:
     return wrapped
 
 
+@interruptible
 @one_blas_thread
 def run_jobs(jobs: Sequence[Callable[[], object]], n_jobs: int | None,
              verbose: int = 0) -> list:
     """Run callables on ``n_jobs`` threads (``-1`` = all cores, joblib's convention and its
     ``parallel_config``); results in order. ``verbose`` reports progress as joblib does.
-    BLAS runs on one thread meanwhile (:func:`one_blas_thread`)."""
+    BLAS runs on one thread meanwhile (:func:`one_blas_thread`). The warnings a job issues
+    through :func:`fastl1._warn.warn_user` are issued again here, in the calling thread, so
+    they point at the user's call; a job not started when a fit is interrupted does not
+    start (:mod:`fastl1._interrupt`)."""
     n_workers = min(effective_n_jobs(n_jobs), len(jobs))
     if getattr(_WORKER, "active", False):
         n_workers = 1  # a job that runs jobs: its pool's threads are busy (no deadlock)
     callback = _PROGRESS.get()
+    jobs = [functools.partial(_run_job, job) for job in jobs]
     if verbose:
         results = Parallel(n_jobs=n_workers, prefer="threads", verbose=verbose,
                            return_as="generator")(delayed(job)() for job in jobs)
@@ -179,15 +186,26 @@ def run_jobs(jobs: Sequence[Callable[[], object]], n_jobs: int | None,
     futures = [_thread_pool(n_workers).submit(job) for job in jobs]
     try:
         return _collect((future.result() for future in futures), len(jobs), callback)
+    except KeyboardInterrupt:
+        STOP[0] = 1  # the running jobs' kernels return within an epoch
+        raise
     finally:  # after a failure: drop the jobs not started, let the running ones end
         for future in futures:
             future.cancel()
         wait(futures)
 
 
+def _run_job(job: Callable[[], object]) -> tuple[object, list]:
+    """Run one job unless the fit was interrupted; return its result and its warnings."""
+    raise_if_stopped()
+    with deferred_warnings() as issued:
+        return job(), issued
+
+
 def _collect(results, total: int, callback: Callable[[int, int], None] | None) -> list:
     collected = []
-    for result in results:
+    for result, issued in results:
+        replay(issued)
         collected.append(result)
         if callback is not None:
             callback(len(collected), total)

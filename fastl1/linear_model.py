@@ -31,6 +31,7 @@ from ._validation import (
     _check_real,
     check_design,
     check_precompute,
+    check_sparse_structure,
     check_target_scale,
     check_weights,
 )
@@ -66,6 +67,7 @@ class _LinearPredictor:
 
     def _decision_function(self, X):
         check_is_fitted(self)
+        check_sparse_structure(X)
         X = validate_data(self, X, accept_sparse=["csr", "csc", "coo"],
                           accept_large_sparse=True, reset=False)
         return safe_sparse_dot(X, np.asarray(self.coef_).T, dense_output=True) + self.intercept_

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import numbers
 import sys
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
@@ -23,6 +21,7 @@ from sklearn.utils import check_random_state
 
 from ._blas import blas_on_one_thread
 from ._deprecation import resolve_alphas
+from ._interrupt import interruptible
 from ._kernels.working_set import nonzero_entries
 from ._solver import (
     GradientReference,
@@ -32,6 +31,7 @@ from ._solver import (
     resolve_gram,
     solve_enet,
 )
+from ._threads import claims_threads
 from ._validation import (
     _check_bool,
     _check_choice,
@@ -42,6 +42,7 @@ from ._validation import (
     check_target_scale,
     check_weights,
 )
+from ._warn import warn_user
 
 __all__ = ["enet_path", "lasso_path"]
 
@@ -103,6 +104,8 @@ class PathResult:
     n_iters: list
 
 
+@interruptible
+@claims_threads
 def fit_path(problem: Problem, y_centred: np.ndarray, alphas: np.ndarray, l1_ratio: float, *,
              coef_init: np.ndarray | None = None, positive: bool = False,
              max_iter: int = 1000, tol: float = 1e-4, random: bool = False, seed: int = 0,
@@ -119,6 +122,8 @@ def fit_path(problem: Problem, y_centred: np.ndarray, alphas: np.ndarray, l1_rat
     n_alphas = alphas.shape[0]
     coef = np.zeros(problem.n_features, dtype=problem.dtype)
     if coef_init is not None:
+        if not np.isfinite(coef_init).all():
+            raise ValueError("coef_init contains NaN or infinity.")
         coef[:] = coef_init
     dual_gaps = np.empty(n_alphas)
     n_iters = []
@@ -126,8 +131,6 @@ def fit_path(problem: Problem, y_centred: np.ndarray, alphas: np.ndarray, l1_rat
     indices, values, indptr = [], [], [0]
     # Each alpha starts where the previous one stopped; the last exact gradient carries
     # over, so an alpha computes only the correlations it cannot bound from it.
-    if parallel is None:  # decided once: asking Numba costs ~0.1 ms per call
-        parallel = numba.get_num_threads() > 1
     reference = GradientReference.at_zero(problem, y_centred, parallel) \
         if gram is None and not coef.any() else GradientReference.empty(problem)
     with blas_on_one_thread():  # small BLAS solves only (see ElasticNet.fit)
@@ -156,12 +159,12 @@ def fit_path(problem: Problem, y_centred: np.ndarray, alphas: np.ndarray, l1_rat
         sys.stderr.write("\n")
     if failures:
         worst_alpha, worst_gap = max(failures, key=lambda item: item[1])
-        warnings.warn(
+        warn_user(
             f"Objective did not converge for {len(failures)} of {n_alphas} alphas within "
             f"max_iter={max_iter} epochs each; the largest duality gap is {worst_gap:.3e} at "
             f"alpha={worst_alpha:.4g} (tolerance {tol:g} relative to ||y_c||^2/n). Increase "
             "max_iter or tol, or stop the grid at a larger alpha (eps).",
-            ConvergenceWarning, stacklevel=3)
+            ConvergenceWarning)
     coefs = None
     if store_coefs:
         coefs = sp.csc_matrix(
@@ -280,6 +283,8 @@ def enet_path(X, y, *, l1_ratio: float = 0.5, eps: float = 1e-3, n_alphas="depre
         xty = problem.xt_weighted(y_centred)
         if Xy is not None and not (fit_intercept or problem.sample_weight.shape[0]):
             xty = np.asarray(Xy, dtype=problem.dtype).reshape(-1)
+            if not np.isfinite(xty).all():
+                raise ValueError("Xy contains NaN or infinity.")
             if xty.shape[0] != problem.n_features:
                 raise ValueError(f"Xy has {xty.shape[0]} entries, expected "
                                  f"{problem.n_features}.")
