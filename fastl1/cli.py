@@ -106,8 +106,9 @@ def _build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--l1-ratio", type=_positive_float, nargs="+", default=[1.0],
                      metavar="R", help="penalty mix(es) to try, 1 = lasso (default: 1)")
     fit.add_argument("--alpha-rule", choices=["min", "1se"], default="min",
-                     help="alpha with the least CV error, or the largest within one standard "
-                     "error of it (sparser; glmnet's lambda.1se) (default: %(default)s)")
+                     help="penalty with the best CV measure, or the strongest within one "
+                     "standard error of it (the largest alpha or smallest C: sparser; glmnet's "
+                     "lambda.1se) (default: %(default)s)")
     fit.add_argument("--alphas", type=_int_at_least(2), default=100, metavar="N",
                      help="alpha grid size (default: %(default)s)")
     fit.add_argument("--tol", type=_positive_float, default=1e-4, metavar="TOL",
@@ -140,8 +141,9 @@ def _build_parser() -> argparse.ArgumentParser:
                      "--overwrite is given")
     fit.add_argument("--overwrite", action="store_true",
                      help="write into a non-empty --out folder: the files of a previous run "
-                     "(selected_features.csv, stability.csv, *.png, summary.json) are "
-                     "removed first, other files are left alone")
+                     "(selected_features.csv, stability.csv, cv_curve.png, path.png, "
+                     "stability.png, summary.json) are removed first, other files are left "
+                     "alone")
     fit.add_argument("--quiet", action="store_true", help="no progress bar or report")
     fit.set_defaults(func=_run_fit)
 
