@@ -17,12 +17,25 @@ to the L-BFGS loss is ``1 / (C * sum(s))`` and saga's ``beta = 1 / C`` with an u
 
 Stopping rule
 -------------
-``tol`` bounds the largest violation of the optimality conditions of the averaged problem
-(the objective divided by ``C * sum(s)``, i.e. ``mean_s(loss) + penalty / (C sum(s))``):
-with ``g`` its gradient in one coefficient ``w``, ``|g + sign(w) l1|`` for ``w != 0`` and
+A fit stops when its **duality gap is below** ``tol * GAP_FRACTION`` (``1e-2``) **times the
+objective**: a certificate, whatever the scale of X, C or the weights, that the objective is
+within that fraction of its minimum (``1e-6`` at the default ``tol=1e-4``, scikit-learn's
+level of accuracy). The gap is the Fenchel gap of the dual point built from the residuals
+(:func:`fastl1._kernels.logistic.dual_gap`); with an intercept, the intercept is first
+refitted exactly for the coefficients, so the residuals sum to zero per class, which is the
+dual constraint of an unpenalised intercept.
+
+The solvers themselves steer by the optimality (KKT) violation of the averaged problem (the
+objective divided by ``C * sum(s)``, i.e. ``mean_s(loss) + penalty / (C sum(s))``): with
+``g`` its gradient in one coefficient ``w``, ``|g + sign(w) l1|`` for ``w != 0`` and
 ``max(|g| - l1, 0)`` for ``w == 0`` (``l1 = l1_ratio / (C sum(s))``, the l2 term inside
-``g``), and ``|g|`` for the intercepts. This is skglm's rule, and scikit-learn's lbfgs
-``gtol`` in the same scale. Without intercept the duality gap (same scale) is reported too.
+``g``), and ``|g|`` for the intercepts (skglm's rule; scikit-learn's lbfgs ``gtol`` in the same
+scale). A fit first runs to a violation of ``tol / 10``; while the gap is above its bound it
+resumes with a smaller bound (chosen from the gap, which near the optimum shrinks like the
+square of the violation), within the same ``max_iter``. When the bound it would need is below
+the rounding error of the gradient (``||R|| max |X| sqrt(n)`` times a few ulps) the gap cannot
+shrink further and the KKT rule ``violation <= tol`` decides. The reported ``dual_gap_`` and
+``kkt_violation_`` are those of the returned coefficients and intercept (averaged scale).
 
 Algorithm: proximal Newton with working sets and a line search (``solver="prox_newton"``),
 or FISTA (``solver="fista"``); see :mod:`fastl1._kernels.logistic`. Dense C- or F-ordered,
@@ -32,28 +45,37 @@ CSC and CSR input are all read in place (nothing is converted or densified).
 from __future__ import annotations
 
 import numbers
-import warnings
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit, log_expit
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model._base import LinearClassifierMixin
+from sklearn.linear_model._base import LinearClassifierMixin, SparseCoefMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.extmath import softmax
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._kernels.logistic import fista, lipschitz_estimate, prox_newton
+from ._kernels.logistic import (
+    dual_gap,
+    fista,
+    full_gradient,
+    linear_predictor,
+    link,
+    lipschitz_estimate,
+    penalty_value,
+    prox_newton,
+)
 from ._solver import _EMPTY_INDEX, _placeholder_matrix, canonical_sparse, kernel_array
+from ._threads import claims_threads
 from ._validation import _check_choice, _check_int, _check_real, check_weights
+from ._warn import warn_user
 
-__all__ = ["LogisticDesign", "LogisticFit", "LogisticRegression", "logistic_design",
-           "solve_logistic"]
+__all__ = ["LogisticDesign", "LogisticFit", "LogisticRegression", "class_weights",
+           "logistic_design", "solve_logistic"]
 
 _SOLVERS = ("auto", "prox_newton", "fista")
 
@@ -63,6 +85,13 @@ _INNER_FRACTION = 0.01  # a working set is solved to this fraction of the outer 
 _MAX_NEWTON = 100  # proximal Newton steps per working set
 _POWER_ITERATIONS = 10  # for FISTA's first step size
 _FISTA_CHECK_EVERY = 10  # FISTA: full optimality check every this many steps
+# The duality gap must be below tol * GAP_FRACTION times the objective (module docstring):
+# at the default tol=1e-4, within 1e-6 of the minimum relatively.
+GAP_FRACTION = 1e-2
+_FIRST_KKT_FRACTION = 0.1
+_ROUNDING_ULPS = 8.0  # ulps of ||R|| max ||x_j|| taken as a gradient entry's rounding error
+_GAP_FLOOR = 1e-13  # rounding of the objective's sums: no gap below this is measurable
+_NO_CURVATURE = np.empty((0, 0))
 
 
 @dataclass
@@ -130,15 +159,16 @@ class LogisticFit:
         ``K = 1`` for two classes.
     intercept : ndarray of shape (K,)
     n_iter : int
-        Outer iterations (prox_newton: full-gradient evaluations, each followed by a working
-        set solve unless it certified convergence; fista: gradient steps).
+        Outer iterations (prox_newton: working-set solves plus the final check, at most
+        ``max_iter``; fista: gradient steps).
     n_newton : int
         Proximal Newton steps in all (0 for fista).
     violation : float
         Largest optimality violation at the solution, in the averaged scale (module docstring).
     dual_gap : float
-        Duality gap in the same scale; NaN with an intercept.
+        Duality gap in the same scale (of the returned coefficients and intercept).
     converged : bool
+        Whether the stopping rule (module docstring) holds.
     """
 
     coef: np.ndarray
@@ -161,12 +191,120 @@ def _initial_intercept(y_codes: np.ndarray, s: np.ndarray, n_classes: int) -> np
     return logs - logs.mean()
 
 
+def _refit_intercept(offsets: np.ndarray, y_codes: np.ndarray, s: np.ndarray,
+                     b: np.ndarray) -> np.ndarray:
+    """The intercept minimising the loss for fixed coefficients, by damped Newton steps.
+
+    ``offsets`` is ``W X^T`` (shape ``(K, n)``, ``K = 1`` binary). At the exact minimiser the
+    residuals ``R`` sum to zero per class, which is the constraint the duality gap's dual
+    point must satisfy when the intercept is unpenalised (see :func:`_certificate`).
+    """
+    K = offsets.shape[0]
+    s_sum = s.sum()
+    b = b.astype(np.float64).copy()
+
+    def loss_grad_hess(bb):
+        Z = offsets + bb[:, None]
+        if K == 1:
+            z = Z[0]
+            p = expit(z)
+            loss = float(s @ (np.logaddexp(0.0, z) - (y_codes == 1) * z))
+            g = np.array([s @ (p - (y_codes == 1))])
+            h = np.array([[s @ (p * (1.0 - p))]])
+            return loss, g, h
+        Zt = Z.T
+        P = softmax(Zt.copy(), copy=False)
+        lse = np.logaddexp.reduce(Zt, axis=1)
+        rows = np.arange(Zt.shape[0])
+        loss = float(s @ (lse - Zt[rows, y_codes]))
+        onehot = np.zeros_like(P)
+        onehot[rows, y_codes] = 1.0
+        g = s @ (P - onehot)
+        sp_ = P * s[:, None]
+        # The multinomial Hessian in b is singular along (1, ..., 1) (a common shift changes
+        # nothing): adding that direction makes it invertible without changing the step.
+        h = np.diag(sp_.sum(axis=0)) - P.T @ sp_ + np.full((K, K), s_sum / K)
+        return loss, g, h
+
+    loss, g, h = loss_grad_hess(b)
+    for _ in range(50):
+        if not np.max(np.abs(g)) > 1e-13 * s_sum:
+            break
+        try:
+            step = np.linalg.solve(h, g)
+        except np.linalg.LinAlgError:
+            break
+        t = 1.0
+        for _ in range(30):
+            trial = b - t * step
+            loss_t, g_t, h_t = loss_grad_hess(trial)
+            if loss_t <= loss - 1e-4 * t * float(g @ step) or np.max(np.abs(g_t)) < np.max(
+                    np.abs(g)):
+                break
+            t *= 0.5
+        else:
+            break
+        b, loss, g, h = trial, loss_t, g_t, h_t
+    return b
+
+
+def _certificate(design: LogisticDesign, y_codes, y, s, W, b, lam1, lam2, fit_intercept,
+                 parallel):
+    """``(b, violation, gap, primal, ||R||)`` of ``(W, b)`` in the sum scale.
+
+    With an intercept, ``b`` is first refitted exactly for ``W`` (:func:`_refit_intercept`):
+    the residuals then sum to zero, so the dual point of :func:`fastl1._kernels.logistic.
+    dual_gap` is feasible for the problem with an unpenalised intercept and its gap is a
+    certificate (the objective at ``(W, b)`` is within ``gap`` of its minimum).
+    """
+    A, data, indices, indptr, transposed = design.arrays
+    K, p = W.shape
+    n = design.n_samples
+    Z = np.empty((K, n))
+    zero = np.zeros(K)
+    linear_predictor(A, data, indices, indptr, bool(transposed), W, zero, Z)
+    if fit_intercept:
+        b = _refit_intercept(Z, y_codes, s, b)
+        Z += b[:, None]
+    R = np.empty((K, n))
+    loss = link(Z, y, s, R, _NO_CURVATURE, False)
+    G = np.empty((K, p))
+    full_gradient(A, data, indices, indptr, bool(transposed), R, G, bool(parallel))
+    g = G + lam2 * W
+    violation = np.where(W > 0, np.abs(g + lam1),
+                         np.where(W < 0, np.abs(g - lam1), np.maximum(np.abs(g) - lam1, 0.0)))
+    violation = float(violation.max()) if violation.size else 0.0
+    if fit_intercept:
+        violation = max(violation, float(np.abs(R.sum(axis=1)).max()))
+    gap = float(dual_gap(Z, y, s, W, G, loss, lam1, lam2))
+    primal = float(loss + penalty_value(W, lam1, lam2))
+    return b, violation, max(gap, 0.0), primal, float(np.linalg.norm(R))
+
+
+def _gradient_rounding(design: LogisticDesign, r_norm: float) -> float:
+    """An estimate of the rounding error of a gradient entry ``x_j . R`` (sum scale): a few
+    ulps of ``||R|| max ||x_j||``, with ``max ||x_j|| <= sqrt(n) max |X|`` (no pass over X
+    beyond its extreme values, and only when a fit asks for more than its first bound)."""
+    A, data, *_ = design.arrays
+    values = data if data.size else A
+    if values.size == 0:
+        return 0.0
+    x_max = max(float(values.max()), -float(values.min()))
+    return _ROUNDING_ULPS * np.finfo(np.float64).eps * r_norm * x_max * np.sqrt(design.n_samples)
+
+
+@claims_threads
 def solve_logistic(design: LogisticDesign, y_codes: np.ndarray, sample_weight: np.ndarray,
                    n_classes: int, C: float, l1_ratio: float, *, fit_intercept: bool = True,
                    tol: float = 1e-4, max_iter: int = 100, solver: str = "prox_newton",
                    coef: np.ndarray | None = None, intercept: np.ndarray | None = None,
                    parallel: bool | None = None, warn: bool = True) -> LogisticFit:
     """Fit L1 / elastic-net logistic regression at one ``C`` (scikit-learn's objective).
+
+    The stopping rule is the module docstring's: the kernels first bring the largest KKT
+    violation below ``tol``; the duality gap of the result (with an exactly refitted
+    intercept) must then be below ``tol * GAP_FRACTION`` times the objective, otherwise the
+    kernel resumes from there with a tighter KKT bound, within the same ``max_iter``.
 
     Parameters
     ----------
@@ -201,54 +339,107 @@ def solve_logistic(design: LogisticDesign, y_codes: np.ndarray, sample_weight: n
     K = 1 if n_classes == 2 else n_classes
     s = kernel_array(np.ascontiguousarray(sample_weight, dtype=np.float64))
     s_sum = float(s.sum())
+    y_codes = np.asarray(y_codes, dtype=np.intp)
     y = kernel_array(np.ascontiguousarray(y_codes, dtype=np.float64))
     W = np.zeros((K, p)) if coef is None else np.array(coef, dtype=np.float64, order="C")
     if intercept is not None and fit_intercept:
         b = np.array(intercept, dtype=np.float64).reshape(K)
     elif fit_intercept:
-        b = _initial_intercept(np.asarray(y_codes, dtype=np.intp), s, n_classes)
+        b = _initial_intercept(y_codes, s, n_classes)
     else:
         b = np.zeros(K)
     C, l1_ratio, tol = float(C), float(l1_ratio), float(tol)
     lam1 = l1_ratio / C
     lam2 = (1.0 - l1_ratio) / C
-    tol_sum = tol * s_sum
-    if parallel is None:
-        parallel = numba.get_num_threads() > 1
+    gap_tol = tol * GAP_FRACTION
     if solver == "fista":
         eig = lipschitz_estimate(A, data, indices, indptr, bool(transposed), s, p,
                                  bool(fit_intercept), _POWER_ITERATIONS, bool(parallel))
         lipschitz = (0.25 if K == 1 else 0.5) * eig
-        n_iter, violation, _, gap = fista(
-            A, data, indices, indptr, bool(transposed), y, s, W, b, lam1, lam2,
-            bool(fit_intercept), tol_sum, int(max_iter), lipschitz, _FISTA_CHECK_EVERY,
-            bool(parallel))
-        n_newton = 0
-    else:
-        n_iter, n_newton, violation, _, gap = prox_newton(
-            A, data, indices, indptr, bool(transposed), y, s, W, b, lam1, lam2,
-            bool(fit_intercept), tol_sum, int(max_iter), _WS_START, _INNER_FRACTION,
-            _MAX_NEWTON, bool(parallel))
-    violation = float(violation) / s_sum
-    gap = float(gap) / s_sum
-    converged = violation <= tol
-    if not (np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
-        raise ValueError("The solver produced non-finite coefficients; the input may contain "
-                         "values too large for its dtype.")
+    # The first KKT bound is tighter than tol: near the optimum an outer iteration more
+    # costs less than a second round (a restart and another certificate).
+    kernel_tol = tol * s_sum * _FIRST_KKT_FRACTION
+    n_iter = n_newton = 0
+    floor = None
+    while True:
+        budget = int(max_iter) - n_iter
+        if solver == "fista":
+            done, violation, _, _ = fista(
+                A, data, indices, indptr, bool(transposed), y, s, W, b, lam1, lam2,
+                bool(fit_intercept), kernel_tol, budget, lipschitz, _FISTA_CHECK_EVERY,
+                bool(parallel))
+            stalled = False
+        else:
+            # The kernel's last outer iteration only evaluates the full gradient (the check
+            # that certifies convergence or ends the fit): ``budget + 1`` of them solve
+            # ``budget`` working sets.
+            outer, steps, violation, _, _ = prox_newton(
+                A, data, indices, indptr, bool(transposed), y, s, W, b, lam1, lam2,
+                bool(fit_intercept), kernel_tol, budget + 1, _WS_START, _INNER_FRACTION,
+                _MAX_NEWTON, bool(parallel))
+            done = outer - 1
+            # It returns early above its bound only when no step decreases the objective.
+            stalled = violation > kernel_tol and done < budget
+            n_newton += steps
+            if stalled:
+                done += 1
+        n_iter += done
+        if not (np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
+            raise ValueError("The solver produced non-finite coefficients; the input may "
+                             "contain values too large for its dtype.")
+        b, violation, gap, primal, r_norm = _certificate(design, y_codes, y, s, W, b, lam1,
+                                                         lam2, fit_intercept, parallel)
+        converged = gap <= max(gap_tol, _GAP_FLOOR) * primal
+        if converged or stalled or n_iter >= max_iter:
+            break
+        # The gap is roughly quadratic in the violation near the optimum: ask the kernel for
+        # the violation that would bring the gap to its bound (at least 10 times smaller).
+        kernel_tol = min(kernel_tol, violation) * min(
+            0.1, max(1e-3, np.sqrt(gap_tol * primal / max(gap, 1e-300))))
+        if floor is None and kernel_tol < _ROUNDING_ULPS * np.finfo(np.float64).eps * r_norm \
+                * np.sqrt(design.n_samples) * 1e6:
+            # Within reach of the rounding error for entries of X up to 1e6: measure it (a
+            # pass over X's extreme values, which most fits never need).
+            floor = _gradient_rounding(design, r_norm)
+        if floor is not None and kernel_tol < floor:
+            # No smaller violation is measurable: the gradient's rounding error decides.
+            converged = violation <= max(tol * s_sum, 2.0 * floor)
+            break
+    violation /= s_sum
+    gap /= s_sum
+    if solver != "fista":
+        # Iterations are working-set solves plus the evaluation that ends the fit (so a fit
+        # started at its solution counts 1, as scikit-learn's checks expect), at most max_iter.
+        n_iter = min(n_iter + 1, int(max_iter))
     if warn and not converged:
-        warnings.warn(
+        warn_user(
             f"LogisticRegression ({solver}) did not converge after {n_iter} iterations: "
-            f"largest optimality (KKT) violation {violation:.3e} > tol={tol:.3e} (in the scale "
-            "of the objective divided by C * sum(sample_weight))"
-            + (f", duality gap {gap:.3e}" if np.isfinite(gap) else "")
-            + ". Increase max_iter or tol, scale the features, or decrease C.",
-            ConvergenceWarning, stacklevel=3)
+            f"duality gap {gap:.3e} > tol * {GAP_FRACTION:g} * objective "
+            f"({gap_tol * primal / s_sum:.3e}), largest optimality (KKT) violation "
+            f"{violation:.3e} (in the scale of the objective divided by C * "
+            "sum(sample_weight)). Increase max_iter or tol, scale the features, or "
+            "decrease C.", ConvergenceWarning)
     if K > 1 and fit_intercept:
         b -= b.mean()  # the multinomial loss is invariant to a common shift of intercepts
     return LogisticFit(W, b, int(n_iter), int(n_newton), violation, gap, converged)
 
 
-class LogisticRegression(LinearClassifierMixin, BaseEstimator):
+def class_weights(class_weight, classes, y, sample_weight) -> np.ndarray:
+    """The weight of each class (scikit-learn's ``compute_class_weight``), refused unless
+    finite and non-negative: a negative weight makes the loss concave in that class's
+    samples, so the objective has no minimum (the solvers would diverge)."""
+    weights = np.asarray(compute_class_weight(class_weight, classes=classes, y=y,
+                                              sample_weight=sample_weight), dtype=np.float64)
+    bad = ~(np.isfinite(weights) & (weights >= 0))
+    if bad.any():
+        raise ValueError(
+            "class_weight must give every class a finite non-negative weight, got "
+            + ", ".join(f"{c!r}: {w!r}" for c, w in zip(
+                classes[bad].tolist(), weights[bad].tolist(), strict=True)) + ".")
+    return weights
+
+
+class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
     """Logistic regression with L1 (or elastic-net) penalty, binary or multinomial.
 
     A drop-in for :class:`sklearn.linear_model.LogisticRegression` (1.9 parametrisation) that
@@ -274,12 +465,14 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
     fit_intercept : bool, default=True
         Fit an unpenalised intercept per class.
     tol : float, default=1e-4
-        Stop when the largest optimality (KKT) violation of the objective divided by
-        ``C * sum(sample_weight)`` is below ``tol`` (module docstring).
+        Stop when the duality gap is below ``tol / 100`` times the objective: the objective
+        is then within a relative ``tol / 100`` of its minimum, whatever the scale of the
+        data (module docstring, "Stopping rule").
     max_iter : int, default=100
-        ``prox_newton``: maximum outer iterations (full-gradient evaluations, each followed
-        by a proximal-Newton solve on the working set). ``fista``: maximum gradient steps
-        (one pass over X each; FISTA typically needs thousands).
+        ``prox_newton``: maximum outer iterations, each a full-gradient evaluation followed
+        by a proximal-Newton solve on the working set (``max_iter=k`` performs up to ``k``
+        solves). ``fista``: maximum gradient steps (one pass over X each; FISTA typically
+        needs thousands).
     warm_start : bool, default=False
         Start from the previous solution when the classes and shapes match.
     class_weight : dict, "balanced" or None, default=None
@@ -303,12 +496,14 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
         Multinomial intercepts are centred to sum to zero (the loss does not depend on a
         common shift).
     n_iter_ : ndarray of shape (1,)
-        Iterations run (see ``max_iter``).
+        Iterations run (``prox_newton``: working-set solves plus the final check, at most
+        ``max_iter``; a fit started at its solution counts 1).
     kkt_violation_ : float
-        Largest optimality violation at the solution (see ``tol``).
+        Largest optimality violation at the solution, in the scale of the objective divided
+        by ``C * sum(sample_weight)``.
     dual_gap_ : float
-        Duality gap in the same scale when ``fit_intercept=False`` (a certificate: the
-        averaged objective is within ``dual_gap_`` of its minimum); NaN with an intercept.
+        Duality gap in the same scale (a certificate: that objective is within
+        ``dual_gap_`` of its minimum).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Defined when X has string feature names.
@@ -360,10 +555,10 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
                 "elastic-net penalised models. Use sklearn.linear_model.LogisticRegression "
                 "with C=np.inf for an unpenalised fit.")
         _check_choice("penalty", penalty, ("deprecated", "l1", "elasticnet", "l2"))
-        warnings.warn(
+        warn_user(
             "'penalty' is deprecated (as in scikit-learn 1.8+): leave it at its default and "
             "use l1_ratio instead (l1_ratio=1 for 'l1', 0 < l1_ratio < 1 for 'elasticnet', "
-            "l1_ratio=0 for 'l2').", FutureWarning, stacklevel=3)
+            "l1_ratio=0 for 'l2').", FutureWarning)
         if penalty == "l1":
             return 1.0
         if penalty == "l2":
@@ -421,9 +616,7 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
         s = (np.ones(X.shape[0]) if sample_weight is None
              else np.asarray(sample_weight, dtype=np.float64))
         if self.class_weight is not None:
-            cw = compute_class_weight(self.class_weight, classes=classes, y=y,
-                                      sample_weight=sample_weight)
-            s = s * cw[y_codes]
+            s = s * class_weights(self.class_weight, classes, y, sample_weight)[y_codes]
         if not s.sum() > 0:
             raise ValueError("The sample weights (times the class weights) sum to zero.")
         n_classes = classes.shape[0]
@@ -434,7 +627,8 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
         if (self.warm_start and hasattr(self, "coef_") and hasattr(self, "classes_")
                 and np.shape(self.coef_) == (K, p)
                 and np.array_equal(self.classes_, classes)):
-            coef0 = np.asarray(self.coef_, dtype=np.float64)
+            coef0 = (self.coef_.toarray() if sp.issparse(self.coef_)
+                     else np.asarray(self.coef_)).astype(np.float64)
             intercept0 = np.asarray(self.intercept_, dtype=np.float64)
         solver = "prox_newton" if self.solver == "auto" else self.solver
         result = solve_logistic(

@@ -9,22 +9,24 @@ test rows, the full-data path supplies the final model at the chosen ``C``.
 
 from __future__ import annotations
 
-import warnings
+import inspect
+import numbers
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model._base import LinearClassifierMixin
-from sklearn.metrics import get_scorer
+from sklearn.metrics import get_scorer, make_scorer
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
 from ._solver import to_csc
-from ._validation import _check_int, _check_real, check_weights
+from ._validation import _check_choice, _check_int, _check_real, check_weights
+from ._warn import warn_user
 from .cv import fold_rows, one_blas_thread, run_jobs, split
-from .logistic import LogisticRegression, logistic_design, solve_logistic
+from .logistic import LogisticRegression, class_weights, logistic_design, solve_logistic
 
 __all__ = ["LogisticRegressionCV", "l1_logistic_path"]
 
@@ -53,8 +55,7 @@ def _encode(y, sample_weight, class_weight, X):
     sample_weight = check_weights(sample_weight, X)
     s = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, float)
     if class_weight is not None:
-        s = s * compute_class_weight(class_weight, classes=classes, y=y,
-                                     sample_weight=sample_weight)[codes]
+        s = s * class_weights(class_weight, classes, y, sample_weight)[codes]
     return codes, classes, s
 
 
@@ -108,12 +109,17 @@ def l1_logistic_path(X, y, *, Cs=10, l1_ratio: float = 1.0, fit_intercept: bool 
     Cs : ndarray of shape (n_cs,)
         Sorted increasingly.
     coefs : ndarray of shape (n_cs, K, n_features)
-        ``K = 1`` for two classes, else the number of classes.
+        ``K = 1`` for two classes, else the number of classes; in the dtype of X (float32
+        stays float32).
     intercepts : ndarray of shape (n_cs, K)
     n_iter : ndarray of shape (n_cs,)
     """
     Cs = np.sort(_check_grid(Cs))
     _check_real("l1_ratio", l1_ratio, low=0.0, high=1.0)
+    _check_real("tol", tol, low=0.0)
+    _check_int("max_iter", max_iter, low=1)
+    _check_choice("solver", solver, ("auto", "prox_newton", "fista"))
+    solver = "prox_newton" if solver == "auto" else solver
     X, y = validate_data(LogisticRegression(), X, y, accept_sparse=["csc", "csr"],
                          accept_large_sparse=True, dtype=[np.float64, np.float32],
                          reset=True)
@@ -122,16 +128,37 @@ def l1_logistic_path(X, y, *, Cs=10, l1_ratio: float = 1.0, fit_intercept: bool 
         X, codes, s, classes.shape[0], Cs, l1_ratio, fit_intercept, tol, max_iter, solver,
         None)
     _warn_failures(failures, Cs.shape[0], max_iter)
-    return Cs, coefs, intercepts, n_iter
+    # In X's dtype, as the estimators' coef_ (the solvers work in float64 throughout).
+    return Cs, coefs.astype(X.dtype, copy=False), intercepts.astype(X.dtype, copy=False), \
+        n_iter
 
 
-def _warn_failures(failures, total, max_iter, stacklevel=3):
+def _warn_failures(failures, total, max_iter):
+    """One ConvergenceWarning for the fits of a path or a cross-validation, at the user's
+    call (:func:`fastl1._warn.warn_user`)."""
     if failures:
-        from sklearn.exceptions import ConvergenceWarning
+        warn_user(f"LogisticRegression did not converge for {failures} of {total} values "
+                  f"of C within max_iter={max_iter}; increase max_iter or tol.",
+                  ConvergenceWarning)
 
-        warnings.warn(f"LogisticRegression did not converge for {failures} of {total} values "
-                      f"of C within max_iter={max_iter}; increase max_iter or tol.",
-                      ConvergenceWarning, stacklevel=stacklevel)
+
+def _fold_scorer(scoring, classes):
+    """The scorer of the test folds: ``scoring`` given the classes as ``labels`` when its
+    metric takes them (and the positive class for two classes), as scikit-learn's
+    ``_log_reg_scoring_path`` does, since a test fold may miss a class."""
+    scorer = get_scorer(scoring)
+    score_func = getattr(scorer, "_score_func", None)
+    if score_func is None:
+        return scorer
+    signature = inspect.signature(score_func).parameters
+    if "labels" not in signature:
+        return scorer
+    pos_label = {}
+    if classes.shape[0] <= 2 and "pos_label" in signature:
+        pos_label["pos_label"] = classes[-1]
+    return make_scorer(score_func, greater_is_better=scorer._sign == 1,
+                       response_method=scorer._response_method, labels=classes,
+                       **pos_label, **getattr(scorer, "_kwargs", {}))
 
 
 class LogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
@@ -153,8 +180,15 @@ class LogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
     fit_intercept : bool, default=True
     cv : int, cross-validation generator or iterable, default=None
         None: 5-fold stratified.
+    penalty : {"deprecated", "l1", "elasticnet", "l2"}, default="deprecated"
+        Deprecated as in scikit-learn 1.8+ (FutureWarning): the penalty is chosen by
+        ``l1_ratios``. ``"l1"`` means ``l1_ratios=(1,)``, ``"l2"`` means ``l1_ratios=(0,)``
+        (a pure ridge penalty: supported but not what this library is fast at),
+        ``"elasticnet"`` uses ``l1_ratios``. ``None`` (no penalty) is rejected.
     scoring : str or callable, default=None
         A scikit-learn scorer name or callable; None is accuracy (scikit-learn 1.9's default).
+        Used to choose ``C`` and by :meth:`score`. Metrics that take ``labels`` (log-loss,
+        Brier score) are given the classes, so a test fold may miss a class.
     tol : float, default=1e-4
     max_iter : int, default=100
     class_weight : dict, "balanced" or None, default=None
@@ -198,13 +232,15 @@ class LogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
     ((3, 1, 8), True)
     """
 
-    def __init__(self, *, Cs=10, l1_ratios=(1.0,), fit_intercept=True, cv=None, scoring=None,
-                 tol=1e-4, max_iter=100, class_weight=None, n_jobs=None, verbose=0,
-                 refit=True, random_state=None, solver="auto", use_legacy_attributes=True):
+    def __init__(self, *, Cs=10, l1_ratios=(1.0,), fit_intercept=True, cv=None,
+                 penalty="deprecated", scoring=None, tol=1e-4, max_iter=100,
+                 class_weight=None, n_jobs=None, verbose=0, refit=True, random_state=None,
+                 solver="auto", use_legacy_attributes=True):
         self.Cs = Cs
         self.l1_ratios = l1_ratios
         self.fit_intercept = fit_intercept
         self.cv = cv
+        self.penalty = penalty
         self.scoring = scoring
         self.tol = tol
         self.max_iter = max_iter
@@ -238,11 +274,7 @@ class LogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         self
         """
         Cs = _check_grid(self.Cs)
-        ratios = np.atleast_1d(np.asarray(self.l1_ratios, dtype=np.float64))
-        if ratios.ndim != 1 or ratios.size == 0:
-            raise ValueError("l1_ratios must be a non-empty list of floats in [0, 1].")
-        for ratio in ratios:
-            _check_real("l1_ratios", float(ratio), low=0.0, high=1.0)
+        ratios = self._effective_l1_ratios()
         _check_real("tol", self.tol, low=0.0)
         _check_int("max_iter", self.max_iter, low=1)
         solver = "prox_newton" if self.solver == "auto" else self.solver
@@ -254,7 +286,7 @@ class LogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         codes, classes, s = _encode(y, sample_weight, self.class_weight, X)
         n_classes = classes.shape[0]
         folds = split(self.cv, X, y, classifier=True, weights=s, **params)
-        scorer = get_scorer(self.scoring) if self.scoring is not None else None
+        scorer = _fold_scorer(self.scoring, classes) if self.scoring is not None else None
         if sp.issparse(X):
             X = to_csc(X)  # folds are row subsets of one CSC copy
         options = (self.fit_intercept, self.tol, self.max_iter, solver, False)
@@ -323,6 +355,57 @@ class LogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         self.l1_ratios_ = ratios
         self._store_attributes(C, l1_ratio, scores, fold_coefs, fold_intercepts, n_iter)
         return self
+
+    def _effective_l1_ratios(self) -> np.ndarray:
+        """Validate ``penalty``/``l1_ratios`` and return the l1_ratios to use."""
+        ratios = self.l1_ratios
+        if isinstance(ratios, (str, bytes)) or any(
+                isinstance(r, bool) or not isinstance(r, numbers.Real)
+                for r in np.atleast_1d(np.asarray(ratios, dtype=object))):
+            raise ValueError(f"l1_ratios must be a non-empty list of numbers in [0, 1], got "
+                             f"{ratios!r}.")
+        ratios = np.atleast_1d(np.asarray(ratios, dtype=np.float64))
+        if ratios.ndim != 1 or ratios.size == 0:
+            raise ValueError("l1_ratios must be a non-empty list of numbers in [0, 1].")
+        for ratio in ratios:
+            _check_real("l1_ratios", float(ratio), low=0.0, high=1.0)
+        penalty = self.penalty
+        if isinstance(penalty, str) and penalty == "deprecated":
+            return ratios
+        if penalty is None:
+            raise ValueError(
+                "penalty=None (an unpenalised fit) is not supported: fastl1 fits L1 / "
+                "elastic-net penalised models. Use sklearn.linear_model.LogisticRegressionCV "
+                "with Cs=(np.inf,) for an unpenalised fit.")
+        _check_choice("penalty", penalty, ("deprecated", "l1", "elasticnet", "l2"))
+        warn_user(
+            "'penalty' is deprecated (as in scikit-learn 1.8+): leave it at its default and "
+            "use l1_ratios instead (l1_ratios=(1,) for 'l1', values between 0 and 1 for "
+            "'elasticnet', l1_ratios=(0,) for 'l2').", FutureWarning)
+        if penalty == "l1":
+            return np.array([1.0])
+        if penalty == "l2":
+            return np.array([0.0])
+        return ratios
+
+    def score(self, X, y, sample_weight=None):
+        """Score with the ``scoring`` option (accuracy when None), as scikit-learn's
+        :class:`~sklearn.linear_model.LogisticRegressionCV`.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+            For example ``-log_loss`` with ``scoring="neg_log_loss"``.
+        """
+        scorer = get_scorer(self.scoring or "accuracy")
+        params = {} if sample_weight is None else {"sample_weight": sample_weight}
+        return scorer(self, X, y, **params)
 
     def _scoring_model(self, classes, dtype) -> LogisticRegression:
         model = LogisticRegression(fit_intercept=self.fit_intercept)

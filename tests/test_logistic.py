@@ -144,7 +144,22 @@ def test_dual_gap_without_intercept(n_classes):
     # the gap (objective / (C n) scale) bounds the suboptimality
     assert 0 <= (f - f_star) / (0.3 * X.shape[0]) <= model.dual_gap_ + 1e-12
     assert 0 <= tight.dual_gap_ < 1e-8
-    assert np.isnan(LogisticRegression(C=0.3).fit(X, y).dual_gap_)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_dual_gap_with_intercept_bounds_the_suboptimality(n_classes):
+    """With an intercept the gap is a certificate too (the intercept is refitted exactly, so
+    the dual point satisfies the intercept's constraint)."""
+    X, y = make_classification(n_classes=n_classes, seed=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = LogisticRegression(C=0.3, tol=1e-2, max_iter=2).fit(X, y)
+    tight = LogisticRegression(C=0.3, **TIGHT).fit(X, y)
+    f = objective(X, y, model.coef_, model.intercept_, 0.3, 1.0)
+    f_star = objective(X, y, tight.coef_, tight.intercept_, 0.3, 1.0)
+    assert np.isfinite(model.dual_gap_) and np.isfinite(tight.dual_gap_)
+    assert 0 <= (f - f_star) / (0.3 * X.shape[0]) <= model.dual_gap_ + 1e-12
+    assert 0 <= tight.dual_gap_ < 1e-8
 
 
 def test_small_C_gives_zero_coefficients():
@@ -397,7 +412,8 @@ def test_warm_start():
 def test_convergence_warning_states_violation():
     X, y = make_classification(n_classes=3, seed=16)
     with pytest.warns(ConvergenceWarning, match=r"did not converge after 1 iterations: "
-                                                 r"largest optimality \(KKT\) violation"):
+                                                 r"duality gap .* largest optimality \(KKT\) "
+                                                 r"violation"):
         model = LogisticRegression(C=10.0, max_iter=1).fit(X, y)
     assert model.kkt_violation_ > 1e-4
     assert model.n_iter_.shape == (1,) and model.n_iter_.dtype == np.int32
@@ -420,3 +436,101 @@ def test_sklearn_compatible(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         check(estimator)
+
+
+def _iris(classes=(0, 1, 2)):
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    keep = np.isin(y, classes)
+    return X[keep], y[keep]
+
+
+def test_max_iter_counts_outer_solves():
+    """``max_iter=k`` solves k working sets: one iteration per refit moves the coefficients."""
+    X, y = _iris()
+    model = LogisticRegression(max_iter=1, warm_start=True)
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, y)
+    assert model.n_iter_[0] == 1 and np.count_nonzero(model.coef_) > 0
+    gaps = [model.dual_gap_]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for _ in range(4):
+            model.fit(X, y)
+            gaps.append(model.dual_gap_)
+    assert np.all(np.diff(gaps) < 0)  # every refit makes progress
+    assert np.count_nonzero(model.coef_) > 0
+
+
+# Objectives of iris at C=150 from fits to a KKT violation of 1e-12 (about 1500 iterations
+# for the multinomial L1 case, too slow to repeat here).
+_IRIS_OPTIMA = {((0, 1, 2), 1.0): 940.5684077988858, ((0, 1, 2), 0.5): 1006.4389876335424}
+
+
+@pytest.mark.parametrize("classes", [(0, 1, 2), (0, 1), (1, 2)])
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+def test_default_tol_reaches_the_optimum_relatively(classes, l1_ratio):
+    """The default stopping rule (a relative duality gap) gives scikit-learn-level accuracy
+    on a weakly penalised problem, where a fixed KKT bound of 1e-4 left it 0.1-4 % above."""
+    X, y = _iris(classes)
+    C = 150.0
+    optimum = _IRIS_OPTIMA.get((classes, l1_ratio))
+    if optimum is None:
+        tight = LogisticRegression(C=C, l1_ratio=l1_ratio, tol=1e-12, max_iter=1000).fit(X, y)
+        optimum = objective(X, y, tight.coef_, tight.intercept_, C, l1_ratio)
+    with warnings.catch_warnings():
+        # multinomial L1 needs more than max_iter=100 outer iterations for the gap bound
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = LogisticRegression(C=C, l1_ratio=l1_ratio).fit(X, y)
+    f = objective(X, y, model.coef_, model.intercept_, C, l1_ratio)
+    assert (f - optimum) / optimum < 2e-6
+    # the reported gap (averaged scale) bounds the suboptimality
+    assert (f - optimum) / (C * X.shape[0]) <= model.dual_gap_ * (1 + 1e-6) + 1e-12
+
+
+def test_tiny_tol_ends_at_the_arithmetic_limit():
+    """A tol below what float64 can certify ends the fit without using up max_iter."""
+    X, y = _iris((1, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = LogisticRegression(C=150.0, tol=1e-12, max_iter=60).fit(X, y)
+    assert model.n_iter_[0] < 60
+
+
+def test_sparsify_and_densify():
+    X, y = make_classification(n_classes=3, seed=21)
+    model = LogisticRegression(C=0.3).fit(X, y)
+    dense_coef = model.coef_.copy()
+    proba = model.predict_proba(X)
+    assert model.sparsify() is model and sp.issparse(model.coef_)
+    np.testing.assert_array_equal(model.coef_.toarray(), dense_coef)
+    np.testing.assert_allclose(model.predict_proba(X), proba)
+    np.testing.assert_allclose(model.predict_log_proba(X), np.log(proba), atol=1e-12)
+    np.testing.assert_array_equal(model.predict(X), proba.argmax(axis=1))
+    assert model.score(X, y) > 0.5
+    model.set_params(warm_start=True).fit(X, y)  # a sparse coef_ is a valid warm start
+    assert isinstance(model.coef_, np.ndarray)
+    model.sparsify()
+    assert model.densify() is model and isinstance(model.coef_, np.ndarray)
+    np.testing.assert_allclose(model.coef_, dense_coef, atol=1e-6)
+    with pytest.raises(Exception, match="must be fitted"):
+        LogisticRegression().sparsify()
+
+
+@pytest.mark.parametrize("class_weight", [{0: -1.0, 1: 1.0}, {0: 1.0, 1: np.nan}])
+def test_negative_class_weight_is_an_error(class_weight):
+    X, y = make_classification()
+    with pytest.raises(ValueError, match="class_weight must give every class a finite "
+                                         "non-negative weight, got 0: -1.0|1: nan"):
+        LogisticRegression(class_weight=class_weight).fit(X, y)
+
+
+def test_warnings_point_at_the_caller():
+    X, y = make_classification(n_classes=3, seed=16)
+    with pytest.warns(ConvergenceWarning) as record:
+        LogisticRegression(C=10.0, max_iter=1).fit(X, y)
+    assert record[0].filename == __file__
+    with pytest.warns(FutureWarning) as record:
+        LogisticRegression(penalty="l1").fit(X, y)
+    assert record[0].filename == __file__

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn import linear_model as sk
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -121,3 +122,70 @@ def test_a_test_fold_of_zero_weights_is_refused():
     sample_weight[:12] = 0.0
     with pytest.raises(ValueError, match="test rows all have zero sample weight"):
         LogisticRegressionCV(Cs=3, cv=folds).fit(X, y, sample_weight=sample_weight)
+
+
+def _missing_class_folds(y):
+    """Two folds, the first test fold without class 2."""
+    rest = np.flatnonzero(y != 2)
+    first_test = rest[: rest.size // 2]
+    second_test = np.setdiff1d(np.arange(y.size), first_test)
+    return [(second_test, first_test), (first_test, second_test)]
+
+
+def test_score_uses_scoring():
+    from sklearn.metrics import log_loss
+
+    X, y = _data(seed=5, n_classes=3)
+    model = LogisticRegressionCV(Cs=CS, cv=3, scoring="neg_log_loss").fit(X, y)
+    assert model.score(X, y) == pytest.approx(-log_loss(y, model.predict_proba(X)))
+    weights = np.linspace(0.5, 2.0, y.size)
+    assert model.score(X, y, sample_weight=weights) == pytest.approx(
+        -log_loss(y, model.predict_proba(X), sample_weight=weights))
+    plain = LogisticRegressionCV(Cs=CS, cv=3).fit(X, y)
+    assert plain.score(X, y) == pytest.approx(np.mean(plain.predict(X) == y))
+
+
+@pytest.mark.parametrize("scoring", ["neg_log_loss", "neg_brier_score"])
+def test_scorers_get_the_classes_when_a_fold_misses_one(scoring):
+    X, y = _data(n=90, seed=6, n_classes=3)
+    model = LogisticRegressionCV(Cs=3, cv=_missing_class_folds(y), scoring=scoring,
+                                 use_legacy_attributes=False).fit(X, y)
+    assert np.all(np.isfinite(model.scores_))
+
+
+def test_penalty_is_deprecated_but_accepted():
+    X, y = _data(seed=7)
+    with pytest.warns(FutureWarning, match="'penalty' is deprecated") as record:
+        model = LogisticRegressionCV(Cs=3, cv=3, penalty="l1", l1_ratios=(0.5,),
+                                     use_legacy_attributes=False).fit(X, y)
+    assert record[0].filename == __file__
+    np.testing.assert_array_equal(model.l1_ratios_, [1.0])
+    reference = LogisticRegressionCV(Cs=3, cv=3, use_legacy_attributes=False).fit(X, y)
+    np.testing.assert_array_equal(model.coef_, reference.coef_)
+    with pytest.warns(FutureWarning):
+        model = LogisticRegressionCV(Cs=3, cv=3, penalty="elasticnet", l1_ratios=(0.5,),
+                                     use_legacy_attributes=False).fit(X, y)
+    np.testing.assert_array_equal(model.l1_ratios_, [0.5])
+    with pytest.raises(ValueError, match="penalty=None"):
+        LogisticRegressionCV(penalty=None).fit(X, y)
+    with pytest.raises(ValueError, match="penalty must be one of"):
+        LogisticRegressionCV(penalty="l3").fit(X, y)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_convergence_warning_points_at_the_caller(n_jobs):
+    X, y = _data(seed=8, n_classes=3)
+    with pytest.warns(ConvergenceWarning) as record:
+        LogisticRegressionCV(Cs=3, cv=3, max_iter=1, n_jobs=n_jobs).fit(X, y)
+    assert all(r.filename == __file__ for r in record)
+    with pytest.warns(ConvergenceWarning) as record:
+        l1_logistic_path(X, y, Cs=3, max_iter=1)
+    assert all(r.filename == __file__ for r in record)
+
+
+def test_negative_class_weight_is_an_error():
+    X, y = _data(seed=9)
+    with pytest.raises(ValueError, match="class_weight must give every class"):
+        LogisticRegressionCV(Cs=3, cv=3, class_weight={0: 1.0, 1: -2.0}).fit(X, y)
+    with pytest.raises(ValueError, match="class_weight must give every class"):
+        l1_logistic_path(X, y, Cs=3, class_weight={0: -1.0, 1: 1.0})

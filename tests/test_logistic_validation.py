@@ -170,3 +170,33 @@ def test_pandas_feature_names():
     model = LogisticRegression(C=0.5).fit(frame, y)
     np.testing.assert_array_equal(model.feature_names_in_, frame.columns)
     assert model.n_features_in_ == X.shape[1]
+
+
+@pytest.mark.parametrize("params, error, match", [
+    ({"tol": -1.0}, ValueError, "tol must be >= 0"),
+    ({"tol": np.nan}, ValueError, "tol must be finite"),
+    ({"max_iter": 0}, ValueError, "max_iter must be >= 1"),
+    ({"max_iter": -1}, ValueError, "max_iter must be >= 1"),
+    ({"max_iter": 1.5}, TypeError, "max_iter must be an integer"),
+    ({"solver": "lbfgs"}, ValueError, "solver must be one of"),
+])
+def test_path_parameters_are_validated(params, error, match):
+    from fastl1 import l1_logistic_path
+
+    X, y = _data()
+    with pytest.raises(error, match=match):
+        l1_logistic_path(X, y, Cs=3, **params)
+
+
+@pytest.mark.parametrize("layout", ["dense", "csr"])
+def test_path_keeps_float32(layout):
+    from fastl1 import l1_logistic_path
+
+    X, y = _data()
+    X = X.astype(np.float32)
+    if layout == "csr":
+        X = sp.csr_matrix(X)
+    _, coefs, intercepts, _ = l1_logistic_path(X, y, Cs=3)
+    assert coefs.dtype == np.float32 and intercepts.dtype == np.float32
+    _, coefs64, _, _ = l1_logistic_path(X.astype(np.float64), y, Cs=3)
+    np.testing.assert_allclose(coefs, coefs64, rtol=1e-4, atol=1e-5)
