@@ -12,7 +12,10 @@ bench
     Time fastl1 against the installed peers (scikit-learn, celer, skglm, ...) on
     the benchmark problems at equal accuracy: single fits, 100-alpha regularisation
     paths and 5-fold cross-validation (``--problems fits|paths|cv|all`` or names);
-    see :mod:`fastl1.benchmark`.
+    see :mod:`fastl1.bench`.
+compile
+    Compile every kernel specialisation into the on-disk cache ahead of time, in parallel
+    processes (see :mod:`fastl1.precompile`).
 """
 
 from __future__ import annotations
@@ -246,6 +249,22 @@ def _build_parser() -> argparse.ArgumentParser:
                        "tolerances 1e-2 ... 1e-10 on the first problem given, drawn to PNG")
     bench.add_argument("--list", action="store_true", help="list the problems and exit")
     bench.set_defaults(func=_run_bench)
+
+    compile_ = subparsers.add_parser(
+        "compile",
+        help="compile every solver specialisation now (for images and cluster nodes)",
+        description=(
+            "Compile the Numba kernels of every model (squared loss, logistic), layout "
+            "(dense, CSC and CSR with int32 or int64 indices) and dtype (float64, float32) "
+            "into the on-disk cache, in parallel processes, so that no later fit on this "
+            "machine compiles. Set NUMBA_CACHE_DIR first if the package folder is "
+            "read-only; the fits must then run with the same NUMBA_CACHE_DIR."
+        ),
+    )
+    compile_.add_argument(
+        "--jobs", type=_int_at_least(1), default=None, metavar="N",
+        help="processes at once (default: one per core)")
+    compile_.set_defaults(func=_run_compile)
     return parser
 
 
@@ -413,6 +432,25 @@ def _run_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_compile(args: argparse.Namespace) -> int:
+    from fastl1.precompile import SPECIALISATIONS, precompile
+
+    total = len(SPECIALISATIONS)
+    print(f"fastl1: compiling {total} solver specialisations into the cache "
+          f"({args.jobs or 'one per core'} processes) ...", flush=True)
+    start = time.perf_counter()
+
+    def progress(done: int, total: int, group: str, seconds: float) -> None:
+        width = 30
+        bar = "#" * (width * done // total) + "." * (width - width * done // total)
+        print(f"[{bar}] {done:2d}/{total} {group:<28s} {seconds:6.1f} s", flush=True)
+
+    precompile(n_jobs=args.jobs, progress=progress)
+    print(f"done in {time.perf_counter() - start:.0f} s; fits on this machine now load "
+          "their kernels from the cache.")
+    return 0
+
+
 def _run_bench(args: argparse.Namespace) -> int:
     import json
 
@@ -481,6 +519,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
+    if args.command in ("fit", "demo"):
+        from fastl1.precompile import announce_compilation
+
+        announce_compilation()
     if args.command == "bench":
         for option in ("json", "plot", "curves"):
             problem = _unwritable_file(getattr(args, option, None))

@@ -148,9 +148,9 @@ def one_blas_thread(fit: Callable) -> Callable:
     threads would compete with the jobs', and one thread for any ``n_jobs`` keeps its sums,
     hence the results, the same. It covers the whole fit, not only the jobs: after a
     multi-threaded call OpenBLAS's idle workers spin for about 0.1 s, so a product over all
-    features before the jobs (or, in a loop of fits, the previous fit's intercept) took a core
-    from the jobs for their first 0.1 s (measured: 40-60 ms of CPU time per 5-fold LassoCV on
-    the 100 x 20000 problem; none with the whole fit held). Holds nest
+    features before the jobs (or, in a loop of fits, the previous fit's intercept) would take
+    a core from the jobs for their first 0.1 s (40-60 ms of CPU time per 5-fold LassoCV on
+    a 100 x 20000 problem). Holds nest
     (:func:`._blas.blas_on_one_thread`).
     """
 

@@ -201,7 +201,7 @@ def test_warm_start_reuses_coef():
 @pytest.mark.parametrize("precompute", [False, True])
 def test_warm_start_clears_constant_columns(fmt, precompute):
     # A constant column is zero once centred: CD never visits it, so a warm start's non-zero
-    # there must be cleared (it used to stay, and the fit never converged).
+    # there must be cleared (otherwise it stays, and the fit never converges).
     if fmt == "csc" and precompute:
         pytest.skip("sparse designs never use a Gram matrix")
     X, y = make_regression(seed=24)

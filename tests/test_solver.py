@@ -253,7 +253,7 @@ def test_the_violated_set_holds_every_violated_constraint_when_few():
 def test_few_violated_constraints_make_few_rounds(fmt):
     # The benchmark's sparse problem shrunk to 2000 x 10000 at alpha_max / 20: 5.5 % of the
     # constraints are violated at zero. Solved together, two more rounds certify the fit;
-    # ranked by distance from a set of 100, it took six.
+    # ranked by distance from a set of 100, it takes six.
     from fastl1.bench import make_bench_problem
 
     bench = make_bench_problem("sparse-csc-a20", scale=0.1)

@@ -199,9 +199,8 @@ def _collect_chunk(data, indices, indptr, chunks, c, marked, position, rows, val
     # Chunk c appends its entries in the marked columns to its stretch of (rows, values,
     # slots), of length ``cap``, counting them all (per column in ``counts``, in all in
     # ``found``) even past the end of its stretch, which it then stops filling. The test of
-    # each entry is a byte load and an add, no branch: a hit share of 0.1-5 % mispredicts a
-    # branch often enough to double the pass (2M non-zeros, two threads: 2.2 -> 1.7 ms for
-    # 122 columns, 3.7 -> 2.6 ms for 4,884).
+    # each entry is a byte load and an add, no branch: at a hit share of 0.1-5 % a branch is
+    # mispredicted often enough to cost as much as the pass itself.
     cap = rows.shape[0] // (chunks.shape[0] - 1)
     hits = np.empty(_BLOCK, dtype=np.int64)
     q = 0

@@ -329,8 +329,8 @@ def take_columns(data, indices, indptr, columns):
     """The CSC arrays of the columns ``columns`` of a CSC matrix, contiguous and in X's
     types: a working set's compact copy. Coordinate descent on a few thousand columns spread
     through a large matrix waits on memory at every column jump; on the compact copy the
-    hardware prefetcher streams them (an epoch on 20000 of the 100000 columns of the
-    20000 x 100000 sparse problem: 3.3 -> 1.25 ms, the copy 2.4 ms)."""
+    hardware prefetcher streams them: epochs run about 2.7x faster, for a copy that costs
+    about two epochs."""
     m = columns.shape[0]
     out_indptr = np.zeros(m + 1, dtype=indptr.dtype)
     for a in range(m):
@@ -493,9 +493,8 @@ def sparse_column_stats_parallel(data, indices, indptr, sw, sw_sum, centre, v, x
 
 
 # Below this many multiply-adds a parallel region costs more than it saves (thread wake-up
-# is tens of microseconds, far more on a busy machine). A full gradient of the 72 x 7129
-# leukemia design (513K) gains: its fits at alpha_max/10 took 4.4-5.8 ms with 1M here,
-# 3.4-3.7 ms with 250K (five alternating runs of 15 fits, two cores).
+# is tens of microseconds, far more on a busy machine). A full gradient of a 72 x 7129
+# design (513K) already gains from two threads (docs/benchmarks.md).
 _PARALLEL_MIN_WORK = 250_000
 
 

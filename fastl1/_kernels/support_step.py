@@ -36,11 +36,10 @@ from .gap import centred_r_norm2
 # Largest support solved directly (a Gram matrix of the support, one n x |S| temporary for
 # dense designs); larger ones take conjugate-gradient iterations, unless the inner solve has
 # run HARD_EPOCHS epochs (coordinate descent is slow there, so an exact step pays) and the
-# direct solve costs at most DIRECT_COST_RATIO times the iterations (see _direct_affordable).
-# Dense 500 x 3000 at 1e-3 and 2e-4 alpha_max (supports 488, 497): 801 -> 587 ms and
-# 4.3 -> 3.0 s; 1000 x 2000 at 2e-4 (support 980): 9.9 -> 5.6 s. Direct steps for every
-# support up to 600, without waiting for slow solves, cost 72 -> 124 ms at 1e-2 alpha_max
-# (many cheap epochs, each step ~40 epochs' work).
+# direct solve costs at most DIRECT_COST_RATIO times the iterations (see _direct_affordable):
+# on large supports where coordinate descent crawls, the exact step saves a third to a half
+# of the fit, while taking it early on every support would cost more than the cheap epochs
+# it replaces (a step costs about 40 epochs' work).
 DIRECT_MAX = 128
 HARD_EPOCHS = 60
 DIRECT_COST_RATIO = 50

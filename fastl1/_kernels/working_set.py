@@ -116,7 +116,7 @@ def working_set_growth(support, last_size, n_samples, n_features):
     full gradient. Two cases keep twice the support: wide dense data with supports near
     ``n_samples`` (epochs, not rounds, dominate), and supports that are a sizeable share of
     the features (tall data: a full gradient then costs little more than an epoch on the
-    larger set; 50000 x 500 at alpha_max/100: same epochs, inner solves 0.18 -> 0.12 s)."""
+    larger set, and the inner solves take about a third less time for the same epochs)."""
     if support >= _SATURATED * last_size and _GROWTH_SHARE * support <= n_features:
         return min(4 * support, max(2 * support, n_samples))
     return 2 * support
@@ -251,19 +251,16 @@ def violated_first_set(w, grad, l1_reg, positive, active, size):
     would be (``size``). The scores rank by the constraint's distance after the dual point
     is scaled into the feasible set, so at the start (``w`` = 0) that set mixes violated
     constraints with merely close ones, and each round finds more of the rest. Few violated
-    constraints (sparse, nearly orthogonal columns) foretell a small solution among them: on
-    the 20000 x 100000 sparse problem at alpha_max/20 the 4,884 (4.9 %) are solved in one
-    round, certified by the next gradient, where sets of 100-316 took five rounds (CSC fit
-    27 -> 19 ms); shrunk sparse problems with 2-10 % violated: time x 0.5-0.8. From ~14 % on
-    it did not pay (x 0.9-1.1), and wide or tall dense data violate 50-97 % of their
-    constraints at alpha_max/10 to /100 (slow epochs on a large correlated set): the
-    ranking stays there.
+    constraints (sparse, nearly orthogonal columns) foretell a small solution among them:
+    solved together in one round and certified by the next gradient, they save the several
+    rounds that sets ranked by distance need (glmnet's strategy). Where many constraints are
+    violated (from about 14 %, and wide or tall dense data, which violate 50-97 % of them
+    at alpha_max/10 to /100) it does not pay, so the ranking stays there.
 
     Later rounds of a sparse fit take it too (``size`` 0): the support and whatever the last
-    solve left violated. On the sparse benchmark problems, shrunk (10000 x 50000 at
-    alpha_max/20 to /40, 6000 x 30000, and at alpha_max/100) the fits took x 0.61-0.84 of
-    the time of sets ranked by distance; on dense data x 0.9-1.85 (correlated columns: the
-    constraints left out were violated at the next round), so dense fits keep ranking.
+    solve left violated, which costs less than ranked sets on sparse data. Dense fits keep
+    ranking: with correlated columns, the constraints left out are violated at the next
+    round. Measurements: docs/benchmarks.md.
     """
     p = w.shape[0]
     violated = 0

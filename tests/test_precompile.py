@@ -1,0 +1,58 @@
+"""``fastl1 compile``: the specialisation groups, the parallel warm-up and the notice."""
+
+import io
+
+import numba
+import pytest
+
+from fastl1 import precompile
+from fastl1.cli import main
+
+
+def test_every_model_layout_and_dtype_has_a_group():
+    groups = set(precompile.SPECIALISATIONS)
+    assert len(groups) == 20
+    for model in ("squared", "logistic"):
+        for layout in ("dense", "csc-int32", "csc-int64", "csr-int32", "csr-int64"):
+            for dtype in ("float64", "float32"):
+                assert f"{model} {layout} {dtype}" in groups
+
+
+def test_the_csr_designs_are_large_enough_to_be_read_in_place():
+    from fastl1 import _solver
+
+    X = precompile._design("csr-int64", "float32")
+    assert X.nnz >= _solver.CSR_IN_PLACE_MIN_NNZ
+    assert X.indices.dtype == X.indptr.dtype == "int64" and X.dtype == "float32"
+
+
+def test_precompile_runs_groups_in_fresh_processes_and_reports_progress():
+    seen = []
+    seconds = precompile.precompile(["squared dense float64"], n_jobs=1,
+                                    progress=lambda *args: seen.append(args))
+    assert list(seconds) == ["squared dense float64"]
+    assert seen == [(1, 1, "squared dense float64", seconds["squared dense float64"])]
+    with pytest.raises(ValueError, match="Unknown specialisation"):
+        precompile.precompile(["squared dense float16"])
+
+
+def test_the_compile_command_is_offered(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["compile", "--help"])
+    assert exit_info.value.code == 0
+    assert "NUMBA_CACHE_DIR" in capsys.readouterr().out
+
+
+def test_a_compile_of_a_fastl1_kernel_is_announced_once(monkeypatch):
+    stream = io.StringIO()
+    monkeypatch.setattr(precompile, "_NOTICE", None)
+    precompile.announce_compilation(stream)
+
+    def twice(x):
+        return 2 * x
+
+    twice.__module__ = "fastl1._kernels.example"  # counts as a fastl1 kernel
+    kernel = numba.njit(twice)
+    kernel(1)
+    kernel(1.0)  # a second specialisation: no second notice
+    assert stream.getvalue().count("compiling solvers once for this machine") == 1
