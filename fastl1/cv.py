@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
 import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
@@ -27,8 +29,10 @@ from contextvars import ContextVar
 import numpy as np
 import scipy.sparse as sp
 from joblib import Parallel, delayed, effective_n_jobs
+from joblib.parallel import SequentialBackend, ThreadingBackend, get_active_backend
 from sklearn.model_selection import check_cv
 
+from . import _interrupt
 from ._blas import blas_on_one_thread
 from ._interrupt import STOP, interruptible, raise_if_stopped
 from ._kernels.design import take_rows, test_mse
@@ -162,16 +166,46 @@ def one_blas_thread(fit: Callable) -> Callable:
     return wrapped
 
 
-@interruptible
-@one_blas_thread
 def run_jobs(jobs: Sequence[Callable[[], object]], n_jobs: int | None,
              verbose: int = 0) -> list:
-    """Run callables on ``n_jobs`` threads (``-1`` = all cores, joblib's convention and its
-    ``parallel_config``); results in order. ``verbose`` reports progress as joblib does.
-    BLAS runs on one thread meanwhile (:func:`one_blas_thread`). The warnings a job issues
-    through :func:`fastl1._warn.warn_user` are issued again here, in the calling thread, so
-    they point at the user's call; a job not started when a fit is interrupted does not
-    start (:mod:`fastl1._interrupt`)."""
+    """Run callables on ``n_jobs`` workers of the active joblib backend; results in order.
+
+    With no backend chosen (or joblib's ``"threading"`` or ``"sequential"``), the jobs run on
+    this process's persistent thread pool (``-1`` = all cores, joblib's convention and its
+    ``parallel_config``). Under any other backend (``joblib.parallel_config(backend="dask")``,
+    ``"loky"``, ...) they go through :class:`joblib.Parallel`, which sends them where the
+    backend runs them, and ``n_jobs`` counts the backend's workers (``-1`` or ``None``: all of
+    a Dask cluster's). A job given as ``functools.partial(function, *args, **kwargs)`` of a
+    module-level function travels as that function and its arguments: an argument several
+    jobs share (``X``, ``y``) is a top-level argument of every call, which joblib's Dask
+    backend scatters to the cluster once per call; the others travel with their job.
+
+    ``verbose`` reports progress as joblib does. BLAS runs on one thread meanwhile
+    (:func:`one_blas_thread`), in this process and in the jobs run elsewhere. The warnings a
+    job issues through :func:`fastl1._warn.warn_user` come back with its result and are
+    issued again here, in the calling thread, so they point at the user's call. On threads, a
+    job not started when a fit is interrupted does not start (:mod:`fastl1._interrupt`);
+    elsewhere, Ctrl-C raises :class:`KeyboardInterrupt` in the waiting thread at once and
+    joblib cancels the jobs not started (a running remote job ends on its own).
+    """
+    if _runs_elsewhere():
+        return _run_elsewhere(jobs, n_jobs, verbose)
+    return _run_on_threads(jobs, n_jobs, verbose)
+
+
+def _runs_elsewhere() -> bool:
+    """Whether the active joblib backend (the user's ``parallel_config``; threads unless
+    chosen, as scikit-learn's ``prefer="threads"``) runs jobs outside this process's threads."""
+    backend, _ = get_active_backend(prefer="threads")
+    return not isinstance(backend, (ThreadingBackend, SequentialBackend))
+
+
+@interruptible
+@one_blas_thread
+def _run_on_threads(jobs: Sequence[Callable[[], object]], n_jobs: int | None,
+                    verbose: int) -> list:
+    """:func:`run_jobs` on the process's persistent pool (joblib's threads start a pool per
+    call, about 10 ms each)."""
     n_workers = min(effective_n_jobs(n_jobs), len(jobs))
     if getattr(_WORKER, "active", False):
         n_workers = 1  # a job that runs jobs: its pool's threads are busy (no deadlock)
@@ -193,6 +227,79 @@ def run_jobs(jobs: Sequence[Callable[[], object]], n_jobs: int | None,
         for future in futures:
             future.cancel()
         wait(futures)
+
+
+@one_blas_thread
+def _run_elsewhere(jobs: Sequence[Callable[[], object]], n_jobs: int | None,
+                   verbose: int) -> list:
+    """:func:`run_jobs` through :class:`joblib.Parallel` on the active backend."""
+    shared = Counter(id(value) for job in jobs for value in _arguments(job))
+    calls = []
+    for job in jobs:
+        if isinstance(job, functools.partial):
+            # joblib's Dask backend scatters a large top-level argument (once per call);
+            # one used by a single job goes with that job's task instead, without a
+            # round trip of its own.
+            args = [_keep(value, shared) for value in job.args]
+            kwargs = {name: _keep(value, shared) for name, value in job.keywords.items()}
+            calls.append(delayed(_run_remote)(job.func, *args, **kwargs))
+        else:
+            calls.append(delayed(_run_remote)(job))
+    with _keyboard_interrupts():
+        results = Parallel(n_jobs=n_jobs, prefer="threads", verbose=verbose,
+                           return_as="generator")(calls)
+        return _collect(results, len(jobs), _PROGRESS.get())
+
+
+def _arguments(job) -> list:
+    if isinstance(job, functools.partial):
+        return [*job.args, *job.keywords.values()]
+    return []
+
+
+class _Private:
+    """An argument of one job only: not weak-referenceable, so joblib's Dask backend sends
+    it inside the job's task rather than scattering it on its own."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value) -> None:
+        self.value = value
+
+    def __reduce__(self):
+        return _Private, (self.value,)
+
+
+def _keep(value, shared: Counter):
+    return value if shared[id(value)] > 1 else _Private(value)
+
+
+def _run_remote(function: Callable, /, *args, **kwargs) -> tuple[object, list]:
+    """Run one job where the backend placed it (maybe another process, with none of the
+    client's thread-local state): BLAS on one thread, warnings collected and returned."""
+    args = [value.value if isinstance(value, _Private) else value for value in args]
+    kwargs = {name: value.value if isinstance(value, _Private) else value
+              for name, value in kwargs.items()}
+    with blas_on_one_thread():
+        return _run_job(functools.partial(function, *args, **kwargs))
+
+
+@contextmanager
+def _keyboard_interrupts():
+    """Let Ctrl-C raise :class:`KeyboardInterrupt` in the main thread within the block.
+
+    During a fit, SIGINT only sets :data:`fastl1._interrupt.STOP`, which the kernels of this
+    process read; jobs in other processes never see it, so the thread waiting for them
+    would wait on. Raising lets joblib cancel the jobs not started."""
+    if threading.current_thread() is not threading.main_thread() \
+            or signal.getsignal(signal.SIGINT) is not _interrupt._on_sigint:
+        yield
+        return
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, _interrupt._on_sigint)
 
 
 def _run_job(job: Callable[[], object]) -> tuple[object, list]:
@@ -238,17 +345,22 @@ def _with_gram(problem: Problem, y_centred: np.ndarray, path_options: dict) -> d
     return options
 
 
-def enet_path_job(problem: Problem, y, alphas: np.ndarray, l1_ratio: float,
-                  path_options: dict) -> Callable[[], tuple[PathResult, np.ndarray]]:
-    """A job computing the path on all rows of ``problem`` (the final models)."""
+def enet_path_job(X, y, sample_weight, fit_intercept: bool, alphas: np.ndarray,
+                  l1_ratio: float, path_options: dict) -> Callable[[], tuple[PathResult, float]]:
+    """A job computing the path on all rows (the final models) and the target's mean.
 
-    def job():
-        y_centred, y_mean = problem.centre_target(y)
-        result = fit_path(problem, y_centred, alphas, l1_ratio, parallel=False,
-                          **_with_gram(problem, y_centred, path_options))
-        return result, y_mean
+    ``X`` is kernel-ready (F-ordered or CSC: a fit's ``problem.X``, so it is the same object
+    as the fold jobs' and is sent to a cluster once); ``sample_weight`` as the fit got it."""
+    return functools.partial(_enet_path, X, y, sample_weight, fit_intercept, alphas, l1_ratio,
+                             path_options)
 
-    return job
+
+def _enet_path(X, y, sample_weight, fit_intercept, alphas, l1_ratio, path_options):
+    problem = make_problem(X, sample_weight, fit_intercept, parallel=False)
+    y_centred, y_mean = problem.centre_target(y)
+    result = fit_path(problem, y_centred, alphas, l1_ratio, parallel=False,
+                      **_with_gram(problem, y_centred, path_options))
+    return result, y_mean
 
 
 def enet_fold_job(X, y, sample_weight, train: np.ndarray, test: np.ndarray,
@@ -256,31 +368,33 @@ def enet_fold_job(X, y, sample_weight, train: np.ndarray, test: np.ndarray,
                   path_options: dict) -> Callable[[], np.ndarray]:
     """A job returning the test-fold mean squared error at each alpha (weighted by the test
     rows' sample weights, as scikit-learn). ``X`` is kernel-ready (F-ordered or CSC)."""
+    return functools.partial(_enet_fold, X, y, sample_weight, train, test, fit_intercept,
+                             alphas, l1_ratio, path_options)
 
-    def job():
-        sw_train = None if sample_weight is None else sample_weight[train]
-        problem = make_problem(fold_rows(X, train), sw_train, fit_intercept, parallel=False)
-        y_centred, y_mean = problem.centre_target(y[train])
-        X_test = X[test]
-        if sp.issparse(X_test):  # row-major: fast products with each solution
-            X_test = X_test.tocsr()
-            test_design = (_EMPTY_2D.astype(X.dtype), X_test.data, X_test.indices,
-                           X_test.indptr.astype(X_test.indices.dtype))
-        else:
-            test_design = (np.ascontiguousarray(X_test), np.empty(0, X.dtype), _EMPTY_INDEX,
-                           _EMPTY_INDEX)
-        y_test = np.ascontiguousarray(y[test], dtype=np.float64)
-        sw_test = np.empty(0) if sample_weight is None else \
-            np.ascontiguousarray(sample_weight[test], dtype=np.float64)
-        mse = np.empty(alphas.shape[0])
-        x_mean = problem.x_mean
 
-        def score(i, coef):
-            intercept = float(y_mean) - float(x_mean @ coef)
-            mse[i] = test_mse(*test_design, y_test, sw_test, coef, intercept)
+def _enet_fold(X, y, sample_weight, train, test, fit_intercept, alphas, l1_ratio,
+               path_options) -> np.ndarray:
+    sw_train = None if sample_weight is None else sample_weight[train]
+    problem = make_problem(fold_rows(X, train), sw_train, fit_intercept, parallel=False)
+    y_centred, y_mean = problem.centre_target(y[train])
+    X_test = X[test]
+    if sp.issparse(X_test):  # row-major: fast products with each solution
+        X_test = X_test.tocsr()
+        test_design = (_EMPTY_2D.astype(X.dtype), X_test.data, X_test.indices,
+                       X_test.indptr.astype(X_test.indices.dtype))
+    else:
+        test_design = (np.ascontiguousarray(X_test), np.empty(0, X.dtype), _EMPTY_INDEX,
+                       _EMPTY_INDEX)
+    y_test = np.ascontiguousarray(y[test], dtype=np.float64)
+    sw_test = np.empty(0) if sample_weight is None else \
+        np.ascontiguousarray(sample_weight[test], dtype=np.float64)
+    mse = np.empty(alphas.shape[0])
+    x_mean = problem.x_mean
 
-        fit_path(problem, y_centred, alphas, l1_ratio, parallel=False, store_coefs=False,
-                 on_solution=score, **_with_gram(problem, y_centred, path_options))
-        return mse
+    def score(i, coef):
+        intercept = float(y_mean) - float(x_mean @ coef)
+        mse[i] = test_mse(*test_design, y_test, sw_test, coef, intercept)
 
-    return job
+    fit_path(problem, y_centred, alphas, l1_ratio, parallel=False, store_coefs=False,
+             on_solution=score, **_with_gram(problem, y_centred, path_options))
+    return mse

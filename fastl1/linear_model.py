@@ -286,8 +286,9 @@ class ElasticNetCV(_LinearPredictor, RegressorMixin, BaseEstimator):
 
     scikit-learn's :class:`~sklearn.linear_model.ElasticNetCV` (1.9 parameters, attributes
     and selection rule), plus glmnet's one-standard-error rule. Folds and l1_ratios run
-    concurrently on ``n_jobs`` threads; results do not depend on ``n_jobs``. The final model
-    at the chosen alpha comes from the warm-started path on all rows (computed alongside the
+    concurrently on ``n_jobs`` threads, or on the workers of the active joblib backend when one
+    is chosen (such as a Dask cluster); results do not depend on either. The final model at
+    the chosen alpha comes from the warm-started path on all rows (computed alongside the
     folds, as glmnet does), not from a separate refit.
 
     Parameters
@@ -316,7 +317,9 @@ class ElasticNetCV(_LinearPredictor, RegressorMixin, BaseEstimator):
         Progress per job (fold) as joblib reports it; ``2`` adds a dot per alpha, ``>= 3`` a
         line per alpha.
     n_jobs : int, default=None
-        Threads (``-1``: all cores; None: 1).
+        Threads (``-1``: all cores; None: 1). Under a joblib backend other than threads
+        (``joblib.parallel_config(backend="dask")``), that backend's workers (``-1`` or
+        None: all of them).
     positive : bool, default=False
     random_state : int, RandomState instance or None, default=None
         Seed for ``selection='random'``.
@@ -453,8 +456,8 @@ class ElasticNetCV(_LinearPredictor, RegressorMixin, BaseEstimator):
             fold_precompute = True
         jobs = []
         for ratio, grid in zip(l1_ratios, grids, strict=True):
-            jobs.append(enet_path_job(problem, y, grid, ratio,
-                                      {**options, "precompute": self.precompute}))
+            jobs.append(enet_path_job(problem.X, y, sample_weight, self.fit_intercept, grid,
+                                      ratio, {**options, "precompute": self.precompute}))
             jobs.extend(enet_fold_job(problem.X, y, sample_weight, train, test,
                                       self.fit_intercept, grid, ratio,
                                       {**options, "precompute": fold_precompute})

@@ -9,6 +9,7 @@ test rows, the full-data path supplies the final model at the chosen ``C``.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import numbers
 
@@ -133,6 +134,27 @@ def l1_logistic_path(X, y, *, Cs=10, l1_ratio: float = 1.0, fit_intercept: bool 
         n_iter
 
 
+def _fold_job(X, y, codes, s, sample_weight, train, test, n_classes, Cs, ratio, options,
+              model, scorer):
+    """The path on the ``train`` rows, scored on the ``test`` rows at each ``C`` (``model``,
+    this job's own, carries each solution to the scorer)."""
+    X_train, X_test = fold_rows(X, train), X[test]
+    scores = np.empty(Cs.shape[0])
+
+    def score(i, coef, intercept):
+        model.coef_, model.intercept_ = coef, intercept
+        if scorer is None:
+            scores[i] = np.average(model.predict(X_test) == y[test],
+                                   weights=None if sample_weight is None
+                                   else sample_weight[test])
+        else:
+            scores[i] = scorer(model, X_test, y[test])
+
+    path = _fit_path(X_train, codes[train], s[train], n_classes, Cs, ratio, *options,
+                     on_solution=score)
+    return path, scores
+
+
 def _warn_failures(failures, total, max_iter):
     """One ConvergenceWarning for the fits of a path or a cross-validation, at the user's
     call (:func:`fastl1._warn.warn_user`)."""
@@ -193,7 +215,8 @@ class LogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
     max_iter : int, default=100
     class_weight : dict, "balanced" or None, default=None
     n_jobs : int, default=None
-        Threads (``-1``: all cores).
+        Threads (``-1``: all cores), or the workers of the active joblib backend when one is
+        chosen (``joblib.parallel_config(backend="dask")``).
     verbose : int, default=0
     refit : bool, default=True
         True: the final model is fitted on all rows at the best ``C``. False: the fold
@@ -291,33 +314,15 @@ class LogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
             X = to_csc(X)  # folds are row subsets of one CSC copy
         options = (self.fit_intercept, self.tol, self.max_iter, solver, False)
 
-        def full_job(ratio):
-            return lambda: _fit_path(X, codes, s, n_classes, Cs, ratio, *options)
-
-        def fold_job(ratio, train, test):
-            def job():
-                X_train, X_test = fold_rows(X, train), X[test]
-                scores = np.empty(Cs.shape[0])
-                model = self._scoring_model(classes, X.dtype)
-
-                def score(i, coef, intercept):
-                    model.coef_, model.intercept_ = coef, intercept
-                    if scorer is None:
-                        scores[i] = np.average(model.predict(X_test) == y[test],
-                                               weights=None if sample_weight is None
-                                               else np.asarray(sample_weight)[test])
-                    else:
-                        scores[i] = scorer(model, X_test, y[test])
-
-                path = _fit_path(X_train, codes[train], s[train], n_classes, Cs, ratio,
-                                 *options, on_solution=score)
-                return path, scores
-            return job
-
-        jobs = []
+        weights = None if sample_weight is None else np.asarray(sample_weight)
+        jobs = []  # module-level functions, the data as arguments: see fastl1.cv.run_jobs
         for ratio in ratios:
-            jobs.append(full_job(ratio))
-            jobs.extend(fold_job(ratio, train, test) for train, test in folds)
+            jobs.append(functools.partial(_fit_path, X, codes, s, n_classes, Cs, ratio,
+                                          *options))
+            jobs.extend(functools.partial(_fold_job, X, y, codes, s, weights, train, test,
+                                          n_classes, Cs, ratio, options,
+                                          self._scoring_model(classes, X.dtype), scorer)
+                        for train, test in folds)
         results = run_jobs(jobs, self.n_jobs, verbose=int(self.verbose))
         per = len(folds) + 1
         full = [results[k * per] for k in range(ratios.size)]

@@ -4,8 +4,9 @@
 complementary-pairs variant of Shah & Samworth (JRSS-B 2013): fit the regularisation path on many
 random halves of the rows (each half with its complement), record at each alpha which features
 are selected, and keep the features whose selection frequency reaches a threshold at some alpha
-of the grid. Subsamples run as threaded jobs (:mod:`fastl1.cv`), each computing a warm-started
-path (:mod:`fastl1.path`) on its rows only.
+of the grid. Subsamples run as jobs of :func:`fastl1.cv.run_jobs` (threads, or the workers of
+the active joblib backend such as a Dask cluster), each computing a warm-started path
+(:mod:`fastl1.path`) on its rows only.
 """
 
 from __future__ import annotations
@@ -76,7 +77,9 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
     complementary_pairs : bool, default=True
         Also fit each subsample's complement (Shah & Samworth 2013).
     n_jobs : int, default=None
-        Threads (``-1``: all cores); results do not depend on it.
+        Threads (``-1``: all cores), or the workers of the active joblib backend when one is
+        chosen (``joblib.parallel_config(backend="dask")`` runs the subsamples on a Dask
+        cluster); results do not depend on it.
     random_state : int, RandomState instance or None, default=None
     verbose : int, default=0
         joblib's progress messages per subsample.
@@ -241,7 +244,9 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
                         f"({np.count_nonzero(weights == 0)} of the {n} samples weigh zero, "
                         "class weights included); use fewer zero weights or a larger "
                         "sample_fraction.")
-        jobs = [make_job(rows) for rows in subsamples]
+        # One partial per subsample, the data as its arguments: on a cluster they are sent once
+        # (fastl1.cv.run_jobs).
+        jobs = [functools.partial(make_job, rows) for rows in subsamples]
         results = run_jobs(jobs, self.n_jobs, verbose=int(self.verbose))
         counts = np.zeros((X.shape[1], grid.shape[0]))
         union_sizes = []
@@ -283,41 +288,33 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
 
 
 def _logistic_job(X, codes, weights, n_classes, alphas, model, l1_ratio, rows):
-    """A job fitting the logistic path over ``C = 1 / alphas`` on ``rows``; returns the
-    (n_features, n_alphas) table of features with a non-zero coefficient for some class,
-    and the number of fits that stopped at ``max_iter``."""
+    """Fit the logistic path over ``C = 1 / alphas`` on ``rows``; return the (n_features,
+    n_alphas) table of features with a non-zero coefficient for some class, and the number of
+    fits that stopped at ``max_iter``. Module-level, with the data as arguments, so a job can
+    run in another process (:func:`fastl1.cv.run_jobs`)."""
+    selected = np.zeros((X.shape[1], alphas.shape[0]), dtype=bool)
 
-    def job():
-        selected = np.zeros((X.shape[1], alphas.shape[0]), dtype=bool)
+    def record(i, coef, intercept):
+        selected[:, i] = np.any(coef != 0, axis=0)
 
-        def record(i, coef, intercept):
-            selected[:, i] = np.any(coef != 0, axis=0)
-
-        *_, failures = _fit_logistic_path(
-            fold_rows(X, rows), codes[rows], weights[rows], n_classes, 1.0 / alphas, l1_ratio,
-            bool(model.fit_intercept), model.tol, model.max_iter, "prox_newton", False,
-            on_solution=record)
-        return selected, failures
-
-    return job
+    *_, failures = _fit_logistic_path(
+        fold_rows(X, rows), codes[rows], weights[rows], n_classes, 1.0 / alphas, l1_ratio,
+        bool(model.fit_intercept), model.tol, model.max_iter, "prox_newton", False,
+        on_solution=record)
+    return selected, failures
 
 
 def _selection_job(X, y, sample_weight, rows, fit_intercept, alphas, l1_ratio, options):
-    """A job fitting the path on ``rows`` and returning the (n_features, n_alphas) boolean
-    table of selected features."""
+    """Fit the path on ``rows``; return the (n_features, n_alphas) boolean table of selected
+    features (and no failures: fit_path warns of its own alphas that did not converge)."""
+    weights = None if sample_weight is None else sample_weight[rows]
+    problem = make_problem(fold_rows(X, rows), weights, fit_intercept, parallel=False)
+    y_centred, _ = problem.centre_target(y[rows])
+    selected = np.zeros((problem.n_features, alphas.shape[0]), dtype=bool)
 
-    def job():
-        weights = None if sample_weight is None else sample_weight[rows]
-        problem = make_problem(fold_rows(X, rows), weights, fit_intercept, parallel=False)
-        y_centred, _ = problem.centre_target(y[rows])
-        selected = np.zeros((problem.n_features, alphas.shape[0]), dtype=bool)
+    def record(i, coef):
+        selected[:, i] = coef != 0
 
-        def record(i, coef):
-            selected[:, i] = coef != 0
-
-        # fit_path warns of its own alphas that did not converge: nothing left to count.
-        fit_path(problem, y_centred, alphas, l1_ratio, parallel=False, store_coefs=False,
-                 on_solution=record, **options)
-        return selected, 0
-
-    return job
+    fit_path(problem, y_centred, alphas, l1_ratio, parallel=False, store_coefs=False,
+             on_solution=record, **options)
+    return selected, 0
