@@ -8,7 +8,8 @@
 * :mod:`~fastl1.bench.objectives`: the reference objectives and duality gaps the harness
   computes itself, in float64;
 * :mod:`~fastl1.bench.peers`: the solver adapters (fastl1, scikit-learn, celer, skglm,
-  python-glmnet) behind one calling convention (:class:`Solver`);
+  python-glmnet, adelie, R's glmnet through ``Rscript``) behind one calling convention
+  (:class:`Solver`);
 * :mod:`~fastl1.bench.protocol`: warm-up, calibration, timed rounds and certification
   (:func:`run`);
 * :mod:`~fastl1.bench.report`: the text tables, the environment record and the figures.
@@ -41,8 +42,9 @@ The protocol:
   residual-based duality gap can be looser than its true suboptimality (celer certifies with
   an extrapolated dual point, which the harness does not rebuild), hence the pooled bound.
 
-Four kinds of problem (``task``; groups ``fits``, ``paths``, ``cv``, ``logistic`` of
-:data:`PROBLEM_GROUPS`):
+Five kinds of problem (``task``; groups ``fits``, ``paths``, ``cv``, ``logistic`` of
+:data:`PROBLEM_GROUPS`; ``paths`` holds the ``path`` and the ``glmpath`` problems, the latter
+also in the group ``glmpaths``):
 
 * ``fit``: one fit at one alpha, as above.
 * ``path``: a regularisation path without intercept over ``n_alphas = 100`` alphas,
@@ -78,15 +80,43 @@ Four kinds of problem (``task``; groups ``fits``, ``paths``, ``cv``, ``logistic`
   stop, so celer gets ``tol`` as is and every solver whose ``tol`` is not a gap (fastl1's
   too: a KKT violation) is calibrated as above.
 
+* ``glmpath``: glmnet's own setting, a 100-alpha path from alpha_max (with an intercept) to
+  1e-3 alpha_max with an unpenalised intercept and no standardisation, for the lasso
+  (``loss="squared"``) and L1 logistic regression (``"logistic"``, labels ``+-1``), on real
+  data (leukemia 72 x 7129, riboflavin 71 x 4088, the rcv1 subset 1000 x 47117 CSR; read
+  from the folder given as ``data_dir`` / ``--data-dir`` or the environment variable
+  ``FASTL1_BENCH_DATA``, and skipped with a note without it) and a synthetic 500 x 20000
+  design. The solvers are those of :data:`GLMPATH_SOLVERS` (fastl1, python-glmnet, R's
+  glmnet, adelie; see :mod:`~fastl1.bench.peers` for the conventions), each in two rows:
+  ``"<name>-default"`` at the package's default tolerance, and ``"<name>"`` at matched
+  accuracy, its tolerance tightened by decades from the default until ``(objective - best
+  dual value) / objective <= tol`` at every alpha. Before them an untimed fastl1 solve at
+  ``tol=1e-13`` provides near-exact dual values (lower bounds), so each certificate measures
+  the row's own error. Reported per row: the time and the worst over the path of the
+  relative objective error against the best objective reached at each alpha (the reference
+  included), all objectives computed by :mod:`~fastl1.bench.objectives`; on fastl1's rows
+  ``ratio_best_peer``, its time over the fastest peer's of the same accuracy mode.
+
 Peers that are not installed, or have no such estimator (skglm has no LassoCV), are skipped
 with a note; a failing peer gives a note, not a crash.
 """
 
-from .objectives import duality_gap, logistic_primal_dual, objective, primal_dual
+from .objectives import (
+    PathSolution,
+    duality_gap,
+    glm_objective,
+    glm_primal_dual,
+    logistic_intercept,
+    logistic_primal_dual,
+    objective,
+    primal_dual,
+)
 from .peers import (
+    GLMPATH_SOLVERS,
     LOGISTIC_SOLVERS,
     SOLVERS,
     Solver,
+    Timed,
     available_solvers,
     make_cv_model,
     make_model,
@@ -94,36 +124,49 @@ from .peers import (
     solver_names,
 )
 from .problems import (
+    DATA_DIR_VARIABLE,
     PROBLEM_GROUPS,
     PROBLEMS,
     TASKS,
     BenchProblem,
+    MissingDataError,
     bench_alpha_max,
+    bench_glm_alpha_max,
     bench_logistic_alpha_max,
     expand_problems,
     list_problems,
     make_bench_problem,
+    resolve_data_dir,
 )
 from .protocol import accuracy_curves, run
 from .report import environment, format_table, plot_curves, plot_times
 
 __all__ = [
+    "DATA_DIR_VARIABLE",
+    "GLMPATH_SOLVERS",
     "LOGISTIC_SOLVERS",
     "PROBLEMS",
     "PROBLEM_GROUPS",
     "SOLVERS",
     "TASKS",
     "BenchProblem",
+    "MissingDataError",
+    "PathSolution",
     "Solver",
+    "Timed",
     "accuracy_curves",
     "available_solvers",
     "bench_alpha_max",
+    "bench_glm_alpha_max",
     "bench_logistic_alpha_max",
     "duality_gap",
     "environment",
     "expand_problems",
     "format_table",
+    "glm_objective",
+    "glm_primal_dual",
     "list_problems",
+    "logistic_intercept",
     "logistic_primal_dual",
     "make_bench_problem",
     "make_cv_model",
@@ -133,6 +176,7 @@ __all__ = [
     "plot_curves",
     "plot_times",
     "primal_dual",
+    "resolve_data_dir",
     "run",
     "solver_names",
 ]

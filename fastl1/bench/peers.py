@@ -1,8 +1,28 @@
-"""Solver adapters: fastl1 and its peers (scikit-learn, celer, skglm, python-glmnet) behind one
-calling convention, ``fit(problem, tol) -> coef | (alphas, coefs) | CV result``.
+"""Solver adapters: fastl1 and its peers (scikit-learn, celer, skglm, python-glmnet, adelie,
+R's glmnet) behind one calling convention, ``fit(problem, tol) -> coef | (alphas, coefs) |
+(alphas, coefs, intercepts) | CV result``, possibly wrapped in :class:`Timed`.
 
 Each adapter imports its library when called, so listing the solvers (``fastl1 bench
 --list``, the command line's choices) imports none of them.
+
+The glmpath adapters (:data:`GLMPATH_SOLVERS`) solve glmnet's problem, the objective of
+:func:`fastl1.bench.objectives.glm_objective`, on the grid they are given. Conventions:
+
+* glmnet's lambda is the harness's alpha for both losses: its gaussian objective is ``1/(2n)
+  RSS + lambda * penalty`` (unit weights sum to n), its binomial one the mean negative
+  log-likelihood ``+ lambda * penalty`` (scikit-learn's ``C = 1 / (alpha n)``);
+  ``alpha=l1_ratio``, ``standardize=FALSE``, ``intercept=TRUE``.
+* glmnet (R and python-glmnet) and adelie divide a gaussian y by its standard deviation
+  ``s`` before the fit and multiply the solution back, which leaves the lasso unchanged but
+  scales the ridge part of an elastic net by ``1 / s``. The adapters therefore pass
+  ``y / s`` with ``lambda = alpha / s`` and multiply coefficients and intercepts by ``s``:
+  exact for both penalties, and the same arithmetic glmnet does internally for the lasso.
+* ``tol=None`` runs a package at its defaults (``accuracy="default"`` rows); a number sets
+  its own tolerance (glmnet's ``thresh``, adelie's ``tol`` and ``irls_tol``, fastl1's
+  ``tol``), which the harness calibrates for the matched rows.
+* glmnet's early ends of a path (``fdev``, ``devmax``: stop when the deviance explained
+  changes little or exceeds 0.999) are turned off, so that every package solves all the
+  alphas given; adelie likewise runs with ``early_exit=False``.
 """
 
 from __future__ import annotations
@@ -10,8 +30,13 @@ from __future__ import annotations
 import dataclasses
 import functools
 import importlib
+import os
+import shutil
+import subprocess
+import tempfile
+import warnings
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -20,9 +45,11 @@ if TYPE_CHECKING:
     from .problems import BenchProblem
 
 __all__ = [
+    "GLMPATH_SOLVERS",
     "LOGISTIC_SOLVERS",
     "SOLVERS",
     "Solver",
+    "Timed",
     "available_solvers",
     "make_cv_model",
     "make_model",
@@ -68,16 +95,33 @@ class Solver:
     cv_jobs: tuple[int, ...] = ()
     unsupported_tasks: tuple[tuple[str, str], ...] = ()
     family: str = ""
+    default_tol: float | None = None  # glmpath: the package's default, where calibration starts
+    accuracy: str = ""  # glmpath rows: "matched" (calibrated tol) or "default" (tol=None)
+    probe: Callable[[], str | None] | None = None  # availability check replacing the import
 
     def availability(self, task: str = "fit") -> str | None:
         """None if usable on ``task``, else the reason it is skipped."""
-        try:
-            importlib.import_module(self.module)
-        except Exception as exc:  # noqa: BLE001 - any import failure means "skip"
-            if isinstance(exc, ImportError):
-                return "not installed"
-            return f"import failed: {type(exc).__name__}: {exc}"
+        if self.probe is not None:
+            reason = self.probe()
+            if reason is not None:
+                return reason
+        else:
+            try:
+                importlib.import_module(self.module)
+            except Exception as exc:  # noqa: BLE001 - any import failure means "skip"
+                if isinstance(exc, ImportError):
+                    return "not installed"
+                return f"import failed: {type(exc).__name__}: {exc}"
         return self.unsupported or dict(self.unsupported_tasks).get(task)
+
+
+class Timed(NamedTuple):
+    """An adapter's result with the seconds the solver measured itself, reported instead of
+    the call's wall time (R's glmnet: its time inside R around the fit only, without the
+    start of R and the transfer of the data)."""
+
+    value: object
+    seconds: float
 
 
 def make_model(lasso_class, enet_class, problem: BenchProblem, **params):
@@ -345,6 +389,226 @@ def _logistic_skglm(problem: BenchProblem, tol: float) -> np.ndarray:
     return model.fit(problem.X, problem.y).coef_
 
 
+# glmpath adapters: glmnet's problem (intercept, no standardisation) along problem.alphas;
+# each returns (alphas, coefs (n_features, n_alphas), intercepts (n_alphas,)).
+
+_GLMPATH_MAX_ITER = 100_000  # fastl1's matched rows: epochs per alpha, never the binding stop
+
+
+def _gaussian_scale(y: np.ndarray) -> float:
+    """The standard deviation (1/n) by which glmnet and adelie divide a gaussian y."""
+    s = float(np.std(y))
+    return s if s > 0 else 1.0
+
+
+def _glmpath_fastl1(problem: BenchProblem, tol: float | None):
+    import fastl1
+
+    X, y, grid, n = problem.X, problem.y, problem.grid, problem.shape[0]
+    if problem.loss == "logistic":
+        # C = 1 / (alpha n); l1_logistic_path returns the Cs increasingly (alphas decreasing)
+        options = {} if tol is None else dict(tol=tol, max_iter=10_000)
+        Cs, coefs, intercepts, _ = fastl1.l1_logistic_path(
+            X, y, Cs=1.0 / (grid * n), l1_ratio=problem.l1_ratio, fit_intercept=True,
+            **options)
+        return 1.0 / (Cs * n), coefs[:, 0, :].T, intercepts[:, 0]
+    # The path loop LassoCV and ElasticNetCV refit with (lasso_path and enet_path have no
+    # intercept, as scikit-learn's): X is centred implicitly, so sparse X stays sparse.
+    from fastl1._solver import make_problem
+    from fastl1.path import fit_path
+
+    options = {} if tol is None else dict(tol=tol, max_iter=_GLMPATH_MAX_ITER)
+    core = make_problem(X, None, True)
+    y_centred, y_mean = core.centre_target(np.asarray(y, dtype=np.float64))
+    result = fit_path(core, y_centred, grid, problem.l1_ratio, **options)
+    x_mean = np.asarray(X.mean(axis=0), dtype=np.float64).ravel()
+    intercepts = float(y_mean) - np.asarray(result.coefs.T @ x_mean).ravel()
+    return grid, result.coefs, intercepts
+
+
+def _glmpath_adelie(problem: BenchProblem, tol: float | None):
+    import adelie as ad
+
+    X, y, grid = problem.X, np.asarray(problem.y, dtype=np.float64), problem.grid
+    # its own wrappers: dense as is (F order), sparse viewed as CSC
+    matrix = ad.matrix.sparse(sp.csc_matrix(X), method="naive") if sp.issparse(X) else X
+    s = 1.0
+    if problem.loss == "logistic":
+        glm = ad.glm.binomial(y=(y > 0).astype(np.float64))
+    else:
+        s = _gaussian_scale(y)
+        glm = ad.glm.gaussian(y=y / s)
+    options = {} if tol is None else dict(tol=tol, irls_tol=tol)
+    state = ad.grpnet(X=matrix, glm=glm, alpha=problem.l1_ratio, lmda_path=grid / s,
+                      intercept=True, early_exit=False, progress_bar=False, **options)
+    coefs = sp.csc_matrix(state.betas.T) * s
+    return np.asarray(state.lmdas) * s, coefs, np.asarray(state.intercepts) * s
+
+
+def _glmpath_python_glmnet(problem: BenchProblem, tol: float | None):
+    import glmnet
+
+    X, y, grid = problem.X, np.asarray(problem.y, dtype=np.float64), problem.grid
+    options = {} if tol is None else dict(tol=tol, max_iter=_MAX_ITER)
+    X = X.tocsr() if sp.issparse(X) else X
+    if problem.loss == "logistic":
+        model = glmnet.LogitNet(alpha=problem.l1_ratio, lambda_path=grid, standardize=False,
+                                fit_intercept=True, n_splits=0, **options)
+        model.fit(X, (y > 0).astype(np.int64))
+        coefs = np.asarray(model.coef_path_)[0]
+        intercepts = np.asarray(model.intercept_path_).reshape(-1)
+        s = 1.0
+    else:
+        s = _gaussian_scale(y)
+        model = glmnet.ElasticNet(alpha=problem.l1_ratio, lambda_path=grid / s,
+                                  standardize=False, fit_intercept=True, n_splits=0,
+                                  **options)
+        model.fit(X, y / s)
+        coefs = np.asarray(model.coef_path_)
+        intercepts = np.asarray(model.intercept_path_).reshape(-1)
+    if coefs.shape[1] != grid.shape[0]:
+        raise RuntimeError(f"glmnet stopped its path after {coefs.shape[1]} of "
+                           f"{grid.shape[0]} alphas")
+    return grid, coefs * s, intercepts * s
+
+
+# R's glmnet through Rscript: the data go through binary files written once per problem, the
+# time is measured inside R around glmnet() only (R's start, reading and writing excluded).
+_R_SCRIPT = r"""
+args <- commandArgs(trailingOnly = TRUE)
+d <- args[1]; family <- args[2]; mix <- as.numeric(args[3]); thresh <- args[4]
+out <- args[5]
+suppressPackageStartupMessages(library(glmnet))
+rd <- function(name) {
+  f <- file.path(d, name); con <- file(f, "rb"); on.exit(close(con))
+  readBin(con, "double", n = file.info(f)$size / 8, size = 8)
+}
+dims <- rd("dims.bin")
+n <- as.integer(dims[1]); p <- as.integer(dims[2])
+if (dims[3] > 0) {
+  X <- Matrix::sparseMatrix(i = as.integer(rd("Xi.bin")), p = as.integer(rd("Xp.bin")),
+                            x = rd("Xx.bin"), dims = c(n, p), index1 = FALSE)
+} else {
+  X <- matrix(rd("X.bin"), n, p)
+}
+y <- rd("y.bin"); lambda <- rd("lambda.bin")
+if (family == "binomial") y <- as.numeric(y > 0)
+glmnet.control(fdev = 0, devmax = 1)
+messages <- character(0)
+keep <- function(w) {
+  messages <<- c(messages, conditionMessage(w)); invokeRestart("muffleWarning")
+}
+withCallingHandlers({
+  if (thresh == "default") {
+    start <- proc.time()[["elapsed"]]
+    fit <- glmnet(X, y, family = family, alpha = mix, lambda = lambda,
+                  standardize = FALSE, intercept = TRUE)
+    seconds <- proc.time()[["elapsed"]] - start
+  } else {
+    tol <- as.numeric(thresh)
+    start <- proc.time()[["elapsed"]]
+    fit <- glmnet(X, y, family = family, alpha = mix, lambda = lambda,
+                  standardize = FALSE, intercept = TRUE, thresh = tol, maxit = 1e7)
+    seconds <- proc.time()[["elapsed"]] - start
+  }
+}, warning = keep)
+beta <- methods::as(fit$beta, "CsparseMatrix")
+con <- file(out, "wb")
+writeBin(c(seconds, length(fit$lambda), length(beta@x)), con, size = 8)
+writeBin(as.double(fit$lambda), con, size = 8)
+writeBin(as.double(fit$a0), con, size = 8)
+writeBin(as.double(beta@p), con, size = 8)
+writeBin(as.double(beta@i), con, size = 8)
+writeBin(as.double(beta@x), con, size = 8)
+close(con)
+writeLines(messages, paste0(out, ".warnings"))
+"""
+
+
+@functools.lru_cache(maxsize=1)
+def _r_glmnet_version() -> str | None:
+    """glmnet's version in R, or None when Rscript or the package is missing."""
+    rscript = shutil.which("Rscript")
+    if rscript is None:
+        return None
+    try:
+        done = subprocess.run(
+            [rscript, "-e", 'cat(as.character(packageVersion("glmnet")))'],
+            capture_output=True, text=True, timeout=120, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None if done.returncode == 0 else None
+
+
+def _r_glmnet_probe() -> str | None:
+    if shutil.which("Rscript") is None:
+        return "not installed (no Rscript on PATH)"
+    if _r_glmnet_version() is None:
+        return "not installed (R has no glmnet package)"
+    return None
+
+
+def _r_data_folder(problem: BenchProblem) -> str:
+    """A temporary folder with the problem's data in the files the R script reads, written
+    once per problem (cached on it; removed with the problem)."""
+    if "r_data" not in problem.cache:
+        folder = tempfile.TemporaryDirectory(prefix="fastl1-bench-r-")
+        d = folder.name
+        X = problem.X
+        n, p = problem.shape
+        y = np.asarray(problem.y, dtype=np.float64)
+        s = 1.0 if problem.loss == "logistic" else _gaussian_scale(y)
+        if sp.issparse(X):
+            X = sp.csc_matrix(X)
+            X.sort_indices()
+            for name, values in (("Xi", X.indices), ("Xp", X.indptr), ("Xx", X.data)):
+                np.asarray(values, dtype=np.float64).tofile(os.path.join(d, f"{name}.bin"))
+        else:
+            np.asarray(X, dtype=np.float64).ravel(order="F").tofile(os.path.join(d, "X.bin"))
+        np.array([n, p, float(sp.issparse(X))]).tofile(os.path.join(d, "dims.bin"))
+        (y / s).tofile(os.path.join(d, "y.bin"))
+        np.asarray(problem.grid / s, dtype=np.float64).tofile(os.path.join(d, "lambda.bin"))
+        with open(os.path.join(d, "fit.R"), "w", encoding="utf-8") as f:
+            f.write(_R_SCRIPT)
+        problem.cache["r_data"] = (folder, s)
+    folder, s = problem.cache["r_data"]
+    return folder.name
+
+
+def _glmpath_r_glmnet(problem: BenchProblem, tol: float | None) -> Timed:
+    d = _r_data_folder(problem)
+    s = problem.cache["r_data"][1]
+    family = "binomial" if problem.loss == "logistic" else "gaussian"
+    out = os.path.join(d, "result.bin")
+    thresh = "default" if tol is None else repr(float(tol))
+    done = subprocess.run(
+        ["Rscript", "--vanilla", os.path.join(d, "fit.R"), d, family,
+         repr(float(problem.l1_ratio)), thresh, out],
+        capture_output=True, text=True, timeout=3600, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"Rscript failed: {done.stderr.strip()[-300:]}")
+    raw = np.fromfile(out, dtype=np.float64)
+    seconds, k, nnz = raw[0], int(raw[1]), int(raw[2])
+    pos = 3
+    parts = []
+    for size in (k, k, k + 1, nnz, nnz):
+        parts.append(raw[pos:pos + size])
+        pos += size
+    lambdas, a0, indptr, indices, values = parts
+    with open(out + ".warnings", encoding="utf-8") as f:
+        for message in filter(None, (line.strip() for line in f)):
+            from sklearn.exceptions import ConvergenceWarning
+
+            category = ConvergenceWarning if "onverge" in message else UserWarning
+            warnings.warn(f"R glmnet: {message}", category, stacklevel=2)
+    grid = problem.grid
+    if k != grid.shape[0]:
+        raise RuntimeError(f"glmnet stopped its path after {k} of {grid.shape[0]} alphas")
+    coefs = sp.csc_matrix((values * s, indices.astype(np.int64), indptr.astype(np.int64)),
+                          shape=(problem.shape[1], k))
+    return Timed((lambdas * s, coefs, a0 * s), float(seconds))
+
+
 SOLVERS: dict[str, Solver] = {
     "fastl1": Solver(
         "fastl1", "fastl1", _fit_fastl1,
@@ -411,13 +675,46 @@ LOGISTIC_SOLVERS: dict[str, Solver] = {
 }
 
 
+_GLMNET_TOL = "glmnet's thresh: stops when no coefficient moves the weighted objective by "
+_GLMPATH_CALIBRATED = ("; matched rows: calibrated from its default down by decades (then half "
+                       "a decade back when that suffices) until objective - best dual value "
+                       "<= tol * objective at every alpha")
+
+# The solvers of the "glmpath" task: glmnet's setting, with an intercept. Each gives two rows
+# per problem, at its default tolerance ("<name>-default") and calibrated ("<name>").
+GLMPATH_SOLVERS: dict[str, Solver] = {
+    "fastl1": Solver(
+        "fastl1", "fastl1", _glmpath_fastl1,
+        "lasso: duality gap <= tol * ||y_c||^2 / n per alpha; logistic: relative duality gap "
+        "(LogisticRegression's rule) per alpha" + _GLMPATH_CALIBRATED,
+        calibrate=True, default_tol=1e-4),
+    "glmnet": Solver(
+        "glmnet", "glmnet", _glmpath_python_glmnet,
+        "python-glmnet: " + _GLMNET_TOL + "more than tol times the null deviance"
+        + _GLMPATH_CALIBRATED, calibrate=True, default_tol=1e-7),
+    "glmnet-R": Solver(
+        "glmnet-R", "glmnet (R)", _glmpath_r_glmnet,
+        "R glmnet through Rscript, timed inside R: " + _GLMNET_TOL + "more than thresh "
+        "times the null deviance" + _GLMPATH_CALIBRATED,
+        calibrate=True, default_tol=1e-7, probe=_r_glmnet_probe),
+    "adelie": Solver(
+        "adelie", "adelie", _glmpath_adelie,
+        "adelie grpnet: tol (coordinate descent) and irls_tol (IRLS, logistic)"
+        + _GLMPATH_CALIBRATED, calibrate=True, default_tol=1e-7),
+}
+
+
 def solvers_for(task: str, requested: Sequence[str | Solver]) -> list[Solver]:
-    """The solvers run on a problem of ``task``: by name from :data:`SOLVERS`, or on the
-    logistic task from :data:`LOGISTIC_SOLVERS` by name or family; Solver objects as given."""
+    """The solvers run on a problem of ``task``: by name from :data:`SOLVERS`, on the
+    logistic task from :data:`LOGISTIC_SOLVERS` by name or family, on the glmpath task from
+    :data:`GLMPATH_SOLVERS` by name; Solver objects as given."""
     out: list[Solver] = []
     for s in requested:
         if isinstance(s, Solver):
             out.append(s)
+        elif task == "glmpath":
+            if s in GLMPATH_SOLVERS:
+                out.append(GLMPATH_SOLVERS[s])
         elif task == "logistic":
             out.extend(v for k, v in LOGISTIC_SOLVERS.items() if s in (k, v.family))
         elif s in SOLVERS:
@@ -427,8 +724,8 @@ def solvers_for(task: str, requested: Sequence[str | Solver]) -> list[Solver]:
 
 def solver_names() -> list[str]:
     """Every name accepted as a solver: the regression solvers, the logistic ones and their
-    families."""
-    names = [*SOLVERS, *LOGISTIC_SOLVERS]
+    families, the glmpath ones."""
+    names = [*SOLVERS, *LOGISTIC_SOLVERS, *GLMPATH_SOLVERS]
     names += [s.family for s in LOGISTIC_SOLVERS.values() if s.family]
     return list(dict.fromkeys(names))
 

@@ -19,18 +19,30 @@ import numpy as np
 import scipy.sparse as sp
 
 __all__ = [
+    "DATA_DIR_VARIABLE",
     "PROBLEMS",
     "PROBLEM_GROUPS",
     "TASKS",
     "BenchProblem",
+    "MissingDataError",
     "bench_alpha_max",
+    "bench_glm_alpha_max",
     "bench_logistic_alpha_max",
     "expand_problems",
     "list_problems",
     "make_bench_problem",
+    "resolve_data_dir",
 ]
 
-TASKS = ("fit", "path", "cv", "logistic")
+TASKS = ("fit", "path", "cv", "logistic", "glmpath")
+LOSSES = ("squared", "logistic")
+# The folder of the real data sets when neither ``data_dir`` nor ``--data-dir`` names one.
+DATA_DIR_VARIABLE = "FASTL1_BENCH_DATA"
+
+
+class MissingDataError(FileNotFoundError):
+    """A problem needs a real data set that is not in the data folder (or no folder was
+    given): the harness skips it with this message."""
 _RHO = 0.5  # AR(1) correlation of neighbouring columns of the dense problems
 
 
@@ -45,6 +57,7 @@ class _Spec:
     n_alphas: int = 100  # grid size ("path", "cv")
     eps: float = 1e-3  # grid end: eps * alpha_max ("path", "cv")
     n_folds: int = 5  # KFold(n_folds), no shuffle ("cv")
+    loss: str = "squared"  # "squared" or "logistic" ("glmpath")
 
 
 # Problems sharing ``data`` share the same (X, y); keep them adjacent so the cache hits.
@@ -65,12 +78,23 @@ PROBLEMS: dict[str, _Spec] = {
     "cv-wide-dense": _Spec("wide", 1, task="cv"),
     "logistic-dense-a10": _Spec("logistic", 10, task="logistic"),
     "logistic-sparse-csr-a10": _Spec("sparse", 10, fmt="csr", task="logistic"),
+    # glmnet's setting: 100-lambda paths with an intercept, no standardisation, real data (in
+    # the data folder; skipped without it) and one synthetic design; the logistic ones last
+    "glmpath-leukemia-lasso": _Spec("real:leukemia", 1, task="glmpath"),
+    "glmpath-riboflavin-lasso": _Spec("real:riboflavin", 1, task="glmpath"),
+    "glmpath-rcv1-lasso": _Spec("real:rcv1", 1, fmt="csr", task="glmpath"),
+    "glmpath-synthetic-lasso": _Spec("logistic", 1, task="glmpath"),
+    "glmpath-leukemia-logistic": _Spec("real:leukemia", 1, task="glmpath", loss="logistic"),
+    "glmpath-rcv1-logistic": _Spec("real:rcv1", 1, fmt="csr", task="glmpath",
+                                   loss="logistic"),
+    "glmpath-synthetic-logistic": _Spec("logistic", 1, task="glmpath", loss="logistic"),
 }
 
 # Names accepted wherever problem names are (``run``, ``fastl1 bench --problems``).
 PROBLEM_GROUPS: dict[str, list[str]] = {
     "fits": [name for name, spec in PROBLEMS.items() if spec.task == "fit"],
-    "paths": [name for name, spec in PROBLEMS.items() if spec.task == "path"],
+    "paths": [name for name, spec in PROBLEMS.items() if spec.task in ("path", "glmpath")],
+    "glmpaths": [name for name, spec in PROBLEMS.items() if spec.task == "glmpath"],
     "cv": [name for name, spec in PROBLEMS.items() if spec.task == "cv"],
     "logistic": [name for name, spec in PROBLEMS.items() if spec.task == "logistic"],
     "all": list(PROBLEMS),
@@ -84,6 +108,10 @@ _SHAPES = {
     "sparse": (20_000, 100_000, 3, 100),
     "logistic": (500, 20_000, 4, 10),
 }
+# The real data sets of the glmpath problems: file in the data folder, sparse or dense.
+_REAL = {"leukemia": ("leukemia.npz", "real leukemia (Golub 1999)"),
+         "riboflavin": ("riboflavin.npz", "real riboflavin (Buhlmann 2014)"),
+         "rcv1": ("rcv1_small_train.npz", "real rcv1 subset (tf-idf)")}
 _SPARSE_DENSITY = 1e-3
 
 
@@ -95,7 +123,11 @@ class BenchProblem:
     largest first; ``alpha = alphas[0]``), ``"cv"`` (``n_folds``-fold cross-validation over
     ``alphas``) or ``"logistic"`` (binary L1 logistic regression, labels ``y = +-1``, at
     ``alpha``: the averaged objective ``mean_i log(1 + exp(-y_i x_i w)) + alpha ||w||_1``,
-    i.e. scikit-learn's ``C = 1 / (alpha n)``; see :attr:`C`).
+    i.e. scikit-learn's ``C = 1 / (alpha n)``; see :attr:`C`) or ``"glmpath"`` (glmnet's
+    setting: a path over ``alphas`` with an unpenalised intercept, no standardisation, of
+    ``loss`` ``"squared"``, ``1/(2n) ||y - X w - b||^2 + alpha (l1_ratio ||w||_1 + (1 -
+    l1_ratio)/2 ||w||^2)``, or ``"logistic"``, labels ``+-1``, ``mean_i log(1 + exp(-y_i (x_i
+    w + b))) +`` the same penalty; glmnet's lambda is ``alpha`` in both).
     """
 
     name: str
@@ -108,6 +140,7 @@ class BenchProblem:
     task: str = "fit"
     alphas: np.ndarray | None = None
     n_folds: int = 0
+    loss: str = "squared"
     cache: dict = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -128,7 +161,10 @@ class BenchProblem:
     def gap_target(self) -> float:
         """The duality-gap bound the gap-based solvers certify at ``tol = 1``:
         ``||y||^2 / n`` (multiply by ``tol``; y centred when there is an intercept); for a
-        logistic problem ``log 2``, the averaged objective at ``w = 0`` (celer's scaling)."""
+        logistic problem ``log 2``, the averaged objective at ``w = 0`` (celer's scaling); for
+        a glmpath problem 1: its target is relative, ``tol`` times the objective."""
+        if self.task == "glmpath":
+            return 1.0
         if self.task == "logistic":
             return math.log(2.0)
         y = self.y - self.y.mean() if self.fit_intercept else self.y
@@ -183,9 +219,44 @@ def _response(X, rng: np.random.Generator, k: int, snr: float = 5.0) -> np.ndarr
     return signal + sigma * rng.standard_normal(X.shape[0])
 
 
+def resolve_data_dir(data_dir: str | os.PathLike | None) -> str | None:
+    """The folder of the real data sets: ``data_dir`` if given, else the environment
+    variable ``FASTL1_BENCH_DATA`` (:data:`DATA_DIR_VARIABLE`) if set and not empty, else
+    None (the problems that need real data are skipped)."""
+    if data_dir is None:
+        data_dir = os.environ.get(DATA_DIR_VARIABLE) or None
+    return None if data_dir is None else str(data_dir)
+
+
+def _real_data(name: str, data_dir: str | None) -> tuple[object, np.ndarray, str]:
+    """(X, y, description) of a real data set of the data folder: X dense F-ordered or CSR,
+    as stored. Raises :class:`MissingDataError` when it is not there."""
+    file, label = _REAL[name]
+    if data_dir is None:
+        raise MissingDataError(f"needs {file} from a data folder (--data-dir, or the "
+                               f"environment variable {DATA_DIR_VARIABLE})")
+    path = Path(data_dir) / file
+    if not path.is_file():
+        raise MissingDataError(f"needs {file}, which is not in the data folder {data_dir!r}")
+    with np.load(path, allow_pickle=False) as z:
+        y = np.asarray(z["y"], dtype=np.float64).ravel()
+        if "X" in z.files:
+            X = np.asfortranarray(z["X"], dtype=np.float64)
+        else:  # scipy.sparse.save_npz's layout
+            X = sp.csr_matrix(sp.load_npz(path), dtype=np.float64)
+    if X.shape[0] != y.shape[0]:
+        raise ValueError(f"{path}: X has {X.shape[0]} rows but y has {y.shape[0]} values")
+    n, p = X.shape
+    kind = "sparse" if sp.issparse(X) else "dense"
+    return X, y, f"{label} {kind} {n} x {p}"
+
+
 @functools.lru_cache(maxsize=2)
 def _data(kind: str, scale: float, data_dir: str | None) -> tuple[object, np.ndarray, str]:
-    """(X, y, description) of one data set; X dense F-ordered or CSC."""
+    """(X, y, description) of one data set; X dense F-ordered or CSC (CSR as stored for the
+    real sparse data)."""
+    if kind.startswith("real:"):
+        return _real_data(kind[len("real:"):], data_dir)
     if kind == "leukemia" and data_dir is not None:
         path = Path(data_dir) / "leukemia.npz"
         if path.is_file():
@@ -235,17 +306,23 @@ def make_bench_problem(name: str, scale: float = 1.0,
     """Build the benchmark problem ``name`` (see :data:`PROBLEMS`) with fixed seeds.
 
     ``scale`` shrinks n and p (``scale=0.01`` gives tiny problems for smoke tests);
-    ``data_dir`` is a folder with the real data sets (``leukemia.npz``), used when present.
+    ``data_dir`` is a folder with the real data sets (``leukemia.npz``, ``riboflavin.npz``,
+    ``rcv1_small_train.npz``; default: the environment variable ``FASTL1_BENCH_DATA``).
+    ``leukemia-*`` problems fall back to synthetic data of the same shape without it; the
+    glmpath problems on real data raise :class:`MissingDataError` (the harness skips them).
+    ``scale`` does not change real data sets.
     """
     if name not in PROBLEMS:
         raise ValueError(f"unknown problem {name!r}; choose from: {', '.join(PROBLEMS)}")
     if not (scale > 0 and math.isfinite(scale)):
         raise ValueError(f"scale must be a positive number, got {scale!r}")
     spec = PROBLEMS[name]
-    X, y, what = _data(spec.data, float(scale), None if data_dir is None else str(data_dir))
+    X, y, what = _data(spec.data, float(scale), resolve_data_dir(data_dir))
     if spec.fmt == "csr":
         X = X.tocsr()
     fmt = {"dense": "Fortran-ordered", "csc": "CSC", "csr": "CSR"}[spec.fmt]
+    if spec.task == "glmpath":
+        return _glmpath_problem(name, spec, X, y, what, fmt)
     if spec.task == "logistic":
         # labels: the sign of the linear response (same X as the regression problems)
         y = np.where(y > 0, 1.0, -1.0)
@@ -282,19 +359,65 @@ def make_bench_problem(name: str, scale: float = 1.0,
                    n_folds=spec.n_folds if cv else 0)
 
 
+def bench_glm_alpha_max(X, y: np.ndarray, loss: str = "squared",
+                        l1_ratio: float = 1.0) -> float:
+    """Smallest alpha with an all-zero solution of a glmpath problem (with an intercept):
+    ``||X^T (y - mean(y))||_inf / (n l1_ratio)``, for the logistic loss on the 0/1 labels
+    ``(y + 1) / 2`` (the gradient at ``w = 0`` and the optimal intercept). It is glmnet's
+    lambda_max without standardisation."""
+    if loss == "logistic":
+        y = (np.asarray(y) > 0).astype(np.float64)
+    yc = y - np.mean(y)
+    return float(np.max(np.abs(X.T @ yc))) / (X.shape[0] * l1_ratio)
+
+
+def _glmpath_problem(name: str, spec: _Spec, X, y: np.ndarray, what: str,
+                     fmt: str) -> BenchProblem:
+    """A glmpath problem: the lasso on ``y`` as a continuous target, or L1 logistic
+    regression on its labels (``+-1`` as stored, or the sign of a synthetic response)."""
+    if spec.loss == "logistic":
+        labels = np.unique(y)
+        if labels.size > 2 or not set(labels) <= {-1.0, 1.0}:
+            if spec.data.startswith("real:"):
+                raise ValueError(f"{name}: a logistic path needs labels +-1, got "
+                                 f"{labels.size} distinct values")
+            y = np.where(y > 0, 1.0, -1.0)
+        model = "L1 logistic regression" if spec.l1_ratio == 1 else \
+            f"elastic-net logistic regression l1_ratio={spec.l1_ratio:g}"
+        target = f"labels +-1 ({int(np.sum(y > 0))} of {y.shape[0]} positive)"
+    else:
+        model = "Lasso" if spec.l1_ratio == 1 else f"ElasticNet l1_ratio={spec.l1_ratio:g}"
+        target = "continuous target" if np.unique(y).size > 2 else "labels +-1 as the target"
+    amax = bench_glm_alpha_max(X, y, spec.loss, spec.l1_ratio)
+    grid = np.geomspace(amax, amax * spec.eps, num=spec.n_alphas)
+    description = (f"{model} path, {what} ({fmt}), {target}, with intercept, no "
+                   f"standardisation, {spec.n_alphas} alphas from alpha_max = {amax:.4g} "
+                   f"down to {spec.eps:g} alpha_max (geometric)")
+    return BenchProblem(name=name, X=X, y=y, alpha=float(grid[0]), l1_ratio=spec.l1_ratio,
+                        fit_intercept=True, description=description, task="glmpath",
+                        alphas=grid, loss=spec.loss)
+
+
 def list_problems() -> list[tuple[str, str]]:
     """(name, short description) of every problem, without generating data."""
     what = {"wide": "wide dense AR(0.5) 100 x 20000",
             "leukemia": "leukemia 72 x 7129 (real with --data-dir, else synthetic AR(0.5))",
             "tall": "tall dense AR(0.5) 50000 x 500",
             "sparse": "sparse 20000 x 100000, density 1e-3",
-            "logistic": "wide dense AR(0.5) 500 x 20000"}
+            "logistic": "wide dense AR(0.5) 500 x 20000",
+            "real:leukemia": "real leukemia 72 x 7129 (data folder)",
+            "real:riboflavin": "real riboflavin 71 x 4088 (data folder)",
+            "real:rcv1": "real rcv1 subset 1000 x 47117 (data folder)"}
     out = []
     for name, spec in PROBLEMS.items():
         model = "Lasso" if spec.l1_ratio == 1 else f"ElasticNet l1_ratio={spec.l1_ratio:g}"
         fmt = "" if spec.fmt == "dense" else f" as {spec.fmt.upper()}"
         grid = f"{spec.n_alphas} alphas down to {spec.eps:g} alpha_max"
-        if spec.task == "path":
+        if spec.task == "glmpath":
+            loss = "L1 logistic" if spec.loss == "logistic" else model
+            text = (f"{loss} path, {what[spec.data]}{fmt}, {grid}, intercept, glmnet's "
+                    "setting")
+        elif spec.task == "path":
             text = f"{model} path, {what[spec.data]}{fmt}, {grid}, no intercept"
         elif spec.task == "logistic":
             text = (f"binary L1 logistic, {what[spec.data]}{fmt}, labels +-1, "

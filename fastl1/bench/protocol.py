@@ -15,9 +15,16 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from .objectives import coef_at, primal_dual_grid
-from .peers import Solver, solver_names, solvers_for
-from .problems import PROBLEMS, TASKS, BenchProblem, expand_problems, make_bench_problem
+from .objectives import PathSolution, coef_at, primal_dual_grid
+from .peers import GLMPATH_SOLVERS, Solver, Timed, solver_names, solvers_for
+from .problems import (
+    PROBLEMS,
+    TASKS,
+    BenchProblem,
+    MissingDataError,
+    expand_problems,
+    make_bench_problem,
+)
 
 __all__ = ["accuracy_curves", "run"]
 
@@ -28,6 +35,12 @@ _TIME_LIMIT = 60.0  # seconds per fit before a solver is stopped on a problem
 # for about 0.1 s, so a solver that ends with one would take a core from the next solver's
 # first 0.1 s (a 0.5 s LassoCV on two threads).
 _SETTLE_SECONDS = 0.2
+# glmpath problems: the untimed reference solve that gives every alpha a near-exact lower
+# bound (so a peer's certificate measures its own error, not the reference's), and the
+# accuracy modes, each a row per solver.
+_REFERENCE_TOL = 1e-13
+_ACCURACY_MODES = ("matched", "default")
+_GLMPATH_CALIBRATION_STEPS = 12  # decades below the package's default tolerance
 
 
 def _grid_order(grid: np.ndarray, alphas) -> np.ndarray:
@@ -48,6 +61,17 @@ def _normalise(problem: BenchProblem, raw) -> object:
     if problem.task in ("fit", "logistic"):
         return np.asarray(raw, dtype=np.float64).ravel()
     grid = problem.grid
+    if problem.task == "glmpath":
+        alphas, coefs, intercepts = raw
+        order = _grid_order(grid, alphas)
+        coefs = sp.csc_array(coefs) if sp.issparse(coefs) else np.asarray(coefs)
+        intercepts = np.asarray(intercepts, dtype=np.float64).ravel()
+        if coefs.shape != (problem.shape[1], grid.size) or intercepts.shape != (grid.size,):
+            raise ValueError(f"coefs of shape {coefs.shape} and {intercepts.shape[0]} "
+                             f"intercepts, expected {(problem.shape[1], grid.size)} and "
+                             f"{grid.size}")
+        coefs = sp.csc_array(coefs[:, order], dtype=np.float64)
+        return PathSolution(coefs, intercepts[order])
     if problem.task == "path":
         alphas, coefs = raw if isinstance(raw, tuple) else (grid, raw)
         order = _grid_order(grid, alphas)
@@ -72,6 +96,8 @@ def _timed(solver: Solver, problem: BenchProblem, tol: float) -> tuple[object, f
         start = time.perf_counter()
         raw = solver.fit(problem, tol)
         elapsed = time.perf_counter() - start
+    if isinstance(raw, Timed):  # the solver's own clock (R: around the fit only)
+        raw, elapsed = raw.value, raw.seconds
     notes = sorted({f"{w.category.__name__}: {str(w.message).splitlines()[0][:120]}"
                     for w in caught if issubclass(w.category, Warning)
                     and "onvergence" in w.category.__name__})
@@ -91,7 +117,13 @@ def _check_solver(s) -> str | Solver:
 
 
 def _variants(solver: Solver, problem: BenchProblem) -> list[tuple[Solver, int | None]]:
-    """The rows a solver gives on a problem: one, or one per ``cv_jobs`` on a CV problem."""
+    """The rows a solver gives on a problem: one, one per ``cv_jobs`` on a CV problem, or one
+    per accuracy mode on a glmpath problem (``"<name>"`` matched, ``"<name>-default"`` at the
+    package's defaults)."""
+    if problem.task == "glmpath":
+        return [(dataclasses.replace(solver, accuracy=mode, name=solver.name if
+                                     mode == "matched" else f"{solver.name}-{mode}"), None)
+                for mode in _ACCURACY_MODES]
     if problem.task != "cv" or not solver.cv_jobs:
         return [(solver, None)]
     return [(dataclasses.replace(solver, name=solver.name if i == 0 else
@@ -162,13 +194,28 @@ def run(problems: Iterable[str | BenchProblem] | None = None,
     say = progress or (lambda line: None)
     results: list[dict] = []
     for p in names:
-        problem = _as_problem(p, scale, data_dir)
+        try:
+            problem = _as_problem(p, scale, data_dir)
+        except MissingDataError as exc:
+            say(f"  {p}: skipped ({exc})")
+            results.append(_missing_data_row(p, str(exc)))
+            continue
         if problem.task not in TASKS:
             raise ValueError(f"unknown task {problem.task!r}; choose from: {', '.join(TASKS)}")
         results.extend(_run_problem(problem, solvers_for(problem.task, requested),
                                     int(repeats), float(tol),
                                     float(time_limit), say))
     return results
+
+
+def _missing_data_row(name: str, reason: str) -> dict:
+    """The one row of a problem whose real data are not there: every solver skipped."""
+    spec = PROBLEMS[name]
+    row = dict(problem=name, description=f"{name}: real data not found", task=spec.task,
+               solver="(all)", status="skipped", note=reason, median=None, ratio=None,
+               times=[])
+    row.update(dict.fromkeys(_TASK_FIELDS[spec.task]))
+    return row
 
 
 def _add_note(row: dict, note: str, first: bool = False) -> None:
@@ -181,6 +228,9 @@ def _add_note(row: dict, note: str, first: bool = False) -> None:
 _TASK_FIELDS = {
     "fit": (),
     "logistic": (),
+    "glmpath": ("n_alphas", "alpha_min", "loss", "accuracy", "objectives",
+                "rel_suboptimalities", "certified_suboptimalities", "n_over_target",
+                "worst_alpha", "reference_rel_gap", "ratio_best_peer", "best_peer"),
     "path": ("n_alphas", "alpha_min", "objectives", "certified_suboptimalities",
              "n_over_target", "worst_alpha"),
     "cv": ("n_alphas", "alpha_min", "n_folds", "n_jobs", "alpha_", "alpha_index",
@@ -194,11 +244,37 @@ def _run_problem(problem: BenchProblem, solvers: Sequence[Solver], repeats: int,
     gap_target = tol * problem.gap_target
     runs, rows = _rows(problem, solvers, gap_target)
     best_dual = np.full(problem.grid.size, -np.inf)  # best lower bound on each minimum so far
+    reference = None
+    if problem.task == "glmpath" and any(row["status"] == "ok" for row in rows):
+        reference = _reference(problem, say)
+        if reference is not None:
+            best_dual = reference[1]
+            for row in rows:
+                row["reference_rel_gap"] = float(np.max((reference[0] - reference[1])
+                                                        / np.abs(reference[0])))
     for s, row in zip(runs, rows, strict=True):
         if row["status"] == "ok":
             best_dual = _warm_up(problem, s, row, tol, gap_target, best_dual, time_limit, say)
     _timed_rounds(problem, runs, rows, repeats, time_limit, say)
-    return _evaluate(problem, rows, best_dual, gap_target)
+    return _evaluate(problem, rows, best_dual, gap_target,
+                     None if reference is None else reference[0])
+
+
+def _reference(problem: BenchProblem, say: Callable[[str], None]
+               ) -> tuple[np.ndarray, np.ndarray] | None:
+    """Primal and dual values along the path of an untimed fastl1 solve at
+    ``_REFERENCE_TOL`` (glmpath problems): the dual values are near-exact lower bounds, so
+    that every row's certificate ``objective - best dual value`` is its true error to within
+    the reference's own gap (reported as ``reference_rel_gap``). None if it fails."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result, elapsed, _ = _timed(GLMPATH_SOLVERS["fastl1"], problem, _REFERENCE_TOL)
+    except Exception as exc:  # noqa: BLE001 - the peers' duals still bound the minimum
+        say(f"  {problem.name}: no reference solve ({type(exc).__name__}: {exc})")
+        return None
+    say(f"  {problem.name}: reference solve (fastl1, tol={_REFERENCE_TOL:g}) {elapsed:.3g} s")
+    return primal_dual_grid(problem, result)
 
 
 def _rows(problem: BenchProblem, solvers: Sequence[Solver], gap_target: float
@@ -211,27 +287,33 @@ def _rows(problem: BenchProblem, solvers: Sequence[Solver], gap_target: float
                 n_samples=n, n_features=p, format=fmt, alpha=float(problem.alpha),
                 l1_ratio=problem.l1_ratio)
     base.update(dict.fromkeys(_TASK_FIELDS[task]))
-    if task in ("path", "cv"):
+    if task in ("path", "cv", "glmpath"):
         base.update(n_alphas=int(grid.size), alpha_min=float(grid[-1]))
+    if task == "glmpath":
+        base.update(loss=problem.loss)
     if task == "cv":
         base.update(n_folds=problem.n_folds)
     runs: list[Solver] = []
     rows = []
-    for solver in solvers:
-        for s, n_jobs in _variants(solver, problem):
-            row = dict(base, solver=s.name, status="ok", note="", tol_meaning=s.tol_meaning,
-                       tol=None, gap_target=gap_target, first_fit=None, times=[],
-                       median=None, objective=None, dual_objective=None, duality_gap=None,
-                       certified_suboptimality=None, gap_ok=None, suboptimality=None,
-                       rel_suboptimality=None, nnz=None, ratio=None, _result=None,
-                       _family=solver.name)
-            if task == "cv":
-                row["n_jobs"] = n_jobs
-            reason = s.availability(task)
-            if reason is not None:
-                row.update(status="skipped", note=reason)
-            runs.append(s)
-            rows.append(row)
+    variants = [(solver, *v) for solver in solvers for v in _variants(solver, problem)]
+    if task == "glmpath":  # the matched rows first, then the defaults
+        variants.sort(key=lambda v: _ACCURACY_MODES.index(v[1].accuracy))
+    for solver, s, n_jobs in variants:
+        row = dict(base, solver=s.name, status="ok", note="", tol_meaning=s.tol_meaning,
+                   tol=None, gap_target=gap_target, first_fit=None, times=[],
+                   median=None, objective=None, dual_objective=None, duality_gap=None,
+                   certified_suboptimality=None, gap_ok=None, suboptimality=None,
+                   rel_suboptimality=None, nnz=None, ratio=None, _result=None,
+                   _family=solver.name)
+        if task == "cv":
+            row["n_jobs"] = n_jobs
+        if task == "glmpath":
+            row["accuracy"] = s.accuracy
+        reason = s.availability(task)
+        if reason is not None:
+            row.update(status="skipped", note=reason)
+        runs.append(s)
+        rows.append(row)
     return runs, rows
 
 
@@ -256,7 +338,11 @@ def _warm_up(problem: BenchProblem, s: Solver, row: dict, tol: float, gap_target
              ) -> np.ndarray:
     """The first fit (JIT compile included) and, for a tolerance that is not a duality-gap
     bound, its calibration (see :func:`_calibrate`). Returns the best dual values known,
-    this solver's included. CV has no single objective: no calibration."""
+    this solver's included. CV has no single objective: no calibration. glmpath rows:
+    ``"default"`` rows run at the package's defaults (``tol=None``), ``"matched"`` ones are
+    calibrated from the package's default tolerance (:func:`_calibrate_glmpath`)."""
+    if problem.task == "glmpath":
+        return _warm_up_glmpath(problem, s, row, gap_target, best_dual, time_limit, say)
     solver_tol = tol * s.tol_factor
     try:
         result, spent = _fit_row(problem, row, s, solver_tol)
@@ -278,6 +364,69 @@ def _warm_up(problem: BenchProblem, s: Solver, row: dict, tol: float, gap_target
     except Exception as exc:  # noqa: BLE001 - a peer failure is a note, not a crash
         _fail(problem, row, exc, say)
     return best_dual
+
+
+def _warm_up_glmpath(problem: BenchProblem, s: Solver, row: dict, gap_target: float,
+                     best_dual: np.ndarray, time_limit: float, say: Callable[[str], None]
+                     ) -> np.ndarray:
+    solver_tol = None if s.accuracy == "default" else s.default_tol
+    try:
+        result, spent = _fit_row(problem, row, s, solver_tol)
+        row["first_fit"] = spent
+        say(f"  {problem.name} {s.name}: first fit {spent:.3g} s")
+        if s.accuracy == "default":
+            dual = primal_dual_grid(problem, result)[1]
+        else:
+            solver_tol, spent, dual = _calibrate_glmpath(problem, s, row, result, solver_tol,
+                                                         spent, gap_target, best_dual,
+                                                         time_limit, say)
+        best_dual = np.fmax(best_dual, dual)
+        row["tol"] = solver_tol
+        if spent > time_limit:
+            row["status"] = "timeout"
+            _add_note(row, f"stopped: a warm-up fit took {spent:.1f} s > {time_limit:g} s",
+                      first=True)
+    except Exception as exc:  # noqa: BLE001 - a peer failure is a note, not a crash
+        _fail(problem, row, exc, say)
+    return best_dual
+
+
+def _calibrate_glmpath(problem: BenchProblem, s: Solver, row: dict, result,
+                       solver_tol: float, spent: float, gap_target: float,
+                       best_dual: np.ndarray, time_limit: float, say: Callable[[str], None]
+                       ) -> tuple[float, float, np.ndarray]:
+    """Tighten a matched glmpath row's tolerance by decades from the package's default until
+    ``(objective - best dual value) / objective <= gap_target`` at every alpha, then try half
+    a decade looser and keep it if it passes too: the loosest half-decade that passes, in
+    fewer fits than half-decade steps (the tolerances differ by up to ten decades between
+    packages). Returns the tolerance, the seconds of the last fit and its dual values."""
+    def excess(result) -> tuple[float, np.ndarray]:
+        primal, dual = primal_dual_grid(problem, result)
+        return float(np.max((primal - np.fmax(dual, best_dual)) / np.abs(primal))), dual
+
+    start = solver_tol
+    err, dual = excess(result)
+    steps = 0
+    while (err > gap_target and steps < _GLMPATH_CALIBRATION_STEPS and spent <= time_limit
+           and not row["_capped"]):
+        solver_tol /= 10.0
+        steps += 1
+        result, spent = _fit_row(problem, row, s, solver_tol)
+        err, dual = excess(result)
+        say(f"  {problem.name} {s.name}: calibrating, tol={solver_tol:.2g} ({spent:.3g} s), "
+            f"relative error {err:.2g}")
+    if steps and err <= gap_target and spent <= time_limit:
+        looser = solver_tol * _CALIBRATION_FACTOR
+        result, elapsed = _fit_row(problem, row, s, looser)
+        err_looser, dual_looser = excess(result)
+        say(f"  {problem.name} {s.name}: calibrating, tol={looser:.2g} ({elapsed:.3g} s), "
+            f"relative error {err_looser:.2g}")
+        dual = np.fmax(dual, dual_looser)
+        if err_looser <= gap_target:
+            solver_tol, spent = looser, elapsed
+    if steps:
+        _add_note(row, f"calibrated from its default tol {start:.0e}", first=True)
+    return solver_tol, spent, dual
 
 
 def _calibrate(problem: BenchProblem, s: Solver, row: dict, result, solver_tol: float,
@@ -328,7 +477,7 @@ def _timed_rounds(problem: BenchProblem, runs: Sequence[Solver], rows: Sequence[
 
 
 def _evaluate(problem: BenchProblem, rows: list[dict], best_dual: np.ndarray,
-              gap_target: float) -> list[dict]:
+              gap_target: float, reference_primal: np.ndarray | None = None) -> list[dict]:
     """Medians, the accuracy measured by the harness on the last result of each solver, the
     ratio column; the rows made json-serialisable."""
     for row in rows:
@@ -338,14 +487,21 @@ def _evaluate(problem: BenchProblem, rows: list[dict], best_dual: np.ndarray,
                  and row["status"] not in ("skipped", "failed")]
     if problem.task == "cv":
         _accuracy_cv(problem, rows, evaluated)
+    elif problem.task == "glmpath":
+        _accuracy_glmpath(problem, evaluated, best_dual, gap_target, reference_primal)
+        _ratio_best_peer(rows)
     else:
         _accuracy_objective(problem, evaluated, best_dual, gap_target)
-    ref = next((r["median"] for r in rows if r["solver"] == "fastl1" and r["median"]), None)
+    for row in rows:
+        # against fastl1's row (of the same accuracy mode on glmpath problems)
+        ref = next((r["median"] for r in rows if r["_family"] == "fastl1" and r["median"]
+                    and r.get("accuracy") == row.get("accuracy")
+                    and (r.get("n_jobs") is None or r["solver"] == "fastl1")), None)
+        if ref is not None and row["median"]:
+            row["ratio"] = ref / row["median"]
     for row in rows:
         del row["_result"], row["_family"]
         row.pop("_capped", None)
-        if ref is not None and row["median"]:
-            row["ratio"] = ref / row["median"]
         for key in ("objective", "dual_objective", "duality_gap", "certified_suboptimality",
                     "suboptimality", "rel_suboptimality", "cv_rel_diff", "cv_mse_min"):
             if key in row:
@@ -387,6 +543,57 @@ def _accuracy_objective(problem: BenchProblem, rows: Sequence[dict], best_dual: 
             row["certified_suboptimalities"] = cert.tolist()
             row["n_over_target"] = int(np.sum(cert > gap_target))
             row["worst_alpha"] = float(grid[int(np.argmax(cert))])
+
+
+def _accuracy_glmpath(problem: BenchProblem, rows: Sequence[dict], best_dual: np.ndarray,
+                      gap_target: float, reference_primal: np.ndarray | None) -> None:
+    """glmpath rows: per alpha, the relative error ``(objective - best) / best`` against the
+    best objective any row (or the reference solve) reached, and the relative certificate
+    ``(objective - best dual value) / objective``; then the worst over the grid. Only the
+    matched rows have a target (``gap_ok``)."""
+    grid = problem.grid
+    done = []
+    for row in rows:
+        result = row["_result"]
+        primal, dual = primal_dual_grid(problem, result)
+        row["objective"], row["dual_objective"] = float(primal.sum()), float(dual.sum())
+        row["duality_gap"] = float(np.max(primal - dual))
+        row["nnz"] = int(np.count_nonzero(coef_at(result, grid.size - 1)))
+        if np.all(np.isfinite(primal)):
+            done.append((row, primal))
+    if not done:
+        return
+    candidates = [primal for _, primal in done]
+    if reference_primal is not None:
+        candidates.append(reference_primal)
+    best = np.min(candidates, axis=0)
+    for row, primal in done:
+        rel = (primal - best) / np.abs(best)
+        cert = (primal - best_dual) / np.abs(primal)
+        row["suboptimality"] = float(np.max(primal - best))
+        row["rel_suboptimality"] = float(rel.max())
+        row["certified_suboptimality"] = float(cert.max())
+        row["objectives"] = primal.tolist()
+        row["rel_suboptimalities"] = rel.tolist()
+        row["certified_suboptimalities"] = cert.tolist()
+        row["worst_alpha"] = float(grid[int(np.argmax(rel))])
+        if row["accuracy"] == "matched":
+            row["gap_ok"] = bool(np.all(cert <= gap_target))
+            row["n_over_target"] = int(np.sum(cert > gap_target))
+
+
+def _ratio_best_peer(rows: Sequence[dict]) -> None:
+    """On fastl1's glmpath rows: its median over the fastest peer's of the same accuracy
+    mode (``ratio_best_peer``, < 1: fastl1 is faster) and that peer (``best_peer``)."""
+    for row in rows:
+        if row["_family"] != "fastl1" or not row["median"]:
+            continue
+        peers = [r for r in rows if r["_family"] != "fastl1" and r["median"]
+                 and r["status"] == "ok" and r["accuracy"] == row["accuracy"]]
+        if peers:
+            fastest = min(peers, key=lambda r: r["median"])
+            row["ratio_best_peer"] = row["median"] / fastest["median"]
+            row["best_peer"] = fastest["solver"]
 
 
 def _grid_index(grid: np.ndarray, alpha: float) -> int | None:

@@ -102,6 +102,42 @@ def _path_block(rows: Sequence[dict]) -> tuple[list[tuple], list[str], list[str]
     return [header, *_objective_rows(rows, "certified_suboptimality")], after, notes
 
 
+def _glmpath_block(rows: Sequence[dict]) -> tuple[list[tuple], list[str], list[str]]:
+    header = ("solver", "accuracy", "tol", "median (s)", "first fit (s)", "rel. error (max)",
+              "cert. rel. error (max)", "nnz (last)", "fastl1/solver")
+    table, notes = [header], []
+    for row in rows:
+        table.append((
+            row["solver"] + ("" if row["status"] == "ok" else "*"),
+            row["accuracy"],
+            "default" if row["tol"] is None else f"{row['tol']:.0e}",
+            _fmt(row["median"], ".4f"),
+            _fmt(row["first_fit"], ".3f"),
+            _fmt(row["rel_suboptimality"], ".1e"),
+            _fmt(row["certified_suboptimality"], ".1e") + (" !" if row["gap_ok"] is False
+                                                           else ""),
+            _fmt(row["nnz"], "d"),
+            _fmt(row["ratio"], ".2f"),
+        ))
+        text = ""
+        if row["gap_ok"] is False:
+            text = f"above target at {row['n_over_target']} of {row['n_alphas']} alphas"
+        if row["note"] or row["status"] != "ok" or text:
+            notes.append(_row_note(row, text))
+    after = [f"matched target at every alpha: (objective - best dual value) / objective <= "
+             f"{rows[0]['gap_target']:.0e}; '!' = not reached"]
+    gap = next((r["reference_rel_gap"] for r in rows if r.get("reference_rel_gap") is not None),
+               None)
+    if gap is not None:
+        after.append(f"reference solve (fastl1, untimed): relative duality gap <= {gap:.1e} "
+                     "at every alpha")
+    for row in rows:
+        if row.get("ratio_best_peer") is not None:
+            after.append(f"fastl1 / best peer, {row['accuracy']} accuracy: "
+                         f"{row['ratio_best_peer']:.2f} ({row['best_peer']})")
+    return table, after, notes
+
+
 def _cv_block(rows: Sequence[dict]) -> tuple[list[tuple], list[str], list[str]]:
     header = ("solver", "n_jobs", "median (s)", "first fit (s)", "alpha_", "index",
               "same alpha_", "min CV MSE", "CV curve rel. diff", "fastl1/solver")
@@ -133,7 +169,8 @@ def _cv_block(rows: Sequence[dict]) -> tuple[list[tuple], list[str], list[str]]:
     return table, after, notes
 
 
-_BLOCKS = {"fit": _fit_block, "path": _path_block, "cv": _cv_block, "logistic": _fit_block}
+_BLOCKS = {"fit": _fit_block, "path": _path_block, "cv": _cv_block, "logistic": _fit_block,
+           "glmpath": _glmpath_block}
 
 _LEGENDS = {
     "fit": ("median: of the timed fits after one warm-up fit ('first fit', incl. JIT "
@@ -148,6 +185,14 @@ _LEGENDS = {
     "logistic": ("logistic problems: objective = mean log-loss + alpha ||w||_1 (scikit-learn's "
                  "objective divided by C n), duality gap from the dual point the harness builds "
                  "from the loss gradient (scaled into the dual feasible set)."),
+    "glmpath": ("glmpath problems (glmnet's setting: intercept, no standardisation): one 'fit' "
+                "is the whole path. Each package runs twice: at its default tolerance "
+                "(accuracy 'default') and calibrated from it by decades until its relative "
+                "certificate meets the target at every alpha ('matched'). rel. error (max) = "
+                "worst over the alphas of (objective - best objective any solver reached) / "
+                "best; cert. rel. error = (objective - best dual value) / objective, the dual "
+                "values including the reference solve's; R's glmnet is timed inside R around "
+                "glmnet() only; fastl1/solver compares rows of the same accuracy."),
     "cv": ("cv problems: one 'fit' is the whole cross-validation, final refit included; "
            "fastl1/solver is against fastl1 with n_jobs=2. alpha_ = the alpha chosen (index "
            "in the grid, 0 = alpha_max); CV curve rel. diff = max over the alphas of |mean CV "

@@ -31,7 +31,8 @@ def test_cli_bench_list(capsys):
     assert "groups" in out and all(name in out for name in bench.PROBLEM_GROUPS)
 
 
-def test_cli_bench_groups(capsys, tmp_path):
+def test_cli_bench_groups(capsys, tmp_path, monkeypatch):
+    monkeypatch.delenv(bench.DATA_DIR_VARIABLE, raising=False)
     path = tmp_path / "bench.json"
     argv = ["bench", "--problems", "paths", "cv", "--scale", "0.005", "--solvers", "fastl1",
             "--repeats", "1", "--json", str(path)]
@@ -43,12 +44,21 @@ def test_cli_bench_groups(capsys, tmp_path):
         assert word in out
     data = json.loads(path.read_text())
     assert data["settings"]["problems"] == groups["paths"] + groups["cv"]
-    rows = data["results"]
+    # without a data folder the glmpath problems on real data give one skipped row each
+    skipped = [r for r in data["results"] if r["status"] == "skipped"]
+    assert [r["problem"] for r in skipped] == [
+        name for name in groups["glmpaths"] if "synthetic" not in name]
+    assert all(r["solver"] == "(all)" and "--data-dir" in r["note"] for r in skipped)
+    glm = [r for r in data["results"] if r["task"] == "glmpath" and r["status"] == "ok"]
+    assert [r["solver"] for r in glm] == ["fastl1", "fastl1-default"] * 2
+    assert all(r["gap_ok"] for r in glm if r["accuracy"] == "matched")
+    rows = [r for r in data["results"] if r["task"] != "glmpath"]
     assert [r["solver"] for r in rows] == ["fastl1"] * 3 + ["fastl1", "fastl1-n_jobs=1"]
     assert all(r["status"] == "ok" for r in rows)
     assert all(r["gap_ok"] for r in rows if r["task"] == "path")
     assert all(r["same_alpha"] for r in rows if r["task"] == "cv")
     assert rows[3]["speedup_n_jobs"] > 0 and len(rows[0]["objectives"]) == 100
+    assert "real data not found" in out and "glmpath problems" in out
 
 
 @pytest.mark.parametrize("argv", [

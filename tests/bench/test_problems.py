@@ -43,7 +43,11 @@ def test_ar_design_correlation():
 
 def test_path_and_cv_problems():
     groups = bench.PROBLEM_GROUPS
-    assert groups["paths"] == ["path-wide-dense", "path-sparse-csc", "path-sparse-csr"]
+    assert groups["paths"][:3] == ["path-wide-dense", "path-sparse-csc", "path-sparse-csr"]
+    assert groups["paths"][3:] == groups["glmpaths"]
+    # the logistic paths come last (after every lasso path)
+    losses = [problems.PROBLEMS[name].loss for name in groups["glmpaths"]]
+    assert losses == sorted(losses, key=["squared", "logistic"].index)
     assert groups["cv"] == ["cv-wide-dense"]
     assert groups["fits"][:2] == ["wide-dense-a10", "wide-dense-a100"]
     assert set(groups["fits"] + groups["paths"] + groups["cv"] + groups["logistic"]) == set(
