@@ -12,11 +12,16 @@ The glmpath adapters (:data:`GLMPATH_SOLVERS`) solve glmnet's problem, the objec
   RSS + lambda * penalty`` (unit weights sum to n), its binomial one the mean negative
   log-likelihood ``+ lambda * penalty`` (scikit-learn's ``C = 1 / (alpha n)``);
   ``alpha=l1_ratio``, ``standardize=FALSE``, ``intercept=TRUE``.
-* glmnet (R and python-glmnet) and adelie divide a gaussian y by its standard deviation
-  ``s`` before the fit and multiply the solution back, which leaves the lasso unchanged but
-  scales the ridge part of an elastic net by ``1 / s``. The adapters therefore pass
-  ``y / s`` with ``lambda = alpha / s`` and multiply coefficients and intercepts by ``s``:
-  exact for both penalties, and the same arithmetic glmnet does internally for the lasso.
+* glmnet divides a gaussian y by its standard deviation ``s`` (1/n, after centring) before
+  the fit, ``lambda`` by ``s`` too, and multiplies the solution back: the lasso is
+  unchanged, but the ridge part of an elastic net ends up divided by ``s``, whatever the
+  scale of the y it is given (prescaling y does not help: s is recomputed). Its gaussian
+  objective is ``1/(2n) RSS + lambda (a ||w||_1 + (1 - a) / (2 s) ||w||^2)``. The glmnet
+  adapters therefore pass ``a = l1_ratio / (l1_ratio + (1 - l1_ratio) s)`` and ``lambda =
+  alpha (l1_ratio + (1 - l1_ratio) s)``, which give both parts their weight in the harness's
+  objective (``a`` does not depend on alpha, so one path serves). adelie does not rescale
+  y: it gets ``alpha`` and ``l1_ratio`` as they are. Checked on R's glmnet 4.1 and adelie
+  1.1 against fastl1's certified solutions (``tests/bench/test_glmpath.py``).
 * ``tol=None`` runs a package at its defaults (``accuracy="default"`` rows); a number sets
   its own tolerance (glmnet's ``thresh``, adelie's ``tol`` and ``irls_tol``, fastl1's
   ``tol``), which the harness calibrates for the matched rows.
@@ -395,10 +400,16 @@ def _logistic_skglm(problem: BenchProblem, tol: float) -> np.ndarray:
 _GLMPATH_MAX_ITER = 100_000  # fastl1's matched rows: epochs per alpha, never the binding stop
 
 
-def _gaussian_scale(y: np.ndarray) -> float:
-    """The standard deviation (1/n) by which glmnet and adelie divide a gaussian y."""
-    s = float(np.std(y))
-    return s if s > 0 else 1.0
+def _glmnet_parameters(problem: BenchProblem) -> tuple[float, np.ndarray]:
+    """glmnet's mixing parameter ``a`` and lambdas for the problem's objective (the module
+    docstring): ``l1_ratio`` and the grid, except for a gaussian elastic net."""
+    ratio, grid = problem.l1_ratio, problem.grid
+    if problem.loss == "logistic" or ratio == 1.0:
+        return ratio, grid
+    s = float(np.std(problem.y))  # glmnet's (1/n, centred: with an intercept)
+    s = s if s > 0 else 1.0
+    weight = ratio + (1.0 - ratio) * s
+    return ratio / weight, grid * weight
 
 
 def _glmpath_fastl1(problem: BenchProblem, tol: float | None):
@@ -432,17 +443,13 @@ def _glmpath_adelie(problem: BenchProblem, tol: float | None):
     X, y, grid = problem.X, np.asarray(problem.y, dtype=np.float64), problem.grid
     # its own wrappers: dense as is (F order), sparse viewed as CSC
     matrix = ad.matrix.sparse(sp.csc_matrix(X), method="naive") if sp.issparse(X) else X
-    s = 1.0
-    if problem.loss == "logistic":
-        glm = ad.glm.binomial(y=(y > 0).astype(np.float64))
-    else:
-        s = _gaussian_scale(y)
-        glm = ad.glm.gaussian(y=y / s)
+    # adelie's gaussian objective is glmnet's without the rescaling of y: lambda = alpha
+    glm = (ad.glm.binomial(y=(y > 0).astype(np.float64)) if problem.loss == "logistic"
+           else ad.glm.gaussian(y=y))
     options = {} if tol is None else dict(tol=tol, irls_tol=tol)
-    state = ad.grpnet(X=matrix, glm=glm, alpha=problem.l1_ratio, lmda_path=grid / s,
+    state = ad.grpnet(X=matrix, glm=glm, alpha=problem.l1_ratio, lmda_path=grid,
                       intercept=True, early_exit=False, progress_bar=False, **options)
-    coefs = sp.csc_matrix(state.betas.T) * s
-    return np.asarray(state.lmdas) * s, coefs, np.asarray(state.intercepts) * s
+    return np.asarray(state.lmdas), sp.csc_matrix(state.betas.T), np.asarray(state.intercepts)
 
 
 def _glmpath_python_glmnet(problem: BenchProblem, tol: float | None):
@@ -451,25 +458,22 @@ def _glmpath_python_glmnet(problem: BenchProblem, tol: float | None):
     X, y, grid = problem.X, np.asarray(problem.y, dtype=np.float64), problem.grid
     options = {} if tol is None else dict(tol=tol, max_iter=_MAX_ITER)
     X = X.tocsr() if sp.issparse(X) else X
+    mix, lambdas = _glmnet_parameters(problem)
     if problem.loss == "logistic":
-        model = glmnet.LogitNet(alpha=problem.l1_ratio, lambda_path=grid, standardize=False,
+        model = glmnet.LogitNet(alpha=mix, lambda_path=lambdas, standardize=False,
                                 fit_intercept=True, n_splits=0, **options)
         model.fit(X, (y > 0).astype(np.int64))
         coefs = np.asarray(model.coef_path_)[0]
-        intercepts = np.asarray(model.intercept_path_).reshape(-1)
-        s = 1.0
     else:
-        s = _gaussian_scale(y)
-        model = glmnet.ElasticNet(alpha=problem.l1_ratio, lambda_path=grid / s,
-                                  standardize=False, fit_intercept=True, n_splits=0,
-                                  **options)
-        model.fit(X, y / s)
+        model = glmnet.ElasticNet(alpha=mix, lambda_path=lambdas, standardize=False,
+                                  fit_intercept=True, n_splits=0, **options)
+        model.fit(X, y)
         coefs = np.asarray(model.coef_path_)
-        intercepts = np.asarray(model.intercept_path_).reshape(-1)
+    intercepts = np.asarray(model.intercept_path_).reshape(-1)
     if coefs.shape[1] != grid.shape[0]:
         raise RuntimeError(f"glmnet stopped its path after {coefs.shape[1]} of "
                            f"{grid.shape[0]} alphas")
-    return grid, coefs * s, intercepts * s
+    return grid, coefs, intercepts
 
 
 # R's glmnet through Rscript: the data go through binary files written once per problem, the
@@ -557,7 +561,7 @@ def _r_data_folder(problem: BenchProblem) -> str:
         X = problem.X
         n, p = problem.shape
         y = np.asarray(problem.y, dtype=np.float64)
-        s = 1.0 if problem.loss == "logistic" else _gaussian_scale(y)
+        mix, lambdas = _glmnet_parameters(problem)
         if sp.issparse(X):
             X = sp.csc_matrix(X)
             X.sort_indices()
@@ -566,24 +570,23 @@ def _r_data_folder(problem: BenchProblem) -> str:
         else:
             np.asarray(X, dtype=np.float64).ravel(order="F").tofile(os.path.join(d, "X.bin"))
         np.array([n, p, float(sp.issparse(X))]).tofile(os.path.join(d, "dims.bin"))
-        (y / s).tofile(os.path.join(d, "y.bin"))
-        np.asarray(problem.grid / s, dtype=np.float64).tofile(os.path.join(d, "lambda.bin"))
+        y.tofile(os.path.join(d, "y.bin"))
+        np.asarray(lambdas, dtype=np.float64).tofile(os.path.join(d, "lambda.bin"))
         with open(os.path.join(d, "fit.R"), "w", encoding="utf-8") as f:
             f.write(_R_SCRIPT)
-        problem.cache["r_data"] = (folder, s)
-    folder, s = problem.cache["r_data"]
-    return folder.name
+        problem.cache["r_data"] = (folder, mix)
+    return problem.cache["r_data"][0].name
 
 
 def _glmpath_r_glmnet(problem: BenchProblem, tol: float | None) -> Timed:
     d = _r_data_folder(problem)
-    s = problem.cache["r_data"][1]
+    mix = problem.cache["r_data"][1]
     family = "binomial" if problem.loss == "logistic" else "gaussian"
     out = os.path.join(d, "result.bin")
     thresh = "default" if tol is None else repr(float(tol))
     done = subprocess.run(
         ["Rscript", "--vanilla", os.path.join(d, "fit.R"), d, family,
-         repr(float(problem.l1_ratio)), thresh, out],
+         repr(float(mix)), thresh, out],
         capture_output=True, text=True, timeout=3600, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"Rscript failed: {done.stderr.strip()[-300:]}")
@@ -604,9 +607,11 @@ def _glmpath_r_glmnet(problem: BenchProblem, tol: float | None) -> Timed:
     grid = problem.grid
     if k != grid.shape[0]:
         raise RuntimeError(f"glmnet stopped its path after {k} of {grid.shape[0]} alphas")
-    coefs = sp.csc_matrix((values * s, indices.astype(np.int64), indptr.astype(np.int64)),
+    if not np.allclose(lambdas, _glmnet_parameters(problem)[1], rtol=1e-12, atol=0.0):
+        raise RuntimeError("glmnet returned other lambdas than those given")
+    coefs = sp.csc_matrix((values, indices.astype(np.int64), indptr.astype(np.int64)),
                           shape=(problem.shape[1], k))
-    return Timed((lambdas * s, coefs, a0 * s), float(seconds))
+    return Timed((grid, coefs, a0), float(seconds))
 
 
 SOLVERS: dict[str, Solver] = {
