@@ -1,4 +1,4 @@
-"""Cross-validation over regularisation paths, on threads.
+"""Cross-validation over regularisation paths, on threads or on the active joblib backend.
 
 Every cross-validated estimator runs the same plan: one job per (penalty mix, fold) computes a
 warm-started path on the fold's training rows and scores each solution on its test rows; one
@@ -6,12 +6,14 @@ more job per penalty mix computes the path on all rows, which supplies the final
 chosen alpha (as glmnet's ``cv.glmnet`` does) instead of a refit after the search. The extra
 job is what lets two threads share ``k + 1`` jobs nearly evenly.
 
-Jobs run on a thread pool: the kernels release the GIL, so there is no process spawning and no
-copy of X per worker beyond the fold's own rows. Each job runs its kernels single-threaded and
-from fixed seeds, so results are bit-for-bit the same for any ``n_jobs``. BLAS is held to one
-thread for the whole fit (:func:`one_blas_thread`). The pool persists between fits: joblib's
-threading backend starts and joins a pool per call, about 12 ms of a 0.55 s cross-validation
-here.
+By default jobs run on a thread pool: the kernels release the GIL, so there is no process
+spawning and no copy of X per worker beyond the fold's own rows. Each job runs its kernels
+single-threaded and from fixed seeds, so results are bit-for-bit the same for any ``n_jobs``.
+BLAS is held to one thread for the whole fit (:func:`one_blas_thread`). The pool persists
+between fits: joblib's threading backend starts and joins a pool per call, about 12 ms of a
+0.55 s cross-validation here. A joblib backend chosen by the user (``joblib.parallel_config(
+backend="dask")``) runs the same jobs instead, as module-level functions whose shared data
+(X, y) go to the cluster once per fit (:func:`run_jobs`).
 """
 
 from __future__ import annotations

@@ -305,3 +305,46 @@ def test_blas_holds_one_thread_for_the_whole_fit(estimator, monkeypatch):
         after = {lib["num_threads"] for lib in controller.select(user_api="blas").info()}
     assert seen == [{1}]
     assert before == after == {2}  # the caller's setting comes back
+
+
+def test_threading_and_sequential_backends_run_jobs_in_this_process():
+    import joblib
+
+    def name():
+        return threading.current_thread().name
+
+    with joblib.parallel_config(backend="threading"):
+        names = run_jobs([name] * 4, n_jobs=2)
+    assert all(n.startswith("fastl1") for n in names)  # the persistent pool, not joblib's
+    with joblib.parallel_config(backend="sequential"):
+        assert run_jobs([name] * 3, n_jobs=-1) == [threading.current_thread().name] * 3
+
+
+def test_a_process_backend_runs_the_jobs_elsewhere_with_the_threaded_results():
+    # Jobs sent to other processes carry their data as arguments and bring their warnings
+    # back: replayed here, at the line of the user's fit.
+    import functools
+    import os
+    import warnings
+
+    import joblib
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = make_regression(n=60, p=30, seed=41)
+    sw = np.random.default_rng(41).uniform(0.5, 2.0, 60)
+    make = functools.partial(LassoCV, cv=3, alphas=5, max_iter=2, tol=1e-12, n_jobs=2)
+    with warnings.catch_warnings(record=True) as threaded_warnings:
+        warnings.simplefilter("always")
+        threaded = make().fit(X, y, sample_weight=sw)
+    with joblib.parallel_config(backend="loky"):
+        pids = run_jobs([os.getpid] * 4, n_jobs=2)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            elsewhere = make().fit(X, y, sample_weight=sw)
+    assert os.getpid() not in pids
+    for name in ("coef_", "intercept_", "alpha_", "mse_path_"):
+        assert np.array_equal(getattr(elsewhere, name), getattr(threaded, name)), name
+    converge = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert converge and {w.filename for w in converge} == {__file__}
+    assert [str(w.message) for w in converge] == \
+        [str(w.message) for w in threaded_warnings if issubclass(w.category, ConvergenceWarning)]

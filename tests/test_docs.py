@@ -32,7 +32,8 @@ import pytest
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 # The user-guide pages written for Sphinx; index.md, benchmarks.md and benchmarking.md hold
 # shell commands and results rather than Python examples.
-PAGES = ["quickstart.md", "tutorial_gene_selection.md", "choosing_alpha.md", "large_data.md"]
+PAGES = ["quickstart.md", "tutorial_gene_selection.md", "choosing_alpha.md", "large_data.md",
+         "scale_out.md"]
 
 _FENCE = re.compile(r"^(`{3,}|~{3,})\s*([^\s`]*)")
 _MARKER = re.compile(r"^%\s*test:\s*(run|slow|output)\s*$")
