@@ -176,11 +176,12 @@ def run_jobs(jobs: Sequence[Callable[[], object]], n_jobs: int | None,
     this process's persistent thread pool (``-1`` = all cores, joblib's convention and its
     ``parallel_config``). Under any other backend (``joblib.parallel_config(backend="dask")``,
     ``"loky"``, ...) they go through :class:`joblib.Parallel`, which sends them where the
-    backend runs them, and ``n_jobs`` counts the backend's workers (``-1`` or ``None``: all of
-    a Dask cluster's). A job given as ``functools.partial(function, *args, **kwargs)`` of a
-    module-level function travels as that function and its arguments: an argument several
-    jobs share (``X``, ``y``) is a top-level argument of every call, which joblib's Dask
-    backend scatters to the cluster once per call; the others travel with their job.
+    backend runs them, with ``n_jobs`` passed on (joblib's Dask backend uses every worker
+    thread of the cluster whatever its value; no job runs on the client). A job given as
+    ``functools.partial(function, *args, **kwargs)`` of a module-level function travels as
+    that function and its arguments: an argument several jobs share (``X``, ``y``) is a
+    top-level argument of every call, which joblib's Dask backend scatters to the cluster once
+    per call; the others travel with their job.
 
     ``verbose`` reports progress as joblib does. BLAS runs on one thread meanwhile
     (:func:`one_blas_thread`), in this process and in the jobs run elsewhere. The warnings a

@@ -317,9 +317,8 @@ class ElasticNetCV(_LinearPredictor, RegressorMixin, BaseEstimator):
         Progress per job (fold) as joblib reports it; ``2`` adds a dot per alpha, ``>= 3`` a
         line per alpha.
     n_jobs : int, default=None
-        Threads (``-1``: all cores; None: 1). Under a joblib backend other than threads
-        (``joblib.parallel_config(backend="dask")``), that backend's workers (``-1`` or
-        None: all of them).
+        Threads (``-1``: all cores; None: 1). Under a joblib backend other than threads, passed
+        to it (``joblib.parallel_config(backend="dask")`` uses every worker of the cluster).
     positive : bool, default=False
     random_state : int, RandomState instance or None, default=None
         Seed for ``selection='random'``.
