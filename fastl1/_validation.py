@@ -13,6 +13,7 @@ import scipy.sparse as sp
 from sklearn.utils.validation import _check_sample_weight, check_X_y, validate_data
 
 from ._kernels.sparse_check import STRUCTURE_ERRORS, compressed_structure_error
+from ._solver import kernel_array
 
 _DESIGN_OPTIONS = {
     "accept_sparse": ["csc", "csr"],
@@ -97,8 +98,8 @@ def check_sparse_structure(X) -> None:
     if indices.dtype.kind not in "iu" or indptr.dtype.kind not in "iu":
         raise TypeError("sparse index arrays must be integers, got "
                         f"{indices.dtype} and {indptr.dtype}.")
-    code, position = compressed_structure_error(indices, indptr, n_minor,
-                                                np.asarray(X.data).shape[0])
+    code, position = compressed_structure_error(kernel_array(indices), kernel_array(indptr),
+                                                n_minor, np.asarray(X.data).shape[0])
     if code:
         where = f"indices[{position}]" if code == 4 else f"indptr[{position}]"
         raise ValueError(f"Malformed {X.format.upper()} matrix of shape {X.shape}: "

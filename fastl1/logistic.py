@@ -59,6 +59,7 @@ from sklearn.utils.extmath import softmax
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._interrupt import STOP, interruptible, raise_if_stopped
 from ._kernels.logistic import (
     dual_gap,
     fista,
@@ -71,7 +72,13 @@ from ._kernels.logistic import (
 )
 from ._solver import _EMPTY_INDEX, _placeholder_matrix, canonical_sparse, kernel_array
 from ._threads import claims_threads
-from ._validation import _check_choice, _check_int, _check_real, check_weights
+from ._validation import (
+    _check_choice,
+    _check_int,
+    _check_real,
+    check_sparse_structure,
+    check_weights,
+)
 from ._warn import warn_user
 
 __all__ = ["LogisticDesign", "LogisticFit", "LogisticRegression", "class_weights",
@@ -79,7 +86,7 @@ __all__ = ["LogisticDesign", "LogisticFit", "LogisticRegression", "class_weights
 
 _SOLVERS = ("auto", "prox_newton", "fista")
 
-# Engine settings (measured on the DESIGN.md problems, see the module notes of the kernels).
+# Engine settings (chosen on the bench's logistic problems; see the kernels' module notes).
 _WS_START = 100  # first working-set size
 _INNER_FRACTION = 0.01  # a working set is solved to this fraction of the outer violation
 _MAX_NEWTON = 100  # proximal Newton steps per working set
@@ -293,6 +300,7 @@ def _gradient_rounding(design: LogisticDesign, r_norm: float) -> float:
     return _ROUNDING_ULPS * np.finfo(np.float64).eps * r_norm * x_max * np.sqrt(design.n_samples)
 
 
+@interruptible
 @claims_threads
 def solve_logistic(design: LogisticDesign, y_codes: np.ndarray, sample_weight: np.ndarray,
                    n_classes: int, C: float, l1_ratio: float, *, fit_intercept: bool = True,
@@ -367,7 +375,7 @@ def solve_logistic(design: LogisticDesign, y_codes: np.ndarray, sample_weight: n
             done, violation, _, _ = fista(
                 A, data, indices, indptr, bool(transposed), y, s, W, b, lam1, lam2,
                 bool(fit_intercept), kernel_tol, budget, lipschitz, _FISTA_CHECK_EVERY,
-                bool(parallel))
+                bool(parallel), STOP)
             stalled = False
         else:
             # The kernel's last outer iteration only evaluates the full gradient (the check
@@ -376,13 +384,14 @@ def solve_logistic(design: LogisticDesign, y_codes: np.ndarray, sample_weight: n
             outer, steps, violation, _, _ = prox_newton(
                 A, data, indices, indptr, bool(transposed), y, s, W, b, lam1, lam2,
                 bool(fit_intercept), kernel_tol, budget + 1, _WS_START, _INNER_FRACTION,
-                _MAX_NEWTON, bool(parallel))
+                _MAX_NEWTON, bool(parallel), STOP)
             done = outer - 1
             # It returns early above its bound only when no step decreases the objective.
             stalled = violation > kernel_tol and done < budget
             n_newton += steps
             if stalled:
                 done += 1
+        raise_if_stopped()
         n_iter += done
         if not (np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
             raise ValueError("The solver produced non-finite coefficients; the input may "
@@ -602,6 +611,7 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         self : LogisticRegression
         """
         l1_ratio = self._check_params()
+        check_sparse_structure(X)
         X, y = validate_data(self, X, y, accept_sparse=["csc", "csr"],
                              accept_large_sparse=True, dtype=[np.float64, np.float32])
         check_classification_targets(y)
@@ -662,7 +672,8 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         ndarray of shape (n_samples,) for two classes (score of ``classes_[1]``), else
         (n_samples, n_classes)
         """
-        return super().decision_function(X)
+        check_sparse_structure(X)
+        return LinearClassifierMixin.decision_function(self, X)
 
     def predict_proba(self, X):
         """Class probabilities: sigmoid (two classes) or softmax of the scores.

@@ -24,7 +24,13 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
 from ._solver import to_csc
-from ._validation import _check_choice, _check_int, _check_real, check_weights
+from ._validation import (
+    _check_choice,
+    _check_int,
+    _check_real,
+    check_sparse_structure,
+    check_weights,
+)
 from ._warn import warn_user
 from .cv import fold_rows, one_blas_thread, run_jobs, split
 from .logistic import LogisticRegression, class_weights, logistic_design, solve_logistic
@@ -121,6 +127,7 @@ def l1_logistic_path(X, y, *, Cs=10, l1_ratio: float = 1.0, fit_intercept: bool 
     _check_int("max_iter", max_iter, low=1)
     _check_choice("solver", solver, ("auto", "prox_newton", "fista"))
     solver = "prox_newton" if solver == "auto" else solver
+    check_sparse_structure(X)
     X, y = validate_data(LogisticRegression(), X, y, accept_sparse=["csc", "csr"],
                          accept_large_sparse=True, dtype=[np.float64, np.float32],
                          reset=True)
@@ -304,6 +311,7 @@ class LogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         if solver not in ("prox_newton", "fista"):
             raise ValueError(f"solver must be 'auto', 'prox_newton' or 'fista', got "
                              f"{self.solver!r}.")
+        check_sparse_structure(X)
         X, y = validate_data(self, X, y, accept_sparse=["csc", "csr"],
                              accept_large_sparse=True, dtype=[np.float64, np.float32])
         codes, classes, s = _encode(y, sample_weight, self.class_weight, X)
@@ -437,6 +445,8 @@ class LogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         self.coefs_paths_ = {key: np.moveaxis(paths[:, :, :, k, :], 1, 2)
                              for k, key in enumerate(keys)}  # (n_folds, n_cs, n_l1, n_dof)
         self.n_iter_ = np.moveaxis(n_iter, 1, 2)[None]  # (1, n_folds, n_cs, n_l1)
+
+    decision_function = LogisticRegression.decision_function
 
     def predict_proba(self, X):
         """Class probabilities (see :meth:`fastl1.LogisticRegression.predict_proba`)."""

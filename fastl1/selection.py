@@ -30,6 +30,7 @@ from ._validation import (
     _check_int,
     _check_real,
     check_design,
+    check_sparse_structure,
     check_target_scale,
     check_weights,
 )
@@ -193,6 +194,7 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
             raise ValueError(f"eps must be > 0, got {self.eps!r}: the grid ends at eps times "
                              "its largest penalty.")
         if isinstance(model, LogisticRegression):
+            check_sparse_structure(X)
             X, y = validate_data(self, X, y, accept_sparse=["csc", "csr"],
                                  accept_large_sparse=True, dtype=[np.float64, np.float32])
             codes, classes, weights = _encode(y, sample_weight, model.class_weight, X)

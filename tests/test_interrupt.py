@@ -16,12 +16,13 @@ SCRIPT = """
 import signal, sys, time
 signal.signal(signal.SIGINT, signal.default_int_handler)  # as in an interactive session
 import numpy as np
-from fastl1 import Lasso, LassoCV, _interrupt
+from fastl1 import Lasso, LassoCV, LogisticRegression, _interrupt
 rng = np.random.default_rng(0)
 X = rng.standard_normal((300, 40000))
 y = X[:, :40].sum(axis=1) + rng.standard_normal(300)
 Lasso(alpha=1.0).fit(X[:40, :50], y[:40])  # compile outside the timed part
 LassoCV(n_jobs=2, alphas=3, cv=2).fit(X[:40, :50], y[:40])
+LogisticRegression().fit(X[:40, :50], y[:40] > 0)
 print("ready", flush=True)
 start = time.perf_counter()
 try:
@@ -38,6 +39,7 @@ FITS = {
     "single fit": "Lasso(alpha=1e-4, tol=1e-15, max_iter=10**7).fit(X, y)",
     "LassoCV, one thread": "LassoCV(n_jobs=1, tol=1e-15, max_iter=10**7, eps=1e-5).fit(X, y)",
     "LassoCV, two threads": "LassoCV(n_jobs=2, tol=1e-15, max_iter=10**7, eps=1e-5).fit(X, y)",
+    "logistic fit": "LogisticRegression(C=1e4, tol=1e-12, max_iter=10**6).fit(X, y > 0)",
 }
 
 

@@ -86,3 +86,23 @@ def test_the_kernel_reports_the_first_offending_position(index_dtype):
     assert compressed_structure_error(indices, indptr, 5, 4) == (3, 3)
     indptr[2] = 1
     assert compressed_structure_error(indices, indptr, 5, 5) == (2, 2)
+
+
+@pytest.mark.parametrize("how", ["index out of range", "indptr decreasing"])
+def test_the_logistic_models_refuse_a_malformed_matrix(how):
+    from fastl1 import LogisticRegression, LogisticRegressionCV, l1_logistic_path
+
+    X = _matrix("csr")
+    y = np.arange(30) % 2
+    bad = _corrupt(X, how)
+    for fit in (lambda: LogisticRegression().fit(bad, y),
+                lambda: LogisticRegressionCV(Cs=2, cv=2).fit(bad, y),
+                lambda: l1_logistic_path(bad, y, Cs=2),
+                lambda: StabilitySelection(LogisticRegression(), n_resamples=2).fit(bad, y)):
+        with pytest.raises(ValueError, match="Malformed"):
+            fit()
+    for model in (LogisticRegression(C=10.0).fit(X, y),
+                  LogisticRegressionCV(Cs=2, cv=2).fit(X, y)):
+        for predict in (model.predict, model.predict_proba, model.decision_function):
+            with pytest.raises(ValueError, match="Malformed"):
+                predict(bad)
