@@ -20,6 +20,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.metrics import get_scorer, make_scorer
 from sklearn.preprocessing import LabelEncoder
+from sklearn.utils._metadata_requests import _routing_enabled
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
@@ -142,9 +143,10 @@ def l1_logistic_path(X, y, *, Cs=10, l1_ratio: float = 1.0, fit_intercept: bool 
 
 
 def _fold_job(X, y, codes, s, sample_weight, train, test, n_classes, Cs, ratio, options,
-              model, scorer):
+              model, scorer, scorer_weights):
     """The path on the ``train`` rows, scored on the ``test`` rows at each ``C`` (``model``,
-    this job's own, carries each solution to the scorer)."""
+    this job's own, carries each solution to the scorer, which is given the test rows'
+    sample weights when ``scorer_weights``: :func:`_scorer_takes_weights`)."""
     X_train, X_test = fold_rows(X, train), X[test]
     scores = np.empty(Cs.shape[0])
 
@@ -154,6 +156,8 @@ def _fold_job(X, y, codes, s, sample_weight, train, test, n_classes, Cs, ratio, 
             scores[i] = np.average(model.predict(X_test) == y[test],
                                    weights=None if sample_weight is None
                                    else sample_weight[test])
+        elif sample_weight is not None and scorer_weights:
+            scores[i] = scorer(model, X_test, y[test], sample_weight=sample_weight[test])
         else:
             scores[i] = scorer(model, X_test, y[test])
 
@@ -169,6 +173,16 @@ def _warn_failures(failures, total, max_iter):
         warn_user(f"LogisticRegression did not converge for {failures} of {total} values "
                   f"of C within max_iter={max_iter}; increase max_iter or tol.",
                   ConvergenceWarning)
+
+
+def _scorer_takes_weights(scoring) -> bool:
+    """Whether the scorer gets ``sample_weight``, as in scikit-learn: always, unless metadata
+    routing is enabled; then only if the scorer requested it (``set_score_request``)."""
+    if not _routing_enabled():
+        return True
+    scorer = get_scorer(scoring or "accuracy")
+    request = getattr(scorer, "get_metadata_routing", None)
+    return request is not None and request().score.requests.get("sample_weight") is True
 
 
 def _fold_scorer(scoring, classes):
@@ -329,7 +343,8 @@ class LogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
                                           *options))
             jobs.extend(functools.partial(_fold_job, X, y, codes, s, weights, train, test,
                                           n_classes, Cs, ratio, options,
-                                          self._scoring_model(classes, X.dtype), scorer)
+                                          self._scoring_model(classes, X.dtype), scorer,
+                                          _scorer_takes_weights(self.scoring))
                         for train, test in folds)
         results = run_jobs(jobs, self.n_jobs, verbose=int(self.verbose))
         per = len(folds) + 1
@@ -417,7 +432,12 @@ class LogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
             For example ``-log_loss`` with ``scoring="neg_log_loss"``.
         """
         scorer = get_scorer(self.scoring or "accuracy")
-        params = {} if sample_weight is None else {"sample_weight": sample_weight}
+        params = {}
+        if sample_weight is not None:
+            if not _scorer_takes_weights(self.scoring):
+                raise TypeError(f"{type(self).__name__}.score got unexpected argument(s) "
+                                "{'sample_weight'}, which are not routed to any object.")
+            params["sample_weight"] = sample_weight
         return scorer(self, X, y, **params)
 
     def _scoring_model(self, classes, dtype) -> LogisticRegression:

@@ -189,3 +189,37 @@ def test_negative_class_weight_is_an_error():
         LogisticRegressionCV(Cs=3, cv=3, class_weight={0: 1.0, 1: -2.0}).fit(X, y)
     with pytest.raises(ValueError, match="class_weight must give every class"):
         l1_logistic_path(X, y, Cs=3, class_weight={0: -1.0, 1: 1.0})
+
+
+@pytest.mark.parametrize("routing", [False, True])
+def test_fold_scorers_get_the_sample_weights_as_in_scikit_learn(routing):
+    # Without metadata routing the scorer always gets the weights; with it, only on request.
+    import re
+
+    import sklearn
+    from sklearn.datasets import make_classification
+    from sklearn.metrics import get_scorer
+
+    X, y = make_classification(n_samples=200, random_state=0)
+    X_t, y_t = make_classification(n_samples=200, random_state=1)
+    weights = np.ones(200)
+    weights[:100] = 2.0
+    with sklearn.config_context(enable_metadata_routing=routing):
+        scores = {}
+        for requested in (False, True):
+            scorer = get_scorer("accuracy")
+            if routing:
+                scorer = scorer.set_score_request(sample_weight=requested)
+            model = LogisticRegressionCV(Cs=3, cv=3, scoring=scorer, tol=1e-6)
+            model.fit(X, y, sample_weight=weights)
+            scores[requested] = model.scores_[1]
+            if routing and not requested:
+                with pytest.raises(TypeError, match=re.escape("got unexpected argument(s)")):
+                    model.score(X_t, y_t, sample_weight=weights)
+            else:
+                weighted = model.score(X_t, y_t, sample_weight=weights)
+                assert weighted != model.score(X_t, y_t)
+    if routing:
+        assert not np.allclose(scores[False], scores[True])
+    else:
+        np.testing.assert_allclose(scores[False], scores[True])
