@@ -459,7 +459,11 @@ def test_max_iter_counts_outer_solves():
         for _ in range(4):
             model.fit(X, y)
             gaps.append(model.dual_gap_)
-    assert np.all(np.diff(gaps) < 0)  # every refit makes progress
+    # Every refit makes progress until one converges; a converged fit stays where it is.
+    converged = [k for k, gap in enumerate(gaps) if gap < gaps[0] * 1e-4]
+    first = converged[0] if converged else len(gaps)
+    assert first >= 2 and np.all(np.diff(gaps[:first + 1]) < 0)
+    assert np.allclose(gaps[first:], gaps[first])
     assert np.count_nonzero(model.coef_) > 0
 
 

@@ -387,46 +387,32 @@ def _local_gradient(Xs, data_s, indices_s, indptr_s, R, G):
 
 
 @njit(**JIT_OPTIONS)
-def _cd_pass(Xs, data_s, indices_s, indptr_s, Wl, H, Gl, Hcc, lam1, lam2, D, Xd, active_only):
+def _cd_pass(Xs, data_s, indices_s, indptr_s, Wl, H, Gt, curvature, mu, hb, S, lam1, lam2, D,
+             Xd, active_only):
     """One coordinate-descent pass over the working set (only its non-zeros if
-    ``active_only``). Returns the largest change of a coordinate's model gradient."""
+    ``active_only``) on the model of :func:`_newton_direction`, with the intercept eliminated:
+    the columns are centred by their curvature-weighted means ``mu`` (implicitly: ``Xd``
+    holds the uncentred ``X D`` and ``S[k] = sum_i H_ki Xd_ki``). Returns the largest change
+    of a coordinate's model gradient."""
     K, m = Wl.shape
     change = 0.0
     for c in range(m):
         for k in range(K):
-            curv = Hcc[k, c] + lam2
+            curv = curvature[k, c] + lam2
             if curv <= 0.0:
                 continue
             old = Wl[k, c] + D[k, c]
             if active_only and old == 0.0:
                 continue
-            grad = Gl[k, c] + column_dot(Xs, data_s, indices_s, indptr_s, c, Xd[k], H[k])
-            new = soft_threshold(Hcc[k, c] * old - grad, lam1) / curv
+            grad = Gt[k, c] + column_dot(Xs, data_s, indices_s, indptr_s, c, Xd[k], H[k]) \
+                - mu[k, c] * S[k]
+            new = soft_threshold(curvature[k, c] * old - grad, lam1) / curv
             diff = new - old
             if diff != 0.0:
                 D[k, c] = new - Wl[k, c]
                 column_update(Xs, data_s, indices_s, indptr_s, c, -diff, 0.0, Xd[k])
+                S[k] += diff * mu[k, c] * hb[k]
                 change = max(change, abs(diff) * curv)
-    return change
-
-
-@njit(**JIT_OPTIONS)
-def _intercept_pass(H, gb, hb, Db, Xd):
-    """Exact minimisation of the model in each intercept. Returns the largest change of an
-    intercept's model gradient."""
-    change = 0.0
-    for k in range(Xd.shape[0]):
-        if hb[k] > 0.0:
-            grad = gb[k]
-            hk = H[k]
-            xdk = Xd[k]
-            for i in range(xdk.shape[0]):
-                grad += hk[i] * xdk[i]
-            step = -grad / hb[k]
-            Db[k] += step
-            for i in range(xdk.shape[0]):
-                xdk[i] += step
-            change = max(change, abs(grad))
     return change
 
 
@@ -440,27 +426,54 @@ def _newton_direction(Xs, data_s, indices_s, indptr_s, Wl, H, Gl, gb, hb, Hcc, l
     ``Xd``. glmnet's scheme: a pass over the whole working set, then passes over its
     non-zeros until they settle, repeated until a whole pass moves no coordinate's model
     gradient by more than ``cd_tol``.
+
+    The unpenalised intercept is minimised out of the model exactly: ``Db_k = -(gb_k +
+    sum_i H_ki (X D_k)_i) / hb_k``, which leaves ``(Gl - gb mu) . D + 1/2 sum_k
+    ||diag(H_k)^(1/2) (X - 1 mu_k) D_k||^2`` with ``mu_kc`` the ``H_k``-weighted mean of
+    column ``c`` (``hb_k = sum_i H_ki``). Coordinate descent on the centred columns does not
+    zig-zag between the intercept and columns of non-zero mean (glmnet centres its
+    columns for the same reason; Friedman, Hastie & Tibshirani, JSS 2010, sec. 3).
     """
+    K, m = Wl.shape
+    n = Xd.shape[1]
     D[:] = 0.0
     Db[:] = 0.0
     Xd[:] = 0.0
+    S = np.zeros(K)
+    mu = np.zeros((K, m))
+    Gt = Gl.copy()
+    curvature = Hcc.copy()
+    if fit_intercept:
+        ones = np.ones(n)
+        for k in range(K):
+            if hb[k] > 0.0:
+                for c in range(m):
+                    mu[k, c] = column_dot(Xs, data_s, indices_s, indptr_s, c, ones, H[k]) \
+                        / hb[k]
+                    Gt[k, c] -= gb[k] * mu[k, c]
+                    curvature[k, c] = max(Hcc[k, c] - hb[k] * mu[k, c] * mu[k, c], 0.0)
     epochs = 0
     while epochs < MAX_CD_EPOCHS:
-        change = _cd_pass(Xs, data_s, indices_s, indptr_s, Wl, H, Gl, Hcc, lam1, lam2, D, Xd,
-                          False)
-        if fit_intercept:
-            change = max(change, _intercept_pass(H, gb, hb, Db, Xd))
+        change = _cd_pass(Xs, data_s, indices_s, indptr_s, Wl, H, Gt, curvature, mu, hb, S,
+                          lam1, lam2, D, Xd, False)
         epochs += 1
         if change <= cd_tol:
             break
         while epochs < MAX_CD_EPOCHS:
-            change = _cd_pass(Xs, data_s, indices_s, indptr_s, Wl, H, Gl, Hcc, lam1, lam2, D,
-                              Xd, True)
-            if fit_intercept:
-                change = max(change, _intercept_pass(H, gb, hb, Db, Xd))
+            change = _cd_pass(Xs, data_s, indices_s, indptr_s, Wl, H, Gt, curvature, mu, hb,
+                              S, lam1, lam2, D, Xd, True)
             epochs += 1
             if change <= cd_tol:
                 break
+    if fit_intercept:
+        for k in range(K):
+            if hb[k] > 0.0:
+                shift = 0.0
+                for c in range(m):
+                    shift += mu[k, c] * D[k, c]
+                Db[k] = -gb[k] / hb[k] - shift
+                for i in range(n):
+                    Xd[k, i] += Db[k]
 
 
 @njit(**JIT_OPTIONS)
