@@ -184,8 +184,9 @@ def _build_parser() -> argparse.ArgumentParser:
         "bench",
         help="time fastl1 against the installed peers at equal accuracy",
         description=(
-            "Run fastl1 and every installed peer (scikit-learn, celer, skglm, "
-            "python-glmnet) on the same problems in one process, alternating solvers, "
+            "Run fastl1 and every installed peer (scikit-learn, celer, skglm, adelie, "
+            "python-glmnet, R's glmnet through Rscript) on the same problems, alternating "
+            "solvers, "
             "and print a table per problem: median steady-state time after a warm-up "
             "fit (first fit, incl. JIT compile, in its own column), objective, "
             "suboptimality, duality gap, non-zeros and the ratio fastl1/solver. Every "
@@ -240,7 +241,9 @@ def _build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--data-dir",
         metavar="DIR",
-        help="folder with real data (leukemia.npz), used instead of synthetic data",
+        help="folder with the real data sets (leukemia.npz, riboflavin.npz, "
+        "rcv1_small_train.npz); default: $FASTL1_BENCH_DATA; problems that need them are "
+        "skipped without it",
     )
     bench.add_argument("--plot", metavar="PNG",
                        help="also draw the median times per problem and solver to PNG")

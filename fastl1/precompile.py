@@ -147,9 +147,15 @@ class _CompileNotice:
             def on_start(listener, ev) -> None:  # noqa: N805 (the notice is the state)
                 if not self.said and _is_fastl1(ev.data["dispatcher"]):
                     self.said = True
-                    print("fastl1: compiling solvers once for this machine (a minute or "
-                          "two; later runs load them from the cache; 'fastl1 compile' "
-                          "does it ahead of time) ...", file=self.stream, flush=True)
+                    # The stream of the moment (None: sys.stderr now, which a caller may
+                    # have replaced since); a notice never fails a fit.
+                    try:
+                        print("fastl1: compiling solvers once for this machine (a minute "
+                              "or two; later runs load them from the cache; 'fastl1 "
+                              "compile' does it ahead of time) ...",
+                              file=self.stream or sys.stderr, flush=True)
+                    except (OSError, ValueError):
+                        pass
 
             def on_end(listener, ev) -> None:  # noqa: N805
                 pass
@@ -169,4 +175,4 @@ def announce_compilation(stream=None) -> None:
     """From now on, say once (on ``stream``, default stderr) when kernels get compiled."""
     global _NOTICE
     if _NOTICE is None:
-        _NOTICE = _CompileNotice(stream if stream is not None else sys.stderr)
+        _NOTICE = _CompileNotice(stream)

@@ -56,3 +56,23 @@ def test_a_compile_of_a_fastl1_kernel_is_announced_once(monkeypatch):
     kernel(1)
     kernel(1.0)  # a second specialisation: no second notice
     assert stream.getvalue().count("compiling solvers once for this machine") == 1
+
+
+def test_the_notice_goes_to_the_current_stderr_and_never_fails_a_fit(monkeypatch):
+    monkeypatch.setattr(precompile, "_NOTICE", None)
+    closed = io.StringIO()
+    monkeypatch.setattr("sys.stderr", closed)
+    precompile.announce_compilation()  # no stream: sys.stderr at the time of the notice
+    closed.close()
+    current = io.StringIO()
+    monkeypatch.setattr("sys.stderr", current)
+
+    def triple(x):
+        return 3 * x
+
+    triple.__module__ = "fastl1._kernels.example"
+    assert numba.njit(triple)(2) == 6
+    assert "compiling solvers" in current.getvalue()
+    monkeypatch.setattr(precompile._NOTICE, "said", False)
+    current.close()  # a closed stream: the notice is dropped, the compile goes on
+    assert numba.njit(triple)(2.0) == 6.0
