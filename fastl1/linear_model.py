@@ -21,6 +21,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from . import _dask
 from ._blas import blas_on_one_thread
 from ._deprecation import resolve_alphas
 from ._solver import make_problem, resolve_gram, solve_enet
@@ -200,6 +201,8 @@ class ElasticNet(_LinearPredictor, MultiOutputMixin, RegressorMixin, BaseEstimat
             warnings.warn("With alpha=0 the problem is least squares, which coordinate "
                           "descent solves slowly; prefer LinearRegression.", UserWarning,
                           stacklevel=2)
+        if _dask.dask_input(X, y, sample_weight):  # fit from statistics, X stays on the cluster
+            return _dask.fit_elastic_net(self, X, y, sample_weight)
         X, y = check_design(self, X, y)
         sample_weight = check_weights(sample_weight, X)
         problem = make_problem(X, sample_weight, self.fit_intercept, keep_csr=True)
@@ -422,6 +425,9 @@ class ElasticNetCV(_LinearPredictor, RegressorMixin, BaseEstimator):
         for name in ("fit_intercept", "positive", "copy_X"):
             _check_bool(name, getattr(self, name))
         check_precompute(self.precompute)
+        if _dask.dask_input(X, y, sample_weight):  # fit from statistics, X stays on the cluster
+            return _dask.fit_elastic_net_cv(self, X, y, sample_weight, alphas, l1_ratios,
+                                            params)
         X, y = check_design(self, X, y)
         if y.ndim == 2:
             if y.shape[1] != 1:

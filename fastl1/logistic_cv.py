@@ -24,6 +24,7 @@ from sklearn.utils._metadata_requests import _routing_enabled
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
+from ._dask import refuse_dask
 from ._solver import to_csc
 from ._validation import (
     _check_choice,
@@ -128,6 +129,7 @@ def l1_logistic_path(X, y, *, Cs=10, l1_ratio: float = 1.0, fit_intercept: bool 
     _check_int("max_iter", max_iter, low=1)
     _check_choice("solver", solver, ("auto", "prox_newton", "fista"))
     solver = "prox_newton" if solver == "auto" else solver
+    refuse_dask("l1_logistic_path", X, y, sample_weight)
     check_sparse_structure(X)
     X, y = validate_data(LogisticRegression(), X, y, accept_sparse=["csc", "csr"],
                          accept_large_sparse=True, dtype=[np.float64, np.float32],
@@ -325,6 +327,7 @@ class LogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         if solver not in ("prox_newton", "fista"):
             raise ValueError(f"solver must be 'auto', 'prox_newton' or 'fista', got "
                              f"{self.solver!r}.")
+        refuse_dask("LogisticRegressionCV", X, y, sample_weight)
         check_sparse_structure(X)
         X, y = validate_data(self, X, y, accept_sparse=["csc", "csr"],
                              accept_large_sparse=True, dtype=[np.float64, np.float32])

@@ -19,6 +19,7 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
+from . import _dask
 from ._blas import blas_on_one_thread
 from ._deprecation import resolve_alphas
 from ._interrupt import interruptible
@@ -259,6 +260,12 @@ def enet_path(X, y, *, l1_ratio: float = 0.5, eps: float = 1e-3, n_alphas="depre
                        ("check_input", check_input)):
         _check_bool(name, flag)
     check_precompute(precompute)
+    if _dask.dask_input(X, y, sample_weight):  # fit from statistics, X stays on the cluster
+        return _dask.enet_path(
+            X, y, l1_ratio=l1_ratio, eps=eps, alphas=alphas, precompute=precompute, Xy=Xy,
+            coef_init=coef_init, verbose=verbose, return_n_iter=return_n_iter,
+            positive=positive, fit_intercept=fit_intercept, sample_weight=sample_weight,
+            tol=tol, max_iter=max_iter, random_state=random_state, selection=selection)
     X, y = check_design(None, X, y)
     multi_output = y.ndim == 2
     if multi_output:
