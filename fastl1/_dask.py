@@ -475,11 +475,15 @@ class _GramProblem(Problem):
     """A :class:`~fastl1._solver.Problem` known by its statistics: the Gram kernels get its
     Gram matrix and ``X_c^T S y_c`` and never read a design.
 
-    The weights are normalised to sum to ``n_samples`` as in-memory fits do (the statistics'
-    raw weights times ``n / weight``). The kernels compute ``||y_c||^2_S`` from the target
-    they are given and read its length only to size working sets (``min(4 * support,
-    max(2 * support, n))``), so each target stands in as a vector of ``min(n, 4 p)`` zeros
-    but for ``sqrt(||y_c||^2_S)`` first: the same growth as with all ``n`` rows."""
+    The problem is posed on ``rows = min(n, 4 p)`` rows: the weights are normalised to sum to
+    ``rows`` (in-memory fits normalise them to ``n``), which multiplies the objective, the
+    duality gap and its tolerance by ``rows / n`` and leaves the solution as it is (the
+    gap the fits report, divided by ``n_samples``, is the in-memory one). The kernels read
+    the number of rows only to size working sets (``min(4 * support, max(2 * support, n))``,
+    the same for ``rows``), and a fit allocates a residual of that length, never read with a
+    Gram matrix: with all ``n`` rows, each alpha of a path would zero ``8 n`` bytes twice.
+    Each target stands in as a vector of ``rows`` zeros but for ``sqrt(||y_c||^2_S)`` first,
+    from which the kernels compute ``||y_c||^2_S``."""
 
     def __init__(self, stats: _Stats, dtype, fit_intercept: bool) -> None:
         # Start Numba's threading layer before any kernel loads from the cache: the cached
@@ -487,8 +491,9 @@ class _GramProblem(Problem):
         # a null address (a segmentation fault). In-memory fits start it in make_problem.
         numba.get_num_threads()
         dtype = np.dtype(dtype)
-        n, p = stats.count, stats.x_mean.shape[0]
-        scale = n / stats.weight
+        p = stats.x_mean.shape[0]
+        rows = min(stats.count, 4 * p)
+        scale = rows / stats.weight
         if fit_intercept:
             xx, xy, yy = stats.xx, stats.xy, stats.yy
             x_mean, y_mean = stats.x_mean, stats.y_mean
@@ -500,16 +505,15 @@ class _GramProblem(Problem):
             x_mean, y_mean = np.zeros(p), np.zeros_like(stats.y_mean)
         placeholder = _placeholder_matrix(dtype)
         design = (placeholder, np.empty(0, dtype=dtype), _EMPTY_INDEX, _EMPTY_INDEX)
-        super().__init__(design, n, p, dtype, np.empty(0, dtype=dtype), bool(fit_intercept),
+        super().__init__(design, rows, p, dtype, np.empty(0, dtype=dtype), bool(fit_intercept),
                          placeholder, _x_mean=np.asarray(x_mean, dtype=dtype))
         self.gram_matrix = np.ascontiguousarray(xx * scale, dtype=dtype)
         self.xty = np.asarray(xy * scale, dtype=dtype)
         self.y_norm2 = yy * scale
         self.y_mean = np.asarray(y_mean, dtype=dtype)
-        length = min(n, 4 * p)
         self.targets = []
         for k in range(yy.shape[0]):
-            target = np.zeros(length, dtype=dtype)
+            target = np.zeros(rows, dtype=dtype)
             target[0] = np.sqrt(max(self.y_norm2[k], 0.0))
             self.targets.append(target)
         with np.errstate(over="ignore", invalid="ignore"):

@@ -83,6 +83,15 @@ def test_converged_fit_matches_residual_update_fit():
     _close(fitted.intercept_, reference.intercept_, 1e-8)
 
 
+def test_wide_problem():
+    # Fewer rows than 4 x features: the statistics problem keeps all its rows.
+    X, y, w = _problem(10, n=40, p=30)
+    reference = ElasticNet(alpha=0.02, precompute=True).fit(X, y, sample_weight=w)
+    fitted = ElasticNet(alpha=0.02).fit(_chunked(X, 15), y, sample_weight=w)
+    _close(fitted.coef_, reference.coef_, 1e-8)
+    assert fitted.n_iter_ == reference.n_iter_
+
+
 def test_float32_stays_float32():
     # The statistics are summed in float64, the in-memory Gram matrix in float32: the fits
     # agree to float32's resolution.
@@ -282,6 +291,7 @@ def test_logistic_models_refuse_dask_arrays():
 @pytest.mark.skipif(os.name == "nt", reason="process spawning")
 def test_lasso_cv_on_a_local_cluster():
     distributed = pytest.importorskip("distributed")
+    joblib = pytest.importorskip("joblib")
     X, y, w = _problem(9)
     with distributed.LocalCluster(processes=True, n_workers=2, threads_per_worker=1,
                                   dashboard_address=None) as cluster, \
@@ -289,6 +299,14 @@ def test_lasso_cv_on_a_local_cluster():
             distributed.get_task_stream(client) as stream:
         fitted = LassoCV(cv=4).fit(_chunked(X), _chunked(y), sample_weight=_chunked(w))
         addresses = set(client.scheduler_info()["workers"])
+        # The path jobs on the statistics, on the workers too: a worker's first kernel call
+        # (loaded from Numba's cache before its threading layer started) must not crash it.
+        with joblib.parallel_config(backend="dask"):
+            on_workers = LassoCV(cv=4).fit(_chunked(X), _chunked(y),
+                                           sample_weight=_chunked(w))
+    assert any("_run_remote" in str(task["key"]) for task in stream.data)
+    np.testing.assert_array_equal(on_workers.coef_, fitted.coef_)
+    np.testing.assert_array_equal(on_workers.mse_path_, fitted.mse_path_)
     workers = {task["worker"] for task in stream.data
                if "_block_statistics" in str(task["key"])}
     assert workers and workers <= addresses
