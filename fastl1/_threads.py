@@ -42,6 +42,14 @@ class _Claim:
 
 _CLAIM = _Claim()
 
+# Start Numba's threading layer now, before any kernel runs. A kernel loaded from the on-disk
+# cache that calls parallel code (the gradients) reaches the layer through pointers that only
+# its start sets, even when it runs single-threaded: a process whose first fit passed
+# ``parallel=False`` (a cross-validation job in a fresh worker process) called a null
+# address. Starting the layer costs about a millisecond; the threads of the OpenMP layer only
+# start with the first parallel region.
+numba.get_num_threads()
+
 
 def _after_fork_in_child() -> None:
     global _CLAIM

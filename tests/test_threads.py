@@ -107,3 +107,19 @@ def test_a_fit_gives_the_same_coefficients_with_or_without_the_thread_pool():
         thread.start()
         thread.join()  # that fit found the pool taken and ran on its own thread
     np.testing.assert_array_equal(claimed["coef"], alone)
+
+
+def test_a_process_whose_first_fit_runs_single_threaded_loads_the_cached_kernels():
+    # Cached kernels that call parallel code need the threading layer started, even when
+    # they run on one thread: a fresh worker process's first job (parallel=False) crashed.
+    result = _run("""
+        import faulthandler
+        faulthandler.enable()
+        from fastl1._solver import make_problem, solve_enet
+        problem = make_problem(np.asfortranarray(X[:, :300]), None, True, parallel=False)
+        y_centred, _ = problem.centre_target(y)
+        fit = solve_enet(problem, y_centred, np.zeros(300), 0.1, 1.0, parallel=False)
+        print("ok", fit.dual_gap < 1e-3)
+    """)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "ok True" in result.stdout
