@@ -619,29 +619,16 @@ def fit_elastic_net(estimator, X, y, sample_weight):
                 xty=np.ascontiguousarray(problem.xty[:, k]))
             gaps[k] = result.dual_gap
             n_iters.append(result.n_iter)
-    intercept = problem.y_mean - np.einsum("tp,p->t", coef, problem.x_mean) \
-        if estimator.fit_intercept else np.zeros(n_targets, dtype=problem.dtype)
-    if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(intercept))):
-        raise ValueError("Coordinate descent produced non-finite coefficients; the input may "
-                         "contain values too large to square in its dtype.")
-    if n_targets == 1:
-        estimator.coef_ = coef[0]
-        estimator.intercept_ = problem.dtype.type(intercept[0])
-        estimator.dual_gap_ = float(gaps[0])
-        estimator.n_iter_ = n_iters[0]
-    else:
-        estimator.coef_ = coef
-        estimator.intercept_ = np.asarray(intercept, dtype=problem.dtype)
-        estimator.dual_gap_ = gaps
-        estimator.n_iter_ = n_iters
-    return estimator
+    from .linear_model import store_solution
+
+    return store_solution(estimator, problem, coef, problem.y_mean, gaps, n_iters)
 
 
 def enet_path(X, y, *, l1_ratio, eps, alphas, precompute, Xy, coef_init, verbose,
               return_n_iter, positive, fit_intercept, sample_weight, tol, max_iter,
               random_state, selection):
     """:func:`fastl1.enet_path` (its parameters checked) on Dask inputs."""
-    from .path import alpha_grid, check_alpha_array, fit_path
+    from .path import alpha_grid, check_alpha_array, check_feature_vector, fit_path
 
     data = _prepare(X, y, sample_weight, what="enet_path", gram_copies=3)
     if data.y.shape[1] != 1:
@@ -662,17 +649,9 @@ def enet_path(X, y, *, l1_ratio, eps, alphas, precompute, Xy, coef_init, verbose
     if Xy is not None and not (fit_intercept or weighted):
         if dask_input(Xy):
             raise TypeError("Xy must be an in-memory array, got a Dask collection.")
-        xty = np.asarray(Xy, dtype=problem.dtype).reshape(-1)
-        if not np.isfinite(xty).all():
-            raise ValueError("Xy contains NaN or infinity.")
-        if xty.shape[0] != problem.n_features:
-            raise ValueError(f"Xy has {xty.shape[0]} entries, expected "
-                             f"{problem.n_features}.")
+        xty = check_feature_vector("Xy", Xy, problem)
     if coef_init is not None:
-        coef_init = np.asarray(coef_init, dtype=problem.dtype).reshape(-1)
-        if coef_init.shape[0] != problem.n_features:
-            raise ValueError(f"coef_init has {coef_init.shape[0]} entries, expected "
-                             f"{problem.n_features}.")
+        coef_init = check_feature_vector("coef_init", coef_init, problem)
     seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
     result = fit_path(problem, target, grid, l1_ratio, coef_init=coef_init,
                       positive=positive, max_iter=max_iter, tol=tol,

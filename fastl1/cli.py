@@ -439,8 +439,11 @@ def _run_compile(args: argparse.Namespace) -> int:
     from fastl1.precompile import SPECIALISATIONS, precompile
 
     total = len(SPECIALISATIONS)
+    import os
+
+    processes = args.jobs or os.cpu_count() or 1
     print(f"fastl1: compiling {total} solver specialisations into the cache "
-          f"({args.jobs or 'one per core'} processes) ...", flush=True)
+          f"({processes} processes at once) ...", flush=True)
     start = time.perf_counter()
 
     def progress(done: int, total: int, group: str, seconds: float) -> None:

@@ -235,26 +235,33 @@ class ElasticNet(_LinearPredictor, MultiOutputMixin, RegressorMixin, BaseEstimat
                 )
                 gaps[k] = result.dual_gap
                 n_iters.append(result.n_iter)
+        return store_solution(self, problem, coef, y_mean, gaps, n_iters)
 
-        # Not ``coef @ x_mean``: OpenBLAS threads a dot product over 20000 or more features,
-        # and its idle worker then spins for ~0.1 s, a core taken from whatever runs next (in
-        # a loop of fits, the next fit's parallel gradients).
-        intercept = y_mean - np.einsum("tp,p->t", coef, problem.x_mean) if self.fit_intercept \
-            else np.zeros(n_targets, dtype=problem.dtype)
-        if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(intercept))):
-            raise ValueError("Coordinate descent produced non-finite coefficients; the input "
-                             "may contain values too large to square in its dtype.")
-        if n_targets == 1:  # (n,) and (n, 1) targets alike, as scikit-learn
-            self.coef_ = coef[0]
-            self.intercept_ = problem.dtype.type(intercept[0])
-            self.dual_gap_ = float(gaps[0])
-            self.n_iter_ = n_iters[0]
-        else:
-            self.coef_ = coef
-            self.intercept_ = np.asarray(intercept, dtype=problem.dtype)
-            self.dual_gap_ = gaps
-            self.n_iter_ = n_iters
-        return self
+
+def store_solution(estimator, problem, coef: np.ndarray, y_mean, gaps: np.ndarray,
+                   n_iters: list):
+    """Set ``coef_``, ``intercept_`` (from the means: implicit centring), ``dual_gap_`` and
+    ``n_iter_`` of a fitted single-fit estimator, one target as 1-D attributes (``(n,)`` and
+    ``(n, 1)`` targets alike, as scikit-learn); non-finite coefficients are an error."""
+    n_targets = coef.shape[0]
+    # Not ``coef @ x_mean``: OpenBLAS threads a dot product over 20000 or more features, and
+    # its idle worker then spins for ~0.1 s, a core taken from whatever runs next.
+    intercept = y_mean - np.einsum("tp,p->t", coef, problem.x_mean) \
+        if estimator.fit_intercept else np.zeros(n_targets, dtype=problem.dtype)
+    if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(intercept))):
+        raise ValueError("Coordinate descent produced non-finite coefficients; the input may "
+                         "contain values too large to square in its dtype.")
+    if n_targets == 1:
+        estimator.coef_ = coef[0]
+        estimator.intercept_ = problem.dtype.type(intercept[0])
+        estimator.dual_gap_ = float(gaps[0])
+        estimator.n_iter_ = n_iters[0]
+    else:
+        estimator.coef_ = coef
+        estimator.intercept_ = np.asarray(intercept, dtype=problem.dtype)
+        estimator.dual_gap_ = gaps
+        estimator.n_iter_ = n_iters
+    return estimator
 
 
 class Lasso(ElasticNet):

@@ -105,6 +105,18 @@ class PathResult:
     n_iters: list
 
 
+def check_feature_vector(name: str, values, problem) -> np.ndarray:
+    """A user's per-feature vector (``Xy``, ``coef_init``) as a flat array of the problem's
+    dtype: one finite entry per feature, or a clear error."""
+    values = np.asarray(values, dtype=problem.dtype).reshape(-1)
+    if values.shape[0] != problem.n_features:
+        raise ValueError(f"{name} has {values.shape[0]} entries, expected "
+                         f"{problem.n_features}.")
+    if not np.isfinite(values).all():
+        raise ValueError(f"{name} contains NaN or infinity.")
+    return values
+
+
 @interruptible
 @claims_threads
 def fit_path(problem: Problem, y_centred: np.ndarray, alphas: np.ndarray, l1_ratio: float, *,
@@ -122,9 +134,7 @@ def fit_path(problem: Problem, y_centred: np.ndarray, alphas: np.ndarray, l1_rat
     """
     n_alphas = alphas.shape[0]
     coef = np.zeros(problem.n_features, dtype=problem.dtype)
-    if coef_init is not None:
-        if not np.isfinite(coef_init).all():
-            raise ValueError("coef_init contains NaN or infinity.")
+    if coef_init is not None:  # (validated by the callers: check_feature_vector)
         coef[:] = coef_init
     dual_gaps = np.empty(n_alphas)
     n_iters = []
@@ -289,17 +299,9 @@ def enet_path(X, y, *, l1_ratio: float = 0.5, eps: float = 1e-3, n_alphas="depre
     if gram is not None:
         xty = problem.xt_weighted(y_centred)
         if Xy is not None and not (fit_intercept or problem.sample_weight.shape[0]):
-            xty = np.asarray(Xy, dtype=problem.dtype).reshape(-1)
-            if not np.isfinite(xty).all():
-                raise ValueError("Xy contains NaN or infinity.")
-            if xty.shape[0] != problem.n_features:
-                raise ValueError(f"Xy has {xty.shape[0]} entries, expected "
-                                 f"{problem.n_features}.")
+            xty = check_feature_vector("Xy", Xy, problem)
     if coef_init is not None:
-        coef_init = np.asarray(coef_init, dtype=problem.dtype).reshape(-1)
-        if coef_init.shape[0] != problem.n_features:
-            raise ValueError(f"coef_init has {coef_init.shape[0]} entries, expected "
-                             f"{problem.n_features}.")
+        coef_init = check_feature_vector("coef_init", coef_init, problem)
     seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
     result = fit_path(problem, y_centred, grid, l1_ratio, coef_init=coef_init,
                       positive=positive, max_iter=max_iter, tol=tol,
