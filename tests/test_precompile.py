@@ -76,3 +76,14 @@ def test_the_notice_goes_to_the_current_stderr_and_never_fails_a_fit(monkeypatch
     monkeypatch.setattr(precompile._NOTICE, "said", False)
     current.close()  # a closed stream: the notice is dropped, the compile goes on
     assert numba.njit(triple)(2.0) == 6.0
+
+
+@pytest.mark.parametrize("layout", ["dense", "csr-int32"])
+def test_the_logistic_workload_has_every_class_on_every_layout(layout, monkeypatch):
+    seen = []
+    monkeypatch.setattr("fastl1.LogisticRegression.fit",
+                        lambda self, X, y, sample_weight=None: seen.append(len(set(y))))
+    monkeypatch.setattr("fastl1.LogisticRegressionCV.fit",
+                        lambda self, X, y, sample_weight=None: seen.append(len(set(y))))
+    precompile._logistic(precompile._design(layout, "float64"))
+    assert seen and min(seen) >= 2 and max(seen) == 3
