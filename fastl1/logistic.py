@@ -434,6 +434,26 @@ def solve_logistic(design: LogisticDesign, y_codes: np.ndarray, sample_weight: n
     return LogisticFit(W, b, int(n_iter), int(n_newton), violation, gap, converged)
 
 
+def l1_ratio_of_penalty(penalty, estimator: str, unpenalised: str, parameter: str,
+                        use: str) -> float | None:
+    """The l1_ratio that scikit-learn's deprecated ``penalty`` stands for: 1 for 'l1', 0 for
+    'l2', None when left at its default or 'elasticnet' (``parameter`` decides). Warns
+    (FutureWarning, as scikit-learn 1.8+, saying how to ``use`` ``parameter``) when it is
+    set; ``penalty=None`` is refused, pointing at scikit-learn's ``estimator`` with
+    ``unpenalised``."""
+    if isinstance(penalty, str) and penalty == "deprecated":
+        return None
+    if penalty is None:
+        raise ValueError(
+            "penalty=None (an unpenalised fit) is not supported: fastl1 fits L1 / "
+            f"elastic-net penalised models. Use sklearn.linear_model.{estimator} with "
+            f"{unpenalised} for an unpenalised fit.")
+    _check_choice("penalty", penalty, ("deprecated", "l1", "elasticnet", "l2"))
+    warn_user("'penalty' is deprecated (as in scikit-learn 1.8+): leave it at its default and "
+              f"use {parameter} instead ({use}).", FutureWarning)
+    return {"l1": 1.0, "l2": 0.0}.get(penalty)
+
+
 def class_weights(class_weight, classes, y, sample_weight) -> np.ndarray:
     """The weight of each class (scikit-learn's ``compute_class_weight``), refused unless
     finite and non-negative: a negative weight makes the loss concave in that class's
@@ -556,24 +576,10 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
     def _effective_l1_ratio(self) -> float:
         """Validate ``penalty``/``l1_ratio`` and return the l1_ratio to use."""
         _check_real("l1_ratio", self.l1_ratio, low=0.0, high=1.0)
-        penalty = self.penalty
-        if isinstance(penalty, str) and penalty == "deprecated":
-            return float(self.l1_ratio)
-        if penalty is None:
-            raise ValueError(
-                "penalty=None (an unpenalised fit) is not supported: fastl1 fits L1 / "
-                "elastic-net penalised models. Use sklearn.linear_model.LogisticRegression "
-                "with C=np.inf for an unpenalised fit.")
-        _check_choice("penalty", penalty, ("deprecated", "l1", "elasticnet", "l2"))
-        warn_user(
-            "'penalty' is deprecated (as in scikit-learn 1.8+): leave it at its default and "
-            "use l1_ratio instead (l1_ratio=1 for 'l1', 0 < l1_ratio < 1 for 'elasticnet', "
-            "l1_ratio=0 for 'l2').", FutureWarning)
-        if penalty == "l1":
-            return 1.0
-        if penalty == "l2":
-            return 0.0
-        return float(self.l1_ratio)
+        ratio = l1_ratio_of_penalty(self.penalty, "LogisticRegression", "C=np.inf", "l1_ratio",
+                                    "l1_ratio=1 for 'l1', 0 < l1_ratio < 1 for "
+                                    "'elasticnet', l1_ratio=0 for 'l2'")
+        return float(self.l1_ratio) if ratio is None else ratio
 
     def _check_params(self) -> float:
         l1_ratio = self._effective_l1_ratio()

@@ -35,7 +35,13 @@ from ._validation import (
 )
 from ._warn import warn_user
 from .cv import fold_rows, one_blas_thread, run_jobs, split
-from .logistic import LogisticRegression, class_weights, logistic_design, solve_logistic
+from .logistic import (
+    LogisticRegression,
+    class_weights,
+    l1_ratio_of_penalty,
+    logistic_design,
+    solve_logistic,
+)
 
 __all__ = ["LogisticRegressionCV", "l1_logistic_path"]
 
@@ -400,24 +406,10 @@ class LogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
             raise ValueError("l1_ratios must be a non-empty list of numbers in [0, 1].")
         for ratio in ratios:
             _check_real("l1_ratios", float(ratio), low=0.0, high=1.0)
-        penalty = self.penalty
-        if isinstance(penalty, str) and penalty == "deprecated":
-            return ratios
-        if penalty is None:
-            raise ValueError(
-                "penalty=None (an unpenalised fit) is not supported: fastl1 fits L1 / "
-                "elastic-net penalised models. Use sklearn.linear_model.LogisticRegressionCV "
-                "with Cs=(np.inf,) for an unpenalised fit.")
-        _check_choice("penalty", penalty, ("deprecated", "l1", "elasticnet", "l2"))
-        warn_user(
-            "'penalty' is deprecated (as in scikit-learn 1.8+): leave it at its default and "
-            "use l1_ratios instead (l1_ratios=(1,) for 'l1', values between 0 and 1 for "
-            "'elasticnet', l1_ratios=(0,) for 'l2').", FutureWarning)
-        if penalty == "l1":
-            return np.array([1.0])
-        if penalty == "l2":
-            return np.array([0.0])
-        return ratios
+        ratio = l1_ratio_of_penalty(self.penalty, "LogisticRegressionCV", "Cs=(np.inf,)",
+                                    "l1_ratios", "l1_ratios=(1,) for 'l1', values between 0 "
+                                    "and 1 for 'elasticnet', l1_ratios=(0,) for 'l2'")
+        return ratios if ratio is None else np.array([ratio])
 
     def score(self, X, y, sample_weight=None):
         """Score with the ``scoring`` option (accuracy when None), as scikit-learn's

@@ -357,14 +357,18 @@ def _warm_up(problem: BenchProblem, s: Solver, row: dict, tol: float, gap_target
             solver_tol, spent, dual = _calibrate(problem, s, row, result, solver_tol, spent,
                                                  gap_target, best_dual, time_limit, say)
             best_dual = np.fmax(best_dual, dual)
-        row["tol"] = solver_tol
-        if spent > time_limit:
-            row["status"] = "timeout"
-            _add_note(row, f"stopped: warm-up took {spent:.1f} s > {time_limit:g} s",
-                      first=True)
+        _end_warm_up(row, solver_tol, spent, time_limit)
     except Exception as exc:  # noqa: BLE001 - a peer failure is a note, not a crash
         _fail(problem, row, exc, say)
     return best_dual
+
+
+def _end_warm_up(row: dict, solver_tol, spent: float, time_limit: float) -> None:
+    """Record the tolerance the warm-up settled on; past the time limit, stop the solver."""
+    row["tol"] = solver_tol
+    if spent > time_limit:
+        row["status"] = "timeout"
+        _add_note(row, f"stopped: warm-up took {spent:.1f} s > {time_limit:g} s", first=True)
 
 
 def _first_fit_charge(first: float, time_limit: float) -> float:
@@ -390,11 +394,7 @@ def _warm_up_glmpath(problem: BenchProblem, s: Solver, row: dict, gap_target: fl
                                                          spent, gap_target, best_dual,
                                                          time_limit, say)
         best_dual = np.fmax(best_dual, dual)
-        row["tol"] = solver_tol
-        if spent > time_limit:
-            row["status"] = "timeout"
-            _add_note(row, f"stopped: a warm-up fit took {spent:.1f} s > {time_limit:g} s",
-                      first=True)
+        _end_warm_up(row, solver_tol, spent, time_limit)
     except Exception as exc:  # noqa: BLE001 - a peer failure is a note, not a crash
         _fail(problem, row, exc, say)
     return best_dual
