@@ -30,7 +30,7 @@ objective divided by ``C * sum(s)``, i.e. ``mean_s(loss) + penalty / (C sum(s))`
 ``g`` its gradient in one coefficient ``w``, ``|g + sign(w) l1|`` for ``w != 0`` and
 ``max(|g| - l1, 0)`` for ``w == 0`` (``l1 = l1_ratio / (C sum(s))``, the l2 term inside
 ``g``), and ``|g|`` for the intercepts (skglm's rule; scikit-learn's lbfgs ``gtol`` in the same
-scale). A fit first runs to a violation of ``tol / 10``; while the gap is above its bound it
+scale). A fit first runs to a violation of ``tol / 1000``; while the gap is above its bound it
 resumes with a smaller bound (chosen from the gap, which near the optimum shrinks like the
 square of the violation), within the same ``max_iter``. When the bound it would need is below
 the rounding error of the gradient (``||R|| max |X| sqrt(n)`` times a few ulps) the gap cannot
@@ -96,7 +96,7 @@ _FISTA_CHECK_EVERY = 10  # FISTA: full optimality check every this many steps
 # The duality gap must be below tol * GAP_FRACTION times the objective (module docstring):
 # at the default tol=1e-4, within 1e-6 of the minimum relatively.
 GAP_FRACTION = 1e-2
-_FIRST_KKT_FRACTION = 0.1
+_FIRST_KKT_FRACTION = 1e-3
 _ROUNDING_ULPS = 8.0  # ulps of ||R|| max ||x_j|| taken as a gradient entry's rounding error
 _GAP_FLOOR = 1e-13  # rounding of the objective's sums: no gap below this is measurable
 _NO_CURVATURE = np.empty((0, 0))
@@ -365,8 +365,9 @@ def solve_logistic(design: LogisticDesign, y_codes: np.ndarray, sample_weight: n
         eig = lipschitz_estimate(A, data, indices, indptr, bool(transposed), s, p,
                                  bool(fit_intercept), _POWER_ITERATIONS, bool(parallel))
         lipschitz = (0.25 if K == 1 else 0.5) * eig
-    # The first KKT bound is tighter than tol: near the optimum an outer iteration more
-    # costs less than a second round (a restart and another certificate).
+    # The first KKT bound is well below tol: near the optimum (proximal Newton converges
+    # quadratically there) an outer iteration more costs less than a second round, which
+    # restarts the working sets and computes another certificate (docs/benchmarks.md).
     kernel_tol = tol * s_sum * _FIRST_KKT_FRACTION
     n_iter = n_newton = 0
     floor = None
