@@ -521,20 +521,26 @@ def _evaluate(problem: BenchProblem, rows: list[dict], best_dual: np.ndarray,
     return rows
 
 
-def _accuracy_objective(problem: BenchProblem, rows: Sequence[dict], best_dual: np.ndarray,
-                        gap_target: float) -> None:
-    """Objective, dual value and certificates of a fit (one alpha) or a path (every alpha,
-    then the sum or the worst over the grid)."""
-    grid = problem.grid
+def _evaluate_rows(problem: BenchProblem, rows: Sequence[dict]) -> list:
+    """Fill each row's objective, dual objective, duality gap and last non-zero count from its
+    fit; return ``(row, primal, dual)`` (per alpha) for the rows whose objective is finite."""
     done = []
     for row in rows:
         result = row["_result"]
         primal, dual = primal_dual_grid(problem, result)
         row["objective"], row["dual_objective"] = float(primal.sum()), float(dual.sum())
         row["duality_gap"] = float(np.max(primal - dual))
-        row["nnz"] = int(np.count_nonzero(coef_at(result, grid.size - 1)))
+        row["nnz"] = int(np.count_nonzero(coef_at(result, problem.grid.size - 1)))
         if np.all(np.isfinite(primal)):
             done.append((row, primal, dual))
+    return done
+
+
+def _accuracy_objective(problem: BenchProblem, rows: Sequence[dict], best_dual: np.ndarray,
+                        gap_target: float) -> None:
+    """Objective, dual value and certificates of a fit (one alpha) or a path (every alpha,
+    then the sum or the worst over the grid)."""
+    done = _evaluate_rows(problem, rows)
     if not done:
         return
     best = np.min([primal for _, primal, _ in done], axis=0)
@@ -551,7 +557,7 @@ def _accuracy_objective(problem: BenchProblem, rows: Sequence[dict], best_dual: 
             row["objectives"] = primal.tolist()
             row["certified_suboptimalities"] = cert.tolist()
             row["n_over_target"] = int(np.sum(cert > gap_target))
-            row["worst_alpha"] = float(grid[int(np.argmax(cert))])
+            row["worst_alpha"] = float(problem.grid[int(np.argmax(cert))])
 
 
 def _accuracy_glmpath(problem: BenchProblem, rows: Sequence[dict], best_dual: np.ndarray,
@@ -560,16 +566,7 @@ def _accuracy_glmpath(problem: BenchProblem, rows: Sequence[dict], best_dual: np
     best objective any row (or the reference solve) reached, and the relative certificate
     ``(objective - best dual value) / objective``; then the worst over the grid. Only the
     matched rows have a target (``gap_ok``)."""
-    grid = problem.grid
-    done = []
-    for row in rows:
-        result = row["_result"]
-        primal, dual = primal_dual_grid(problem, result)
-        row["objective"], row["dual_objective"] = float(primal.sum()), float(dual.sum())
-        row["duality_gap"] = float(np.max(primal - dual))
-        row["nnz"] = int(np.count_nonzero(coef_at(result, grid.size - 1)))
-        if np.all(np.isfinite(primal)):
-            done.append((row, primal))
+    done = [(row, primal) for row, primal, _ in _evaluate_rows(problem, rows)]
     if not done:
         return
     candidates = [primal for _, primal in done]
@@ -585,7 +582,7 @@ def _accuracy_glmpath(problem: BenchProblem, rows: Sequence[dict], best_dual: np
         row["objectives"] = primal.tolist()
         row["rel_suboptimalities"] = rel.tolist()
         row["certified_suboptimalities"] = cert.tolist()
-        row["worst_alpha"] = float(grid[int(np.argmax(rel))])
+        row["worst_alpha"] = float(problem.grid[int(np.argmax(rel))])
         if row["accuracy"] == "matched":
             row["gap_ok"] = bool(np.all(cert <= gap_target))
             row["n_over_target"] = int(np.sum(cert > gap_target))
