@@ -736,7 +736,6 @@ def fit_elastic_net_cv(estimator, X, y, sample_weight, alphas, l1_ratios, split_
     Dask inputs: one pass over the data for every fold's statistics, then the jobs on
     ``p x p`` arrays (:func:`fastl1.cv.run_jobs`)."""
     from .cv import run_jobs
-    from .path import alpha_grid, check_alpha_array
 
     name = type(estimator).__name__
     if hasattr(estimator.precompute, "__array__"):
@@ -767,22 +766,10 @@ def fit_elastic_net_cv(estimator, X, y, sample_weight, alphas, l1_ratios, split_
                                  "sample weight; use fewer zero weights or other folds.")
         folds.append((train, test))
     problem = _GramProblem(total, data.dtype, estimator.fit_intercept)
-    if isinstance(alphas, int):
-        if np.any(l1_ratios == 0):
-            raise ValueError("An automatic alpha grid needs l1_ratio > 0; pass an explicit "
-                             "array of alphas for l1_ratio=0 (ridge).")
-        grids = [alpha_grid(problem, problem.targets[0], l1_ratio=ratio, n_alphas=alphas,
-                            eps=estimator.eps, positive=estimator.positive)
-                 for ratio in l1_ratios]
-    else:
-        grids = [check_alpha_array(alphas)] * len(l1_ratios)
-    rng = check_random_state(estimator.random_state)
-    options = {
-        "positive": estimator.positive, "max_iter": estimator.max_iter, "tol": estimator.tol,
-        "random": estimator.selection == "random",
-        "seed": int(rng.randint(np.iinfo(np.int32).max)),
-        "verbose": max(int(estimator.verbose) - 1, 0),
-    }
+    from .linear_model import cv_grids_and_options
+
+    grids, options = cv_grids_and_options(estimator, problem, problem.targets[0], alphas,
+                                          l1_ratios)
     jobs = []
     for ratio, grid in zip(l1_ratios, grids, strict=True):
         jobs.append(functools.partial(_path_job, total, data.dtype, estimator.fit_intercept,

@@ -264,6 +264,29 @@ def store_solution(estimator, problem, coef: np.ndarray, y_mean, gaps: np.ndarra
     return estimator
 
 
+def cv_grids_and_options(estimator, problem, y_centred: np.ndarray, alphas,
+                         l1_ratios: np.ndarray) -> tuple[list, dict]:
+    """A CV estimator's alpha grid for each l1_ratio (``alphas`` an int: computed from the
+    problem, largest first; else the array given) and the path options of every job."""
+    if isinstance(alphas, int):
+        if np.any(l1_ratios == 0):
+            raise ValueError("An automatic alpha grid needs l1_ratio > 0; pass an explicit "
+                             "array of alphas for l1_ratio=0 (ridge).")
+        grids = [alpha_grid(problem, y_centred, l1_ratio=ratio, n_alphas=alphas,
+                            eps=estimator.eps, positive=estimator.positive)
+                 for ratio in l1_ratios]
+    else:
+        grids = [check_alpha_array(alphas)] * len(l1_ratios)
+    rng = check_random_state(estimator.random_state)
+    options = {
+        "positive": estimator.positive, "max_iter": estimator.max_iter, "tol": estimator.tol,
+        "random": estimator.selection == "random",
+        "seed": int(rng.randint(np.iinfo(np.int32).max)),
+        "verbose": max(int(estimator.verbose) - 1, 0),
+    }
+    return grids, options
+
+
 class Lasso(ElasticNet):
     """Linear regression with an L1 penalty (scikit-learn drop-in).
 
@@ -447,22 +470,8 @@ class ElasticNetCV(_LinearPredictor, RegressorMixin, BaseEstimator):
         problem = make_problem(X, sample_weight, self.fit_intercept)
         y_centred, _ = problem.centre_target(y)
         check_target_scale(y_centred)
-        if isinstance(alphas, int):
-            if np.any(l1_ratios == 0):
-                raise ValueError("An automatic alpha grid needs l1_ratio > 0; pass an "
-                                 "explicit array of alphas for l1_ratio=0 (ridge).")
-            grids = [alpha_grid(problem, y_centred, l1_ratio=ratio, n_alphas=alphas,
-                                eps=self.eps, positive=self.positive) for ratio in l1_ratios]
-        else:
-            grids = [check_alpha_array(alphas)] * len(l1_ratios)
+        grids, options = cv_grids_and_options(self, problem, y_centred, alphas, l1_ratios)
         folds = split(self.cv, X, y, weights=sample_weight, **params)
-        rng = check_random_state(self.random_state)
-        options = {
-            "positive": self.positive, "max_iter": self.max_iter, "tol": self.tol,
-            "random": self.selection == "random",
-            "seed": int(rng.randint(np.iinfo(np.int32).max)),
-            "verbose": max(int(self.verbose) - 1, 0),
-        }
         fold_precompute = self.precompute
         if hasattr(fold_precompute, "__array__"):
             fold_precompute = True
