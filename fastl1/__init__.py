@@ -9,6 +9,7 @@ import warnings as _warnings
 from importlib.metadata import PackageNotFoundError, version
 
 from ._deprecation import FastL1DeprecationWarning
+from ._feature_penalty import glmnet_factors
 from .linear_model import ElasticNet, ElasticNetCV, Lasso, LassoCV
 from .logistic import LogisticRegression
 from .logistic_cv import LogisticRegressionCV, l1_logistic_path
@@ -42,6 +43,7 @@ __all__ = [
     "__version__",
     "elastic_net_penalty",
     "enet_path",
+    "glmnet_factors",
     "l1_logistic_path",
     "l1_penalty",
     "l1_subgradient",

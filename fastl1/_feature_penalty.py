@@ -60,6 +60,20 @@ class FeaturePenalty:
         """The factors and bounds of ``columns`` only."""
         return FeaturePenalty(self.factor[columns], self.lower[columns], self.upper[columns])
 
+    def in_dtype(self, dtype) -> FeaturePenalty:
+        """The bounds rounded inwards to ``dtype``'s numbers (float32 coefficients then sit
+        exactly on their bounds, never past them)."""
+        dtype = np.dtype(dtype)
+        if dtype == np.float64:
+            return self
+        zero = dtype.type(0)
+        lower = self.lower.astype(dtype)
+        upper = self.upper.astype(dtype)
+        lower = np.where(lower < self.lower, np.nextafter(lower, zero), lower)
+        upper = np.where(upper > self.upper, np.nextafter(upper, zero), upper)
+        return FeaturePenalty(self.factor, lower.astype(np.float64),
+                              upper.astype(np.float64))
+
     def kernel(self, l1_reg: float, l2_reg: float) -> Penalty:
         """The penalty as the kernels take it, with the regularisation strengths."""
         return Penalty(float(l1_reg), float(l2_reg), self.factor, self.lower, self.upper)

@@ -15,8 +15,9 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
+from ._feature_penalty import FeaturePenalty
 from ._interrupt import STOP, interruptible, raise_if_stopped
-from ._kernels.cd import enet_cd, enet_cd_rows
+from ._kernels.cd import CDOptions, enet_cd, enet_cd_rows
 from ._kernels.csr import column_sq_norms_from_rows, column_stats_from_rows, row_chunks_for
 from ._kernels.design import (
     column_sq_norms,
@@ -30,6 +31,7 @@ from ._kernels.design import (
     sparse_column_stats_parallel,
     worth_threads,
 )
+from ._kernels.gap import Unpenalised
 from ._threads import claims_threads, holds_threads
 from ._warn import warn_user
 
@@ -100,6 +102,7 @@ class Problem:
     transposed: bool = False  # the sparse arrays are CSR, read in place (see _kernels.csr)
     _x_mean: np.ndarray | None = None
     _norms2: np.ndarray | None = None
+    _cross_cache: tuple | None = None  # (unpenalised columns, X_c^T S X_c[:, them])
 
     @property
     def x_mean(self) -> np.ndarray:
@@ -206,6 +209,23 @@ class Problem:
             out = np.asarray(np.einsum("ij,i...->j...", self.X, sv), dtype=self.dtype)
         if self.fit_intercept:
             out = out - self.x_mean * sv.sum()
+        return out
+
+    def columns_cross(self, columns: np.ndarray) -> np.ndarray:
+        """``X_c^T S X_c[:, columns]`` (float64, shape ``(p, len(columns))``), one pass over
+        X per column (each column taken out as a dense vector, X itself never densified)."""
+        X = self.X
+        if sp.issparse(X):
+            block = np.asarray(X[:, columns].toarray(), dtype=np.float64)
+        else:
+            block = np.asarray(X[:, columns], dtype=np.float64)
+        block -= self.x_mean[columns]
+        sw = self.weights_or_ones.astype(np.float64)
+        weighted = block * sw[:, None]
+        # (in X's dtype: a float32 X times a float64 block would copy X to float64)
+        out = np.asarray(X.T @ weighted.astype(X.dtype), dtype=np.float64)
+        if self.fit_intercept:  # (the weighted columns are centred: sum_i S x_c = 0)
+            out -= np.outer(self.x_mean, weighted.sum(axis=0))
         return out
 
     def gram(self) -> np.ndarray:
@@ -365,17 +385,74 @@ def resolve_gram(precompute, problem: Problem) -> np.ndarray | None:
 
 
 def alpha_max(problem: Problem, y_centred: np.ndarray, l1_ratio: float = 1.0,
-              positive: bool = False) -> float:
-    """Smallest ``alpha`` at which the elastic-net solution is all zeros.
+              positive: bool = False, penalty: FeaturePenalty | None = None) -> float:
+    """Smallest ``alpha`` at which every penalised coefficient of the elastic-net solution
+    is zero.
 
-    ``max_j |x_j_c^T S y_c| / (n * l1_ratio)`` (only positive correlations count with
-    ``positive=True``); ``inf`` for ``l1_ratio == 0``.
+    ``max_j |x_j_c^T S r| / (n * l1_ratio * f_j)`` over the penalised features, counting
+    only the sides their bounds open (only positive correlations with ``positive=True``),
+    where ``r`` is the centred target with the unpenalised features fitted first (glmnet's
+    ``lambda_max``); ``inf`` for ``l1_ratio == 0``.
     """
-    corr = problem.xt_weighted(y_centred)
-    top = corr.max() if positive else np.abs(corr).max()
+    if penalty is None:
+        penalty = FeaturePenalty.default(problem.n_features, positive)
+    free = penalty.unpenalised
+    residual = y_centred
+    if free.shape[0]:
+        residual = y_centred - _unpenalised_fit(problem, y_centred, penalty)
+    corr = problem.xt_weighted(residual).astype(np.float64)
+    up, down = penalty.entering_sides()
+    entering = np.maximum(np.where(up, corr, -np.inf), np.where(down, -corr, -np.inf))
+    penalised = penalty.factor > 0.0
+    if not penalised.any():
+        return 0.0
+    top = float(np.max(entering[penalised] / penalty.factor[penalised], initial=0.0))
     if l1_ratio == 0:
         return np.inf if top > 0 else 0.0
-    return max(float(top), 0.0) / (problem.n_samples * l1_ratio)
+    return max(top, 0.0) / (problem.n_samples * l1_ratio)
+
+
+def _unpenalised_fit(problem: Problem, y_centred: np.ndarray,
+                     penalty: FeaturePenalty) -> np.ndarray:
+    """``X_c[:, F] w_F`` for the least-squares fit of the unpenalised features ``F`` alone
+    (within their bounds), as glmnet fits them before the first lambda."""
+    from scipy.optimize import lsq_linear
+
+    free = penalty.unpenalised
+    X = problem.X
+    block = X[:, free].toarray() if sp.issparse(X) else np.asarray(X[:, free])
+    block = np.asarray(block, dtype=np.float64) - problem.x_mean[free]
+    root = np.sqrt(problem.weights_or_ones.astype(np.float64))
+    target = root * np.asarray(y_centred, dtype=np.float64)
+    lower, upper = penalty.lower[free], penalty.upper[free]
+    if np.all(np.isinf(lower)) and np.all(np.isinf(upper)):
+        coef = np.linalg.lstsq(block * root[:, None], target, rcond=None)[0]
+    else:
+        coef = lsq_linear(block * root[:, None], target, bounds=(lower, upper)).x
+    return (block @ coef).astype(problem.dtype)
+
+
+def unpenalised_data(problem: Problem, penalty: FeaturePenalty, y_centred: np.ndarray,
+                     gram: np.ndarray | None = None) -> Unpenalised:
+    """The unpenalised features' data the kernels' dual point needs
+    (:data:`._kernels.gap.Unpenalised`); constant columns (whose coefficient stays 0) are left
+    out. ``X_c^T S X_c[:, F]`` is computed once per problem and kept."""
+    free = penalty.unpenalised
+    if free.shape[0] == 0:
+        return Unpenalised(free.astype(np.int64), np.empty((problem.n_features, 0)),
+                           np.empty(0))
+    if gram is not None and gram.shape[0]:
+        cross = np.asarray(gram[:, free], dtype=np.float64)
+    else:
+        key = tuple(free.tolist())
+        cache = problem._cross_cache
+        if cache is None or cache[0] != key:
+            problem._cross_cache = cache = (key, problem.columns_cross(free))
+        cross = cache[1]
+    keep = cross[free, np.arange(free.shape[0])] > 0.0
+    free, cross = free[keep], cross[:, keep]
+    cross_y = np.asarray(problem.xt_weighted(y_centred)[free], dtype=np.float64)
+    return Unpenalised(free.astype(np.int64), np.ascontiguousarray(cross), cross_y)
 
 
 @dataclass
@@ -454,13 +531,17 @@ class FitResult:
 @interruptible
 @claims_threads
 def solve_enet(problem: Problem, y_centred: np.ndarray, coef: np.ndarray, alpha: float,
-               l1_ratio: float, *, positive: bool = False, max_iter: int = 1000,
+               l1_ratio: float, *, positive: bool = False,
+               penalty: FeaturePenalty | None = None, max_iter: int = 1000,
                tol: float = 1e-4, random: bool = False, seed: int = 0,
                gram: np.ndarray | None = None, xty: np.ndarray | None = None,
                working_sets: bool = True, screening: bool = True, anderson: int = 5,
                support_sweeps: bool = True, ws_start: int = 100, parallel: bool | None = None,
                warn: bool = True, reference: GradientReference | None = None) -> FitResult:
     """Fit one target at one ``alpha``, starting from ``coef`` (overwritten).
+
+    ``penalty`` holds per-feature penalty factors and bounds (default: factors 1, no bounds,
+    or lower bound 0 with ``positive``).
 
     Returns the solution, the duality gap in the estimator's scale (scikit-learn's
     ``dual_gap_``, i.e. divided by ``n_samples``) and the number of epochs. Warns with a
@@ -486,6 +567,10 @@ def solve_enet(problem: Problem, y_centred: np.ndarray, coef: np.ndarray, alpha:
     l1_reg = alpha * l1_ratio * n
     l2_reg = alpha * (1.0 - l1_ratio) * n
     dtype = problem.dtype
+    if penalty is None:
+        penalty = FeaturePenalty.default(problem.n_features, positive)
+    kernel_penalty = penalty.in_dtype(dtype).kernel(l1_reg, l2_reg)
+    free = unpenalised_data(problem, penalty, y_centred, gram)
     if gram is None:
         gram = np.empty((0, 0), dtype=dtype)
         xty = np.empty(0, dtype=dtype)
@@ -499,12 +584,13 @@ def solve_enet(problem: Problem, y_centred: np.ndarray, coef: np.ndarray, alpha:
     n_iter = n_outer = 0
     while True:
         solver = enet_cd_rows if problem.transposed else enet_cd
+        options = CDOptions(int(max_iter) - n_iter, tol, bool(random), int(seed),
+                            bool(working_sets), bool(screening), int(anderson),
+                            bool(support_sweeps), int(ws_start), bool(parallel))
         gap, scaled_tol, epochs, rounds, reference.valid, handoff, used_norms2 = solver(
             *problem.design, y_centred, problem.sample_weight, problem.x_mean, gram, xty,
             norms2, coef, reference.grad, reference.residual, reference.valid,
-            l1_reg, l2_reg, bool(positive), int(max_iter) - n_iter, tol, bool(random),
-            int(seed), bool(working_sets), bool(screening), int(anderson),
-            bool(support_sweeps), int(ws_start), bool(parallel), STOP,
+            kernel_penalty, free, options, STOP,
         )
         raise_if_stopped()
         n_iter += epochs

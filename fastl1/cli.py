@@ -124,6 +124,10 @@ def _build_parser() -> argparse.ArgumentParser:
                      help="sample-id column (default: the first column if not numeric)")
     fit.add_argument("--no-standardize", action="store_true",
                      help="fit on the raw features (default: divide by their std)")
+    fit.add_argument("--unpenalized", metavar="NAMES", default="",
+                     help="comma-separated features left unpenalised, fitted beside the "
+                     "selected ones in every model (covariates such as age,sex; glmnet's "
+                     "penalty.factor = 0)")
     fit.add_argument("--stability", action="store_true",
                      help="also run stability selection (complementary pairs)")
     fit.add_argument("--n-resamples", type=_int_at_least(1), default=50, metavar="B",
@@ -390,6 +394,7 @@ def _run_fit(args: argparse.Namespace) -> int:
             tol=args.tol, standardize=not args.no_standardize, measure=args.measure,
             stability=args.stability, n_resamples=args.n_resamples, threshold=args.threshold,
             n_jobs=args.n_jobs, random_state=args.seed,
+            unpenalized=[name.strip() for name in args.unpenalized.split(",") if name.strip()],
             progress=_ProgressBar("cross-validation", not args.quiet),
             stability_progress=_ProgressBar("stability selection", not args.quiet))
     except (ValueError, NotImplementedError) as error:

@@ -24,6 +24,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from . import _dask
 from ._blas import blas_on_one_thread
 from ._deprecation import resolve_alphas
+from ._feature_penalty import FeaturePenalty, check_feature_penalty
 from ._solver import make_problem, resolve_gram, solve_enet
 from ._validation import (
     _check_bool,
@@ -125,6 +126,16 @@ class ElasticNet(_LinearPredictor, MultiOutputMixin, RegressorMixin, BaseEstimat
         Seed for ``selection='random'``.
     selection : {'cyclic', 'random'}, default='cyclic'
         Visit coordinates in order, or draw them at random.
+    penalty_factor : array-like of shape (n_features,), default=None
+        Non-negative multiplier of each feature's penalty (glmnet's ``penalty.factor``): the
+        penalty is ``alpha * sum_j penalty_factor[j] * (l1_ratio |w_j| + (1 - l1_ratio) / 2
+        w_j^2)``. 0 leaves a feature unpenalised (e.g. age or sex beside genes). Used as
+        given; glmnet rescales its factors to sum to ``n_features``, which
+        :func:`fastl1.glmnet_factors` reproduces. None: every factor 1.
+    lower_bounds, upper_bounds : float or array-like of shape (n_features,), default=None
+        Bounds on the coefficients (glmnet's ``lower.limits`` and ``upper.limits``); a lower
+        bound must be <= 0 and an upper bound >= 0. ``positive=True`` means
+        ``lower_bounds=0``. None: no bound.
 
     Attributes
     ----------
@@ -156,7 +167,8 @@ class ElasticNet(_LinearPredictor, MultiOutputMixin, RegressorMixin, BaseEstimat
 
     def __init__(self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True, precompute=False,
                  max_iter=1000, copy_X=True, tol=1e-4, warm_start=False, positive=False,
-                 random_state=None, selection="cyclic"):
+                 random_state=None, selection="cyclic", penalty_factor=None,
+                 lower_bounds=None, upper_bounds=None):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
@@ -168,6 +180,9 @@ class ElasticNet(_LinearPredictor, MultiOutputMixin, RegressorMixin, BaseEstimat
         self.positive = positive
         self.random_state = random_state
         self.selection = selection
+        self.penalty_factor = penalty_factor
+        self.lower_bounds = lower_bounds
+        self.upper_bounds = upper_bounds
 
     def _check_params(self):
         _check_real("alpha", self.alpha, low=0.0)
@@ -202,9 +217,11 @@ class ElasticNet(_LinearPredictor, MultiOutputMixin, RegressorMixin, BaseEstimat
                           "descent solves slowly; prefer LinearRegression.", UserWarning,
                           stacklevel=2)
         if _dask.dask_input(X, y, sample_weight):  # fit from statistics, X stays on the cluster
+            refuse_feature_penalty_on_dask(self)
             return _dask.fit_elastic_net(self, X, y, sample_weight)
         X, y = check_design(self, X, y)
         sample_weight = check_weights(sample_weight, X)
+        penalty = feature_penalty_of(self, X.shape[1], self.l1_ratio)
         problem = make_problem(X, sample_weight, self.fit_intercept, keep_csr=True)
         y_2d = y.reshape(y.shape[0], -1)
         y_centred, y_mean = problem.centre_target(y_2d)
@@ -229,7 +246,7 @@ class ElasticNet(_LinearPredictor, MultiOutputMixin, RegressorMixin, BaseEstimat
                 yk = np.ascontiguousarray(y_centred[:, k])
                 xty = problem.xt_weighted(yk) if gram is not None else None
                 result = solve_enet(
-                    problem, yk, coef[k], self.alpha, self.l1_ratio, positive=self.positive,
+                    problem, yk, coef[k], self.alpha, self.l1_ratio, penalty=penalty,
                     max_iter=self.max_iter, tol=self.tol, random=self.selection == "random",
                     seed=int(rng.randint(np.iinfo(np.int32).max)), gram=gram, xty=xty,
                 )
@@ -264,22 +281,46 @@ def store_solution(estimator, problem, coef: np.ndarray, y_mean, gaps: np.ndarra
     return estimator
 
 
+def feature_penalty_of(estimator, n_features: int, l1_ratio) -> FeaturePenalty:
+    """An estimator's validated ``penalty_factor``, ``lower_bounds``, ``upper_bounds`` and
+    ``positive`` (the largest of its ``l1_ratio`` values decides whether all-zero factors
+    are an error)."""
+    return check_feature_penalty(
+        getattr(estimator, "penalty_factor", None), getattr(estimator, "lower_bounds", None),
+        getattr(estimator, "upper_bounds", None), n_features,
+        positive=bool(getattr(estimator, "positive", False)),
+        l1_ratio=float(np.max(l1_ratio)))
+
+
+def refuse_feature_penalty_on_dask(estimator) -> None:
+    """Per-feature penalties are not part of the fits from Dask statistics yet."""
+    if any(getattr(estimator, name, None) is not None
+           for name in ("penalty_factor", "lower_bounds", "upper_bounds")):
+        raise ValueError("penalty_factor, lower_bounds and upper_bounds are not supported "
+                         "with Dask arrays; compute X first.")
+
+
 def cv_grids_and_options(estimator, problem, y_centred: np.ndarray, alphas,
-                         l1_ratios: np.ndarray) -> tuple[list, dict]:
+                         l1_ratios: np.ndarray,
+                         penalty: FeaturePenalty | None = None) -> tuple[list, dict]:
     """A CV estimator's alpha grid for each l1_ratio (``alphas`` an int: computed from the
-    problem, largest first; else the array given) and the path options of every job."""
+    problem, largest first; else the array given) and the path options of every job.
+    ``penalty``: the per-feature factors and bounds (default: the estimator's ``positive``
+    alone)."""
+    if penalty is None:
+        penalty = FeaturePenalty.default(problem.n_features, estimator.positive)
     if isinstance(alphas, int):
         if np.any(l1_ratios == 0):
             raise ValueError("An automatic alpha grid needs l1_ratio > 0; pass an explicit "
                              "array of alphas for l1_ratio=0 (ridge).")
         grids = [alpha_grid(problem, y_centred, l1_ratio=ratio, n_alphas=alphas,
-                            eps=estimator.eps, positive=estimator.positive)
+                            eps=estimator.eps, penalty=penalty)
                  for ratio in l1_ratios]
     else:
         grids = [check_alpha_array(alphas)] * len(l1_ratios)
     rng = check_random_state(estimator.random_state)
     options = {
-        "positive": estimator.positive, "max_iter": estimator.max_iter, "tol": estimator.tol,
+        "penalty": penalty, "max_iter": estimator.max_iter, "tol": estimator.tol,
         "random": estimator.selection == "random",
         "seed": int(rng.randint(np.iinfo(np.int32).max)),
         "verbose": max(int(estimator.verbose) - 1, 0),
@@ -307,11 +348,14 @@ class Lasso(ElasticNet):
 
     def __init__(self, alpha=1.0, *, fit_intercept=True, precompute=False, copy_X=True,
                  max_iter=1000, tol=1e-4, warm_start=False, positive=False,
-                 random_state=None, selection="cyclic"):
+                 random_state=None, selection="cyclic", penalty_factor=None,
+                 lower_bounds=None, upper_bounds=None):
         super().__init__(alpha=alpha, l1_ratio=1.0, fit_intercept=fit_intercept,
                          precompute=precompute, max_iter=max_iter, copy_X=copy_X, tol=tol,
                          warm_start=warm_start, positive=positive,
-                         random_state=random_state, selection=selection)
+                         random_state=random_state, selection=selection,
+                         penalty_factor=penalty_factor, lower_bounds=lower_bounds,
+                         upper_bounds=upper_bounds)
 
 
 class ElasticNetCV(_LinearPredictor, RegressorMixin, BaseEstimator):
@@ -360,6 +404,9 @@ class ElasticNetCV(_LinearPredictor, RegressorMixin, BaseEstimator):
         Which alpha the final model uses: the minimum of the mean CV error (scikit-learn), or
         the largest alpha within one standard error of it (glmnet's ``lambda.1se``, a sparser
         model).
+    penalty_factor, lower_bounds, upper_bounds : array-like, default=None
+        Per-feature penalty factors and coefficient bounds, as in :class:`ElasticNet`; the
+        automatic grid starts at the ``alpha_max`` they give, and every fold uses them.
 
     Attributes
     ----------
@@ -399,7 +446,8 @@ class ElasticNetCV(_LinearPredictor, RegressorMixin, BaseEstimator):
     def __init__(self, *, l1_ratio=0.5, eps=1e-3, alphas=100, n_alphas="deprecated",
                  fit_intercept=True, precompute="auto", max_iter=1000, tol=1e-4, cv=None,
                  copy_X=True, verbose=0, n_jobs=None, positive=False, random_state=None,
-                 selection="cyclic", alpha_rule="min"):
+                 selection="cyclic", alpha_rule="min", penalty_factor=None,
+                 lower_bounds=None, upper_bounds=None):
         self.l1_ratio = l1_ratio
         self.eps = eps
         self.alphas = alphas
@@ -416,6 +464,9 @@ class ElasticNetCV(_LinearPredictor, RegressorMixin, BaseEstimator):
         self.random_state = random_state
         self.selection = selection
         self.alpha_rule = alpha_rule
+        self.penalty_factor = penalty_factor
+        self.lower_bounds = lower_bounds
+        self.upper_bounds = upper_bounds
 
     def _l1_ratios(self) -> np.ndarray:
         ratios = np.atleast_1d(np.asarray(self.l1_ratio, dtype=object))
@@ -456,6 +507,7 @@ class ElasticNetCV(_LinearPredictor, RegressorMixin, BaseEstimator):
             _check_bool(name, getattr(self, name))
         check_precompute(self.precompute)
         if _dask.dask_input(X, y, sample_weight):  # fit from statistics, X stays on the cluster
+            refuse_feature_penalty_on_dask(self)
             return _dask.fit_elastic_net_cv(self, X, y, sample_weight, alphas, l1_ratios,
                                             params)
         X, y = check_design(self, X, y)
@@ -467,10 +519,12 @@ class ElasticNetCV(_LinearPredictor, RegressorMixin, BaseEstimator):
                           "using y.ravel().", DataConversionWarning, stacklevel=2)
             y = y[:, 0]
         sample_weight = check_weights(sample_weight, X)
+        penalty = feature_penalty_of(self, X.shape[1], l1_ratios)
         problem = make_problem(X, sample_weight, self.fit_intercept)
         y_centred, _ = problem.centre_target(y)
         check_target_scale(y_centred)
-        grids, options = cv_grids_and_options(self, problem, y_centred, alphas, l1_ratios)
+        grids, options = cv_grids_and_options(self, problem, y_centred, alphas, l1_ratios,
+                                              penalty)
         folds = split(self.cv, X, y, weights=sample_weight, **params)
         fold_precompute = self.precompute
         if hasattr(fold_precompute, "__array__"):
@@ -544,12 +598,15 @@ class LassoCV(ElasticNetCV):
     def __init__(self, *, eps=1e-3, alphas=100, n_alphas="deprecated", fit_intercept=True,
                  precompute="auto", max_iter=1000, tol=1e-4, copy_X=True, cv=None,
                  verbose=False, n_jobs=None, positive=False, random_state=None,
-                 selection="cyclic", alpha_rule="min"):
+                 selection="cyclic", alpha_rule="min", penalty_factor=None,
+                 lower_bounds=None, upper_bounds=None):
         super().__init__(l1_ratio=1.0, eps=eps, alphas=alphas, n_alphas=n_alphas,
                          fit_intercept=fit_intercept, precompute=precompute,
                          max_iter=max_iter, tol=tol, cv=cv, copy_X=copy_X, verbose=verbose,
                          n_jobs=n_jobs, positive=positive, random_state=random_state,
-                         selection=selection, alpha_rule=alpha_rule)
+                         selection=selection, alpha_rule=alpha_rule,
+                         penalty_factor=penalty_factor, lower_bounds=lower_bounds,
+                         upper_bounds=upper_bounds)
 
     def _l1_ratios(self) -> np.ndarray:
         return np.ones(1)

@@ -22,6 +22,7 @@ from sklearn.utils import check_random_state
 from . import _dask
 from ._blas import blas_on_one_thread
 from ._deprecation import resolve_alphas
+from ._feature_penalty import FeaturePenalty, check_feature_penalty
 from ._interrupt import interruptible
 from ._kernels.working_set import nonzero_entries
 from ._solver import (
@@ -51,17 +52,19 @@ _RESOLUTION = np.finfo(np.float64).resolution
 
 
 def alpha_grid(problem: Problem, y_centred: np.ndarray, *, l1_ratio: float = 1.0,
-               n_alphas: int = 100, eps: float = 1e-3, positive: bool = False) -> np.ndarray:
+               n_alphas: int = 100, eps: float = 1e-3, positive: bool = False,
+               penalty: FeaturePenalty | None = None) -> np.ndarray:
     """Log-spaced grid from ``alpha_max`` down to ``eps * alpha_max`` (largest first).
 
     scikit-learn's grid, with ``alpha_max`` computed from the weighted, centred problem (so
     sample weights count, unlike older scikit-learn releases). A problem whose correlations
     all vanish gets a grid of ``finfo(float64).resolution`` as scikit-learn does.
+    ``penalty`` (factors and bounds) enters ``alpha_max`` (:func:`._solver.alpha_max`).
     """
     if l1_ratio == 0:
         raise ValueError("An automatic alpha grid needs l1_ratio > 0 (alpha_max is infinite "
                          "for ridge); pass an explicit array of alphas.")
-    top = alpha_max(problem, y_centred, l1_ratio, positive)
+    top = alpha_max(problem, y_centred, l1_ratio, positive, penalty)
     if top <= _RESOLUTION:
         return np.full(n_alphas, _RESOLUTION)
     return np.geomspace(top, top * eps, num=n_alphas)
@@ -121,7 +124,8 @@ def check_feature_vector(name: str, values, problem) -> np.ndarray:
 @claims_threads
 def fit_path(problem: Problem, y_centred: np.ndarray, alphas: np.ndarray, l1_ratio: float, *,
              coef_init: np.ndarray | None = None, positive: bool = False,
-             max_iter: int = 1000, tol: float = 1e-4, random: bool = False, seed: int = 0,
+             penalty: FeaturePenalty | None = None, max_iter: int = 1000,
+             tol: float = 1e-4, random: bool = False, seed: int = 0,
              gram: np.ndarray | None = None, xty: np.ndarray | None = None,
              parallel: bool | None = None, store_coefs: bool = True,
              on_solution: Callable[[int, np.ndarray], None] | None = None,
@@ -147,7 +151,8 @@ def fit_path(problem: Problem, y_centred: np.ndarray, alphas: np.ndarray, l1_rat
     with blas_on_one_thread():  # small BLAS solves only (see ElasticNet.fit)
         for i, alpha in enumerate(alphas):
             result = solve_enet(problem, y_centred, coef, alpha, l1_ratio, positive=positive,
-                                max_iter=max_iter, tol=tol, random=random, seed=seed + i,
+                                penalty=penalty, max_iter=max_iter, tol=tol, random=random,
+                                seed=seed + i,
                                 gram=gram, xty=xty, parallel=parallel, warn=False,
                                 reference=reference)
             dual_gaps[i] = result.dual_gap
@@ -190,7 +195,8 @@ def enet_path(X, y, *, l1_ratio: float = 0.5, eps: float = 1e-3, n_alphas="depre
               verbose: bool | int = False, return_n_iter: bool = False,
               positive: bool = False, check_input: bool = True, fit_intercept: bool = False,
               sample_weight=None, tol: float = 1e-4, max_iter: int = 1000,
-              random_state=None, selection: str = "cyclic"):
+              random_state=None, selection: str = "cyclic", penalty_factor=None,
+              lower_bounds=None, upper_bounds=None):
     """Elastic-net regularisation path by warm-started coordinate descent.
 
     scikit-learn's :func:`~sklearn.linear_model.enet_path`: the same objective, grid,
@@ -234,6 +240,10 @@ def enet_path(X, y, *, l1_ratio: float = 0.5, eps: float = 1e-3, n_alphas="depre
         Weights, rescaled to sum to ``n_samples`` as in the estimators.
     tol, max_iter, random_state, selection
         As in :class:`fastl1.ElasticNet`, applied at each alpha.
+    penalty_factor, lower_bounds, upper_bounds
+        Per-feature penalty factors and coefficient bounds, as in
+        :class:`fastl1.ElasticNet`; the automatic grid starts at the ``alpha_max`` they give
+        (unpenalised features fitted first, as glmnet).
 
     Returns
     -------
@@ -270,7 +280,13 @@ def enet_path(X, y, *, l1_ratio: float = 0.5, eps: float = 1e-3, n_alphas="depre
                        ("check_input", check_input)):
         _check_bool(name, flag)
     check_precompute(precompute)
-    if _dask.dask_input(X, y, sample_weight):  # fit from statistics, X stays on the cluster
+    feature_penalty_given = not (penalty_factor is None and lower_bounds is None
+                                 and upper_bounds is None)
+    if _dask.dask_input(X, y, sample_weight):
+        if feature_penalty_given:
+            raise ValueError("penalty_factor, lower_bounds and upper_bounds are not "
+                             "supported with Dask arrays; compute X first.")
+        # (fit from statistics: X stays on the cluster)
         return _dask.enet_path(
             X, y, l1_ratio=l1_ratio, eps=eps, alphas=alphas, precompute=precompute, Xy=Xy,
             coef_init=coef_init, verbose=verbose, return_n_iter=return_n_iter,
@@ -286,12 +302,14 @@ def enet_path(X, y, *, l1_ratio: float = 0.5, eps: float = 1e-3, n_alphas="depre
                 "implemented in fastl1.")
         y = y[:, 0]
     sample_weight = check_weights(sample_weight, X)
+    penalty = check_feature_penalty(penalty_factor, lower_bounds, upper_bounds, X.shape[1],
+                                    positive=positive, l1_ratio=l1_ratio)
     problem = make_problem(X, sample_weight, fit_intercept)
     y_centred, _ = problem.centre_target(y)
     check_target_scale(y_centred)
     if isinstance(alphas, int):
         grid = alpha_grid(problem, y_centred, l1_ratio=l1_ratio, n_alphas=alphas, eps=eps,
-                          positive=positive)
+                          penalty=penalty)
     else:
         grid = check_alpha_array(alphas)
     gram = resolve_gram(precompute, problem)
@@ -304,7 +322,7 @@ def enet_path(X, y, *, l1_ratio: float = 0.5, eps: float = 1e-3, n_alphas="depre
         coef_init = check_feature_vector("coef_init", coef_init, problem)
     seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
     result = fit_path(problem, y_centred, grid, l1_ratio, coef_init=coef_init,
-                      positive=positive, max_iter=max_iter, tol=tol,
+                      penalty=penalty, max_iter=max_iter, tol=tol,
                       random=selection == "random", seed=seed, gram=gram, xty=xty,
                       verbose=int(verbose))
     coefs = result.coefs.toarray()

@@ -35,7 +35,7 @@ from ._validation import (
     check_weights,
 )
 from .cv import fold_rows, one_blas_thread, run_jobs
-from .linear_model import ElasticNet, Lasso
+from .linear_model import ElasticNet, Lasso, feature_penalty_of
 from .logistic import LogisticRegression
 from .logistic_cv import _encode
 from .logistic_cv import _fit_path as _fit_logistic_path
@@ -59,8 +59,10 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
     ----------
     estimator : fastl1.Lasso, fastl1.ElasticNet or fastl1.LogisticRegression, default=None
         The model whose selections are counted (default ``Lasso()``); its ``l1_ratio``,
-        ``fit_intercept``, ``positive``, ``tol`` and ``max_iter`` (and ``class_weight``) are
-        used. For logistic regression the grid is over ``C``: ``alphas_`` holds ``1 / C``,
+        ``fit_intercept``, ``positive``, ``penalty_factor``, ``lower_bounds``,
+        ``upper_bounds``, ``tol`` and ``max_iter`` (and ``class_weight``) are used (a feature
+        with penalty factor 0 is in every fit, so its score is 1). For logistic regression
+        the grid is over ``C``: ``alphas_`` holds ``1 / C``,
         from :func:`sklearn.svm.l1_min_c` (where the first feature enters) to ``1 / eps``
         times that ``C``; a feature counts as selected if any class uses it.
     alphas : int or array-like, default=20
@@ -211,6 +213,7 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
                                      f"{y.shape}.")
                 y = y[:, 0]
             sample_weight = check_weights(sample_weight, X)
+            penalty = feature_penalty_of(model, X.shape[1], l1_ratio)
             problem = make_problem(X, sample_weight, model.fit_intercept)
             y_centred, _ = problem.centre_target(y)
             check_target_scale(y_centred)
@@ -219,11 +222,10 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
                 _check_int("alphas", self.alphas, low=1)
                 grid = alpha_grid(problem, y_centred, l1_ratio=l1_ratio,
                                   n_alphas=int(self.alphas), eps=self.eps,
-                                  positive=model.positive)
+                                  penalty=penalty)
             else:
                 grid = check_alpha_array(self.alphas)
-            options = {"positive": model.positive, "max_iter": model.max_iter,
-                       "tol": model.tol}
+            options = {"penalty": penalty, "max_iter": model.max_iter, "tol": model.tol}
             make_job = functools.partial(_selection_job, problem.X, y, sample_weight,
                                          fit_intercept=model.fit_intercept, alphas=grid,
                                          l1_ratio=l1_ratio, options=options)

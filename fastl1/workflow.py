@@ -126,6 +126,7 @@ def select_features(X, y, *, feature_names: Sequence[str] | None = None, task: s
                     measure: str | None = None, stability: bool = False,
                     n_resamples: int = 50, threshold: float = 0.6, n_jobs: int | None = -1,
                     tol: float = 1e-4, random_state: int = 0,
+                    unpenalized: Sequence[str] = (),
                     progress: Callable[[int, int], None] | None = None,
                     stability_progress: Callable[[int, int], None] | None = None
                     ) -> SelectionResult:
@@ -167,6 +168,10 @@ def select_features(X, y, *, feature_names: Sequence[str] | None = None, task: s
         The estimators' ``tol``: a duality-gap tolerance for regression (scikit-learn's rule),
         a KKT-violation tolerance for classification (see :class:`fastl1.LogisticRegression`).
     random_state : int, default=0
+    unpenalized : sequence of str, default=()
+        Names of features left unpenalised (penalty factor 0, glmnet's ``penalty.factor``):
+        covariates such as age or sex fitted beside the selected features, in every model
+        and every fold.
     progress : callable(done, total), default=None
         Called as cross-validation jobs finish.
     stability_progress : callable(done, total), default=None
@@ -193,6 +198,7 @@ def select_features(X, y, *, feature_names: Sequence[str] | None = None, task: s
         else list(feature_names)
     if len(names) != X.shape[1]:
         raise ValueError(f"{len(names)} feature names for {X.shape[1]} features.")
+    factor = _unpenalized_factor(names, unpenalized)
     if task == "auto":
         task = _guess_task(y)
     if task not in ("regression", "classification"):
@@ -226,7 +232,7 @@ def select_features(X, y, *, feature_names: Sequence[str] | None = None, task: s
         model_class = LassoCV if ratios == [1.0] else ElasticNetCV
         params = {} if model_class is LassoCV else {"l1_ratio": ratios}
         model = model_class(cv=splitter, alphas=alphas, eps=eps, alpha_rule=alpha_rule,
-                            n_jobs=n_jobs, tol=tol, **params)
+                            n_jobs=n_jobs, tol=tol, penalty_factor=factor, **params)
         with hook:
             model.fit(X, y)
         coef = np.asarray(model.coef_) / scale
@@ -235,7 +241,8 @@ def select_features(X, y, *, feature_names: Sequence[str] | None = None, task: s
     else:
         model, coef, curve, path, details = _fit_classification(
             X, y, cv=cv, l1_ratio=l1_ratio, alphas=alphas, alpha_rule=alpha_rule,
-            measure=measure, n_jobs=n_jobs, tol=tol, random_state=random_state, hook=hook)
+            measure=measure, n_jobs=n_jobs, tol=tol, random_state=random_state, hook=hook,
+            penalty_factor=factor)
         coef = coef / scale
         gap_threshold = float("nan")
     fit_seconds = time.perf_counter() - start
@@ -246,16 +253,36 @@ def select_features(X, y, *, feature_names: Sequence[str] | None = None, task: s
     if stability:
         import fastl1
 
-        base = fastl1.Lasso() if task == "regression" else fastl1.LogisticRegression()
+        unpenalised = {} if factor is None else {"penalty_factor": factor}
+        base = fastl1.Lasso(**unpenalised) if task == "regression" else \
+            fastl1.LogisticRegression(**unpenalised)
         selector = StabilitySelection(base, n_resamples=n_resamples, threshold=threshold,
                                       n_jobs=n_jobs, random_state=random_state)
         stability_progress = progress if stability_progress is None else stability_progress
         with (report_progress(stability_progress) if stability_progress is not None
               else nullcontext()):
             selector.fit(X, y)
+    if factor is not None:
+        notes.append("left unpenalised (in every model): " + ", ".join(unpenalized))
     return SelectionResult(task, model, names, coef, scale, selected, fit_seconds,
                            int(y.shape[0]), gap_threshold, selector, notes, curve, path,
                            details)
+
+
+def _unpenalized_factor(names: list, unpenalized: Sequence[str]) -> np.ndarray | None:
+    """Penalty factors with 0 for the features named in ``unpenalized`` (None if empty)."""
+    if not unpenalized:
+        return None
+    position = {name: j for j, name in enumerate(names)}
+    missing = [name for name in unpenalized if name not in position]
+    if missing:
+        raise ValueError(f"unpenalized feature(s) not found: {', '.join(missing)} (the "
+                         f"features are named like {', '.join(names[:3])}, ...)")
+    if len(set(unpenalized)) == len(names):
+        raise ValueError("every feature is unpenalized: nothing is left to select")
+    factor = np.ones(len(names))
+    factor[[position[name] for name in unpenalized]] = 0.0
+    return factor
 
 
 def _check_class_target(y: np.ndarray, cv: int) -> None:
@@ -305,7 +332,7 @@ def _fold_measures(X, codes, folds, paths, n_classes) -> dict[str, np.ndarray]:
 
 
 def _fit_classification(X, y, *, cv, l1_ratio, alphas, alpha_rule, measure, n_jobs, tol,
-                        random_state, hook):
+                        random_state, hook, penalty_factor=None):
     """Cross-validated L1 logistic regression over a ``C`` grid from ``l1_min_c``: the fold
     paths scored with every measure, ``C`` chosen by ``measure`` and ``alpha_rule``, the
     coefficients taken from the full-data path at that ``C``."""
@@ -313,6 +340,8 @@ def _fit_classification(X, y, *, cv, l1_ratio, alphas, alpha_rule, measure, n_jo
 
     from .logistic_cv import LogisticRegressionCV, l1_logistic_path
 
+    if penalty_factor is not None:
+        raise NotImplementedError("unpenalized features are supported for regression only")
     splitter = StratifiedKFold(cv, shuffle=True, random_state=random_state)
     folds = list(splitter.split(np.zeros((y.shape[0], 1)), y))
     # From the C where the first feature enters up three decades (as the alpha grid

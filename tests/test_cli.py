@@ -498,3 +498,21 @@ def test_fit_whole_number_float_labels_are_named_as_integers(tmp_path, capsys):
     assert "positive coefficients favour '1' (classes -1, 1)" in capsys.readouterr().out
     summary = json.loads((tmp_path / "o" / "summary.json").read_text())
     assert summary["classes"] == ["-1", "1"] and summary["positive_class"] == "1"
+
+
+def test_fit_keeps_unpenalized_covariates_in_every_model(tmp_path, capsys):
+    X, y, names = _expression(n=50, p=12, seed=8)
+    rng = np.random.default_rng(9)
+    X[:, 3] = rng.standard_normal(50)  # a covariate unrelated to y: penalised, it drops out
+    path = tmp_path / "d.csv"
+    _write_table(path, X, y, names)
+    assert main(["fit", str(path), "--target", "outcome", "--out", str(tmp_path / "o"),
+                 "--cv", "3", "--alphas", "10", "--alpha-rule", "1se",
+                 "--unpenalized", "g3, g5", "--quiet"]) == 0
+    rows = list(csv.reader(open(tmp_path / "o" / "selected_features.csv")))
+    assert {"g3", "g5"} <= {row[1] for row in rows[1:]}
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert any("left unpenalised" in note for note in summary["notes"])
+    assert main(["fit", str(path), "--target", "outcome", "--out", str(tmp_path / "p"),
+                 "--unpenalized", "age"]) == 1
+    _one_error_line(capsys.readouterr().err, "not found: age")

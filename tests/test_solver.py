@@ -19,6 +19,7 @@ from fastl1._kernels.design import (
     take_columns,
     weighted_sum,
 )
+from fastl1._kernels.penalty import plain_penalty
 from fastl1._kernels.working_set import (
     FIRST_SET_SHARE,
     anderson_weights,
@@ -127,8 +128,8 @@ def test_gap_safe_screening_never_discards_the_solution(fmt, l1_ratio):
         dual = -0.5 * scale**2 * (r @ r + l2 * w @ w) + scale * r @ yc
         active = norms2 > 0
         w_zero = np.where(support, w, 0.0) * 0.0  # screen as if every coefficient were 0
-        kept = gap_safe_screen(w_zero, grad - l2 * (w - w_zero), norms2, l1, l2,
-                               primal - dual, dual_norm, False, active)
+        kept = gap_safe_screen(w_zero, grad - l2 * (w - w_zero), norms2,
+                               plain_penalty(l1, l2, p), primal - dual, dual_norm, active)
         assert kept == active.sum()
         assert np.all(active[support]), f"screened out a solution feature at max_iter={max_iter}"
     assert not np.all(active), "screening never discarded anything: the test is vacuous"
@@ -210,8 +211,9 @@ def _scored(w, grad, norms2, l1_reg, positive=False):
     active = np.ones(p, dtype=np.bool_)
     scores = np.empty(p)
     dual_norm = np.max(grad if positive else np.abs(grad))
-    n_active, support = screen_and_score(w, grad, inverse_norms(norms2, 0.0), l1_reg,
-                                         dual_norm, 0.0, False, positive, active, scores)
+    penalty = plain_penalty(l1_reg, 0.0, p, positive)
+    n_active, support = screen_and_score(w, grad, inverse_norms(norms2, penalty), penalty,
+                                         dual_norm, 0.0, False, active, scores)
     return active, scores, n_active, support
 
 
@@ -231,22 +233,23 @@ def test_the_violated_set_holds_every_violated_constraint_when_few():
     by_scores = working_set_from_scores(scores, n_active, 5)
     assert not set(violated) <= set(by_scores)  # the distance ranking leaves some out
     for size in (0, 5):
-        ws = violated_first_set(w, grad, 1.0, False, active, size)
+        ws = violated_first_set(w, grad, plain_penalty(1.0, 0.0, p), active, size)
         np.testing.assert_array_equal(ws, np.sort(np.r_[3, 50, violated]))
     # A set by scores large enough for them all, or too many of them: none (rank instead).
     for size in (8, 20):
-        assert violated_first_set(w, grad, 1.0, False, active, size).shape[0] == 0
+        assert violated_first_set(w, grad, plain_penalty(1.0, 0.0, p), active,
+                                  size).shape[0] == 0
     many = grad.copy()
     many[:int(FIRST_SET_SHARE * p) + 1] = 2.0
-    assert violated_first_set(w, many, 1.0, False, active, 0).shape[0] == 0
+    assert violated_first_set(w, many, plain_penalty(1.0, 0.0, p), active, 0).shape[0] == 0
     # With positive, only positive correlations violate; inactive features never enter.
     active, scores, n_active, support = _scored(w, grad, norms2, 1.0, positive=True)
     active[199] = False
-    ws = violated_first_set(w, grad, 1.0, True, active, 3)
+    ws = violated_first_set(w, grad, plain_penalty(1.0, 0.0, p, True), active, 3)
     np.testing.assert_array_equal(ws, [3, 7, 50, 90, 150])
     # Nothing violated and no support: none.
-    assert violated_first_set(np.zeros(p), np.zeros(p), 1.0, False, np.ones(p, bool),
-                              0).shape[0] == 0
+    assert violated_first_set(np.zeros(p), np.zeros(p), plain_penalty(1.0, 0.0, p),
+                              np.ones(p, bool), 0).shape[0] == 0
 
 
 @pytest.mark.parametrize("fmt", ["csc", "csr"])
@@ -347,7 +350,8 @@ def test_bounded_gradient_is_exact_where_it_matters(fmt, positive, weighted):
     l1 = 0.5 * np.abs(Xc.T @ (sw_n * r0)).max()
     _, count = bounded_gradient(*problem.design, problem.sample_weight, problem.x_mean,
                                 stored0, float(sw_n @ stored0), r0[0] - stored0[0], w_ref,
-                                norms, l1, positive, grad_ref, r_ref, False, grad,
+                                norms, plain_penalty(l1, 0.0, p, positive), grad_ref, r_ref,
+                                False, grad,
                                 np.zeros(0, dtype=bool), False)
     assert count == p
     np.testing.assert_allclose(grad_ref, Xc.T @ (sw_n * r0), atol=1e-10)
@@ -356,7 +360,8 @@ def test_bounded_gradient_is_exact_where_it_matters(fmt, positive, weighted):
     stored1 = r1 if fmt == "dense" else r1 - problem.x_mean @ w
     _, count = bounded_gradient(*problem.design, problem.sample_weight, problem.x_mean,
                                 stored1, float(sw_n @ stored1), r1[0] - stored1[0], w, norms,
-                                l1, positive, grad_ref, r_ref, True, grad,
+                                plain_penalty(l1, 0.0, p, positive), grad_ref, r_ref, True,
+                                grad,
                                 np.zeros(0, dtype=bool), False)
     exact = Xc.T @ (sw_n * r1)
     signed = exact if positive else np.abs(exact)
@@ -445,7 +450,8 @@ def test_dense_epoch_applies_every_deferred_update(random, weighted):
         for _ in range(3):
             *_, r_sum = design_epoch(*problem.design, problem.sample_weight,
                                      float(problem.weights_or_ones.sum()), problem.x_mean,
-                                     norms2, w, r, r_sum, l1, 0.0, False, features, random)
+                                     norms2, w, r, r_sum, plain_penalty(l1, 0.0, p), features,
+                                     random)
         outcomes.append((w, r + (problem.x_mean @ w if problem is sparse else 0.0)))
     (w_dense, r_dense), (w_sparse, r_sparse) = outcomes
     assert np.count_nonzero(w_dense) > 3
@@ -519,8 +525,9 @@ def test_bounded_gradient_keeps_fresh_correlations(has_ref):
         r_ref = r + (1e-6 if has_ref else 0.0)
         grad = np.full(p, 123.0)  # a sentinel: what is not computed stays
         _, count = bounded_gradient(*problem.design, problem.sample_weight, problem.x_mean,
-                                    r, float(r.sum()), 0.0, w, norms, l1, False, grad_ref,
-                                    r_ref, has_ref, grad, mark, False)
+                                    r, float(r.sum()), 0.0, w, norms,
+                                    plain_penalty(l1, 0.0, p), grad_ref, r_ref, has_ref, grad,
+                                    mark, False)
         return grad, count
 
     plain, plain_count = call(np.zeros(0, dtype=bool))

@@ -8,6 +8,7 @@ import pytest
 import scipy.sparse as sp
 
 from fastl1._kernels import support_step
+from fastl1._kernels.penalty import plain_penalty
 from fastl1._kernels.support_step import (
     _cg_direction,
     _direct_affordable,
@@ -46,7 +47,8 @@ def _step(problem, yc, w, l1, l2, hard=False):
     sw = problem.sample_weight
     sw_sum = float(sw.sum()) if sw.shape[0] else float(problem.n_samples)
     kept, r_sum = try_support_step(*problem.design, sw, sw_sum, problem.x_mean,
-                                   problem.column_norms2(), w, r, r_sum, l1, l2,
+                                   problem.column_norms2(), w, r, r_sum,
+                                   plain_penalty(l1, l2, problem.n_features),
                                    np.arange(problem.n_features), np.zeros(problem.n_features),
                                    hard)
     return kept, r, r_sum
@@ -113,8 +115,9 @@ def test_directions_solve_the_support_system(weighted, l2):
                                    rhs)
         sw_sum = float(s.sum())
         args = (*problem.design, problem.sample_weight, sw_sum, problem.x_mean)
-        direct = np.linalg.solve(_support_gram(*args, l2, support, rhs, 30), rhs)
-        cg = _cg_direction(*args, problem.column_norms2(), l2, support, rhs, 30)
+        ridge = np.full(support.shape[0], l2)
+        direct = np.linalg.solve(_support_gram(*args, ridge, support, rhs, 30), rhs)
+        cg = _cg_direction(*args, problem.column_norms2(), ridge, support, rhs, 30)
         np.testing.assert_allclose(direct, expected, rtol=1e-9, err_msg=fmt)
         # Conjugate gradients are exact after as many iterations as unknowns (up to rounding).
         np.testing.assert_allclose(cg, expected, rtol=1e-6, atol=1e-9, err_msg=fmt)

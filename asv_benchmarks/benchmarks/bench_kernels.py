@@ -14,6 +14,7 @@ import numpy as np
 from fastl1 import Lasso
 from fastl1._kernels.cd import design_epoch
 from fastl1._kernels.design import gradient, gradient_parallel
+from fastl1._kernels.penalty import plain_penalty
 from fastl1._kernels.working_set import inverse_norms, screen_and_score, working_set_from_scores
 from fastl1._solver import make_problem
 
@@ -75,8 +76,9 @@ class Epoch(_KernelState):
     def epoch(self):
         kp = self.kp
         _, _, self.r_sum = design_epoch(*kp.design, kp.sample_weight, self.sw_sum, kp.x_mean,
-                                        self.norms2, self.w, self.r, self.r_sum, self.l1_reg,
-                                        0.0, False, self.features, False)
+                                        self.norms2, self.w, self.r, self.r_sum,
+                                        plain_penalty(self.l1_reg, 0.0, self.p), self.features,
+                                        False)
 
     def time_epoch(self, name, dtype, features, scale):
         self.epoch()
@@ -112,7 +114,8 @@ class RoundBookkeeping(_KernelState):
     def setup(self, name, dtype, scale):
         self.build(name, dtype, scale)
         self.gradient(np.arange(self.p, dtype=np.int64))
-        self.inv_norms = inverse_norms(self.norms2, 0.0)
+        self.penalty = plain_penalty(self.l1_reg, 0.0, self.p)
+        self.inv_norms = inverse_norms(self.norms2, self.penalty)
         self.scores = np.empty(self.p)
         self.active = np.ones(self.p, dtype=bool)
         self.dual_norm = float(np.abs(self.grad).max())
@@ -122,8 +125,8 @@ class RoundBookkeeping(_KernelState):
 
     def round(self):
         self.active[:] = True
-        n_active, _ = screen_and_score(self.w, self.grad, self.inv_norms, self.l1_reg,
-                                       self.dual_norm, self.gap, True, False, self.active,
+        n_active, _ = screen_and_score(self.w, self.grad, self.inv_norms, self.penalty,
+                                       self.dual_norm, self.gap, True, self.active,
                                        self.scores)
         return working_set_from_scores(self.scores, n_active, self.size)
 

@@ -13,6 +13,8 @@ With ``use_working_sets=False`` (and no screening, extrapolation or sweeps) the 
 every feature, which is scikit-learn's algorithm.
 """
 
+from collections import namedtuple
+
 import numpy as np
 from numba import literally, njit
 
@@ -42,12 +44,13 @@ from .design import (
     worth_threads,
 )
 from .gap import (
+    Unpenalised,
     design_gap,
     gap_from_statistics,
     gram_gap,
     residual_statistics,
 )
-from .prox import enet_coordinate_update
+from .penalty import Penalty, clip, coordinate_update, excess
 from .support_step import HARD_EPOCHS, keep_if_lower, try_support_step
 from .working_set import (
     FIRST_SET_SHARE,
@@ -84,30 +87,29 @@ def _pick(features, k, random):
 
 @njit(**JIT_OPTIONS)
 def design_epoch(X, data, indices, indptr, sw, sw_sum, x_mean, norms2, w, r, r_sum,
-                 l1_reg, l2_reg, positive, features, random):
+                 penalty, features, random):
     """One CD epoch with residual updates. Returns ``(max |dw|, max |w|, r_sum)``."""
     sparse, weighted = layout_flags(indptr, sw)
     if sparse and weighted:
         return _design_epoch(True, True, X, data, indices, indptr, sw, sw_sum, x_mean, norms2,
-                             w, r, r_sum, l1_reg, l2_reg, positive, features, random)
+                             w, r, r_sum, penalty, features, random)
     if sparse:
         return _design_epoch(True, False, X, data, indices, indptr, sw, sw_sum, x_mean, norms2,
-                             w, r, r_sum, l1_reg, l2_reg, positive, features, random)
+                             w, r, r_sum, penalty, features, random)
     return _design_epoch(False, False, X, data, indices, indptr, sw, sw_sum, x_mean, norms2, w,
-                         r, r_sum, l1_reg, l2_reg, positive, features, random)
+                         r, r_sum, penalty, features, random)
 
 
 @njit(**JIT_OPTIONS)
 def _design_epoch(sparse, weighted, X, data, indices, indptr, sw, sw_sum, x_mean, norms2, w,
-                  r, r_sum, l1_reg, l2_reg, positive, features, random):
+                  r, r_sum, penalty, features, random):
     """:func:`design_epoch` compiled for one layout and weighting (literal ``sparse`` and
     ``weighted``, see :func:`.design.layout_flags`); dense designs go to
     :func:`_dense_epoch`."""
     literally(sparse)
     literally(weighted)
     if not sparse:
-        return _dense_epoch(X, sw, x_mean, norms2, w, r, r_sum, l1_reg, l2_reg, positive,
-                            features, random)
+        return _dense_epoch(X, sw, x_mean, norms2, w, r, r_sum, penalty, features, random)
     dw_max = 0.0
     w_max = 0.0
     for k in range(features.shape[0]):
@@ -117,7 +119,7 @@ def _design_epoch(sparse, weighted, X, data, indices, indptr, sw, sw_sum, x_mean
         w_j = w[j]
         grad_j = (column_dot_as(sparse, weighted, X, data, indices, indptr, j, r, sw)
                   - x_mean[j] * r_sum)
-        w[j] = enet_coordinate_update(w_j, grad_j, norms2[j], l1_reg, l2_reg, positive)
+        w[j] = coordinate_update(penalty, j, w_j, grad_j, norms2[j])
         delta = w[j] - w_j
         if delta != 0.0:
             sparse_column_update(data, indices, indptr, j, delta, r)
@@ -128,8 +130,7 @@ def _design_epoch(sparse, weighted, X, data, indices, indptr, sw, sw_sum, x_mean
 
 
 @njit(**JIT_OPTIONS)
-def _dense_epoch(X, sw, x_mean, norms2, w, r, r_sum, l1_reg, l2_reg, positive, features,
-                 random):
+def _dense_epoch(X, sw, x_mean, norms2, w, r, r_sum, penalty, features, random):
     """:func:`design_epoch` on a dense design: each coordinate's residual update is deferred
     and fused with the next coordinate's correlation (:func:`.design.dense_update_then_dot`),
     one loop over the rows per coordinate instead of two: the next column streams in while
@@ -149,8 +150,7 @@ def _dense_epoch(X, sw, x_mean, norms2, w, r, r_sum, l1_reg, l2_reg, positive, f
             pending = -1
         else:
             dot = dense_column_dot(X, j, r, sw)
-        w[j] = enet_coordinate_update(w_j, dot - x_mean[j] * r_sum, norms2[j], l1_reg,
-                                      l2_reg, positive)
+        w[j] = coordinate_update(penalty, j, w_j, dot - x_mean[j] * r_sum, norms2[j])
         delta = w[j] - w_j
         if delta != 0.0:
             pending = j
@@ -165,7 +165,7 @@ def _dense_epoch(X, sw, x_mean, norms2, w, r, r_sum, l1_reg, l2_reg, positive, f
 
 
 @njit(**JIT_OPTIONS)
-def gram_epoch(gram, xty, w, gram_w, l1_reg, l2_reg, positive, features, random):
+def gram_epoch(gram, xty, w, gram_w, penalty, features, random):
     """One CD epoch with covariance updates (``gram_w = G w`` kept up to date)."""
     dw_max = 0.0
     w_max = 0.0
@@ -175,8 +175,7 @@ def gram_epoch(gram, xty, w, gram_w, l1_reg, l2_reg, positive, features, random)
         if norm2_j == 0.0:
             continue
         w_j = w[j]
-        w[j] = enet_coordinate_update(w_j, xty[j] - gram_w[j], norm2_j, l1_reg, l2_reg,
-                                      positive)
+        w[j] = coordinate_update(penalty, j, w_j, xty[j] - gram_w[j], norm2_j)
         delta = w[j] - w_j
         if delta != 0.0:
             for i in range(gram_w.shape[0]):
@@ -187,8 +186,8 @@ def gram_epoch(gram, xty, w, gram_w, l1_reg, l2_reg, positive, features, random)
 
 
 @njit(**JIT_OPTIONS)
-def _try_extrapolation(X, data, indices, indptr, sw, sw_sum, x_mean, w, r, r_sum, l1_reg,
-                       l2_reg, positive, ws, iterates):
+def _try_extrapolation(X, data, indices, indptr, sw, sw_sum, x_mean, w, r, r_sum, penalty, ws,
+                       iterates):
     """Replace ``w[ws]`` by its Anderson extrapolation if that lowers the objective.
 
     Returns the (possibly updated) ``r_sum``; ``w`` and ``r`` are updated in place."""
@@ -200,11 +199,10 @@ def _try_extrapolation(X, data, indices, indptr, sw, sw_sum, x_mean, w, r, r_sum
     for k in range(weights.shape[0]):
         for i in range(m):
             w_new[i] += weights[k] * iterates[k + 1, i]
-    if positive:
-        for i in range(m):
-            w_new[i] = max(w_new[i], 0.0)
+    for i in range(m):
+        w_new[i] = clip(penalty, ws[i], w_new[i])
     _, r_sum = keep_if_lower(X, data, indices, indptr, sw, sw_sum, x_mean, w, r, r_sum,
-                             l1_reg, l2_reg, ws, ws, w_new)
+                             penalty, ws, ws, w_new)
     return r_sum
 
 
@@ -283,13 +281,13 @@ HANDOFF_VIOLATED_SHARE = 1 / 4
 
 
 @njit(**JIT_OPTIONS)
-def _columns_wanted(p, ws, kept_ws, grad, l1_reg, positive):
+def _columns_wanted(p, ws, kept_ws, grad, penalty):
     """Whether a CSR fit should go on with a CSC copy of X rather than copy the working set
     ``ws`` out of its rows (``kept_ws``: the columns copied last, sorted as ``ws``; ``grad``
     the round's full gradient)."""
     violated = 0
     for j in range(p):
-        if (grad[j] if positive else abs(grad[j])) > l1_reg:
+        if excess(penalty, j, grad[j]) > 0.0:
             violated += 1
     if violated > HANDOFF_VIOLATED_SHARE * p:
         return True
@@ -313,8 +311,8 @@ def _share_of_data(indptr, n, p, ws):
 
 @njit(**JIT_OPTIONS)
 def _inner_solve(X, data, indices, indptr, y_centred, sw, sw_sum, x_mean, norms2, gram, xty,
-                 y_norm2, gram_w, w, r, r_sum, l1_reg, l2_reg, positive, ws, inner_tol, tol,
-                 max_epochs, random, anderson_k, support_sweeps, grad, parallel, stop):
+                 y_norm2, gram_w, w, r, r_sum, penalty, free, ws, inner_tol, max_epochs,
+                 options, grad, stop):
     """Epochs on the working set ``ws`` until its restricted duality gap is below
     ``inner_tol`` (checked once an epoch moves coefficients by less than ``tol`` relative, as
     scikit-learn, and at least every ``GAP_CHECK_EVERY`` epochs). With ``support_sweeps``, an
@@ -323,6 +321,8 @@ def _inner_solve(X, data, indices, indptr, y_centred, sw, sw_sum, x_mean, norms2
     correlations run on Numba's threads when the set is large enough. The epochs end early
     once ``stop[0]`` is set (an interrupt: :mod:`fastl1._interrupt`). Returns
     ``(n_epochs, r_sum)``."""
+    tol, random, anderson_k = options.tol, options.random, options.anderson_k
+    support_sweeps, parallel = options.support_sweeps, options.parallel
     use_gram = gram.shape[0] > 0
     sparse = is_sparse(indptr)
     parallel_gap = parallel and worth_threads(indptr, r.shape[0], norms2.shape[0],
@@ -334,12 +334,10 @@ def _inner_solve(X, data, indices, indptr, y_centred, sw, sw_sum, x_mean, norms2
     for epoch in range(max_epochs):
         n_epochs = epoch + 1
         if use_gram:
-            dw_max, w_max = gram_epoch(gram, xty, w, gram_w, l1_reg, l2_reg, positive, ws,
-                                       random)
+            dw_max, w_max = gram_epoch(gram, xty, w, gram_w, penalty, ws, random)
         else:
             dw_max, w_max, r_sum = design_epoch(X, data, indices, indptr, sw, sw_sum, x_mean,
-                                                norms2, w, r, r_sum, l1_reg, l2_reg,
-                                                positive, ws, random)
+                                                norms2, w, r, r_sum, penalty, ws, random)
             n_support = 0
             for j in ws[:support.shape[0]]:
                 if w[j] != 0.0:
@@ -347,35 +345,31 @@ def _inner_solve(X, data, indices, indptr, y_centred, sw, sw_sum, x_mean, norms2
                     n_support += 1
             if 0 < n_support <= SUPPORT_SWEEP_SHARE * ws.shape[0]:
                 dw_support, _, r_sum = design_epoch(X, data, indices, indptr, sw, sw_sum,
-                                                    x_mean, norms2, w, r, r_sum, l1_reg,
-                                                    l2_reg, positive, support[:n_support],
-                                                    random)
+                                                    x_mean, norms2, w, r, r_sum, penalty,
+                                                    support[:n_support], random)
                 dw_max = max(dw_max, dw_support)
         if anderson_k > 0 and not use_gram:
             slot = epoch % (anderson_k + 1)
             iterates[slot] = w[ws]
             if slot == anderson_k:
                 r_sum = _try_extrapolation(X, data, indices, indptr, sw, sw_sum, x_mean, w,
-                                           r, r_sum, l1_reg, l2_reg, positive, ws, iterates)
+                                           r, r_sum, penalty, ws, iterates)
                 # Still going after a few windows: try a step to the minimiser on the support.
                 if epoch + 1 >= next_support_step:
                     # (Signs are kept, so positive coefficients stay non-negative.)
                     kept, r_sum = try_support_step(X, data, indices, indptr, sw, sw_sum,
-                                                   x_mean, norms2, w, r, r_sum, l1_reg,
-                                                   l2_reg, ws, grad,
-                                                   epoch + 1 >= HARD_EPOCHS)
+                                                   x_mean, norms2, w, r, r_sum, penalty, ws,
+                                                   grad, epoch + 1 >= HARD_EPOCHS)
                     next_support_step = epoch + 1 + (2 if kept else 5) * (anderson_k + 1)
                     if kept:
                         dw_max = 0.0  # force the gap check below
         if w_max == 0.0 or dw_max <= tol * w_max or n_epochs % GAP_CHECK_EVERY == 0 \
                 or n_epochs == max_epochs:
             if use_gram:
-                gap, _ = gram_gap(gram, xty, y_norm2, w, gram_w, l1_reg, l2_reg, positive,
-                                  ws, grad)
+                gap, _ = gram_gap(gram, xty, y_norm2, w, gram_w, penalty, free, ws, grad)
             else:
                 gap, _ = design_gap(X, data, indices, indptr, y_centred, sw, sw_sum, x_mean,
-                                    w, r, r_sum, l1_reg, l2_reg, positive, ws, grad,
-                                    parallel_gap)
+                                    w, r, r_sum, penalty, free, ws, grad, parallel_gap)
             if gap <= inner_tol:
                 break
         if stop[0]:
@@ -385,36 +379,47 @@ def _inner_solve(X, data, indices, indptr, y_centred, sw, sw_sum, x_mean, norms2
     return n_epochs, r_sum
 
 
+#: The solver's settings (see :func:`_enet_cd`): epochs budget ``max_iter``, ``tol``,
+#: ``random`` coordinate order with ``seed``, ``working_sets`` starting at ``ws_start``
+#: features, Gap Safe ``screening``, Anderson extrapolation every ``anderson_k + 1`` epochs
+#: (0: none), ``support_sweeps``, ``parallel`` gradients on Numba's threads.
+CDOptions = namedtuple("CDOptions", ["max_iter", "tol", "random", "seed", "working_sets",
+                                     "screening", "anderson_k", "support_sweeps", "ws_start",
+                                     "parallel"])
+
+
 @njit(**JIT_OPTIONS)
 def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norms2, w,
-            grad_ref, r_ref, has_ref, l1_reg, l2_reg, positive, max_iter, tol, random, seed,
-            use_working_sets, screening, anderson_k, support_sweeps, ws_start, parallel, stop):
+            grad_ref, r_ref, has_ref, penalty, free, options, stop):
     """The elastic net by coordinate descent on a dense or CSC design (:func:`_enet_cd`)."""
     return _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norms2, w,
-                    grad_ref, r_ref, has_ref, l1_reg, l2_reg, positive, max_iter, tol, random,
-                    seed, use_working_sets, screening, anderson_k, support_sweeps, ws_start,
-                    parallel, stop, None)
+                    grad_ref, r_ref, has_ref, penalty, free, options, stop, None)
 
 
 @njit(**JIT_OPTIONS)
 def enet_cd_rows(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norms2, w,
-                 grad_ref, r_ref, has_ref, l1_reg, l2_reg, positive, max_iter, tol, random,
-                 seed, use_working_sets, screening, anderson_k, support_sweeps, ws_start,
-                 parallel, stop):
+                 grad_ref, r_ref, has_ref, penalty, free, options, stop):
     """The elastic net by coordinate descent on a CSR design read in place
     (:func:`_enet_cd` with its row chunks); a separate entry point, so that dense and CSC
     fits never compile the row kernels."""
     return _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norms2, w,
-                    grad_ref, r_ref, has_ref, l1_reg, l2_reg, positive, max_iter, tol, random,
-                    seed, use_working_sets, screening, anderson_k, support_sweeps, ws_start,
-                    parallel, stop, row_chunks_for(indptr))
+                    grad_ref, r_ref, has_ref, penalty, free, options, stop,
+                    row_chunks_for(indptr))
+
+
+@njit(**JIT_OPTIONS)
+def _restricted(penalty, free, ws):
+    """The penalty and the unpenalised features' data of the working set ``ws`` (sorted),
+    in its own numbering (the compact copies of its columns)."""
+    sub = Penalty(penalty.l1_reg, penalty.l2_reg, penalty.factor[ws], penalty.lower[ws],
+                  penalty.upper[ws])
+    index = np.searchsorted(ws, free.index)
+    return sub, Unpenalised(index, free.cross[ws], free.cross_y)
 
 
 @njit(**JIT_OPTIONS)
 def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norms2, w,
-             grad_ref, r_ref, has_ref, l1_reg, l2_reg, positive, max_iter, tol, random, seed,
-             use_working_sets, screening, anderson_k, support_sweeps, ws_start, parallel,
-             stop, rows):
+             grad_ref, r_ref, has_ref, penalty, free, options, stop, rows):
     """Solve the elastic net by coordinate descent, in place in ``w``.
 
     The design is ``(X, data, indices, indptr)``; when ``gram`` is non-empty the epochs use
@@ -423,11 +428,16 @@ def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_nor
     them for every alpha); empty, they are computed here (by a CSR fit from zero, only if a
     working set is ranked by the scores, see below). ``grad_ref`` (length ``p``) and
     ``r_ref`` (length ``n``) hold a gradient and the centred residual it was computed at
-    (valid if ``has_ref``): each round computes exactly only the correlations that this
+    (valid if ``has_ref``; not used with unpenalised features, whose projection the bounds
+    do not cover): each round computes exactly only the correlations that this
     reference cannot bound below the threshold (:func:`.design.bounded_gradient`), and a
     path hands the reference from one alpha to the next. The solution is certified on the
     full problem: the loop ends when the duality gap is below ``tol * y_c^T S y_c``
-    (scikit-learn's rule) or after ``max_iter`` epochs in all. ``support_sweeps`` ends each
+    (scikit-learn's rule) or after ``max_iter`` epochs in all. ``penalty`` holds the
+    per-feature factors and bounds (:mod:`.penalty`), ``free`` the unpenalised features'
+    data for the dual point (:data:`.gap.Unpenalised`; every working set holds those
+    features, and screening is off with them). ``options`` (:data:`CDOptions`) holds the
+    solver's settings. ``support_sweeps`` ends each
     epoch on a working set with a pass over its non-zero coefficients (see
     ``SUPPORT_SWEEP_SHARE``). With ``parallel`` the full
     gradient of each round runs on Numba's threads (never from concurrent Python threads).
@@ -455,6 +465,8 @@ def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_nor
     """
     n = y_centred.shape[0]
     p = w.shape[0]
+    max_iter, tol, random, seed, use_working_sets, screening, anderson_k, support_sweeps, \
+        ws_start, parallel = options
     if random:
         np.random.seed(seed)  # noqa: NPY002 (seeds Numba's per-thread RNG)
     use_gram = gram.shape[0] > 0
@@ -465,8 +477,9 @@ def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_nor
     grad = np.zeros(p, dtype=w.dtype)
     active = np.ones(p, dtype=np.bool_)
 
-    screening = screening and l1_reg > 0.0
-    use_working_sets = use_working_sets and l1_reg > 0.0
+    has_free = free.index.shape[0] > 0
+    screening = screening and penalty.l1_reg > 0.0 and not has_free
+    use_working_sets = use_working_sets and penalty.l1_reg > 0.0
 
     # CSR: scatter buffers for the gradients, and the last working set's compact copy.
     row_buffers = np.empty((0, 0), dtype=np.float64)
@@ -523,7 +536,7 @@ def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_nor
     last_ws_size = p + 1  # no working set yet
     inv_norms = np.empty(0, dtype=np.float64)
     if (screening or use_working_sets) and norms_known:
-        inv_norms = inverse_norms(norms2, l2_reg)
+        inv_norms = inverse_norms(norms2, penalty)
     scores = np.empty(p if screening or use_working_sets else 0, dtype=np.float64)
     n_active = p
     support = 0
@@ -539,8 +552,8 @@ def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_nor
     while True:
         n_outer += 1
         if use_gram:
-            gap, dual_norm = gram_gap(gram, xty, y_norm2, w, gram_w, l1_reg, l2_reg,
-                                      positive, all_features, grad)
+            gap, dual_norm = gram_gap(gram, xty, y_norm2, w, gram_w, penalty, free,
+                                      all_features, grad)
         else:
             if rows is not None:
                 has_ref = _gradient_from_rows(data, indices, indptr, rows, row_buffers, sw,
@@ -549,8 +562,8 @@ def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_nor
             else:
                 has_ref, _ = bounded_gradient(
                     X, data, indices, indptr, sw, x_mean, r, r_sum,
-                    residual_offset(indptr, x_mean, w, all_features), w, norms, l1_reg,
-                    positive, grad_ref, r_ref, has_ref, grad,
+                    residual_offset(indptr, x_mean, w, all_features), w, norms, penalty,
+                    grad_ref, r_ref, has_ref and not has_free, grad,
                     fresh if has_fresh else no_fresh, parallel)
             if has_fresh:
                 fresh[:] = False
@@ -558,12 +571,12 @@ def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_nor
             r_norm2, r_dot_y = residual_statistics(indptr, y_centred, sw, sw_sum, x_mean, w,
                                                    r, r_sum, all_features)
             gap, dual_norm = gap_from_statistics(w, grad, all_features, r_norm2, r_dot_y,
-                                                 l1_reg, l2_reg, positive)
+                                                 penalty, free)
         if gap <= scaled_tol or n_epochs >= max_iter or stop[0]:
             break
         if norms_known and (screening or use_working_sets):
-            n_active, support = screen_and_score(w, grad, inv_norms, l1_reg, dual_norm, gap,
-                                                 screening, positive, active, scores)
+            n_active, support = screen_and_score(w, grad, inv_norms, penalty, dual_norm, gap,
+                                                 screening, active, scores)
             if use_working_sets:
                 ws_size = max(ws_size, working_set_growth(support, last_ws_size, n, p))
         # Every violated constraint and the support, when the violated ones are few (see
@@ -571,8 +584,7 @@ def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_nor
         # and at every later round of a sparse fit.
         ws = all_features[:0]
         if use_working_sets and (n_outer == 1 or is_sparse(indptr)):
-            ws = violated_first_set(w, grad, l1_reg, positive, active,
-                                    ws_size if n_outer == 1 else 0)
+            ws = violated_first_set(w, grad, penalty, active, ws_size if n_outer == 1 else 0)
         if rows is not None:
             if not norms_known and ws.shape[0] == 0:  # a set ranked by the scores
                 column_sq_norms_from_rows(data, indices, indptr, rows, row_buffers, sw,
@@ -581,10 +593,9 @@ def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_nor
                 for j in range(p):
                     if norms2[j] == 0.0:
                         active[j] = False
-                inv_norms = inverse_norms(norms2, l2_reg)
-                n_active, support = screen_and_score(w, grad, inv_norms, l1_reg, dual_norm,
-                                                     gap, screening, positive, active,
-                                                     scores)
+                inv_norms = inverse_norms(norms2, penalty)
+                n_active, support = screen_and_score(w, grad, inv_norms, penalty, dual_norm,
+                                                     gap, screening, active, scores)
                 ws_size = max(ws_size, working_set_growth(support, last_ws_size, n, p))
         if use_working_sets:
             if ws.shape[0] > 0:
@@ -603,7 +614,7 @@ def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_nor
         if rows is not None:
             # Copy the set's columns out of the rows: those of the last copy from it, the
             # others in one pass over the rows; or hand over to a CSC copy of X.
-            if _columns_wanted(p, ws, copied, grad, l1_reg, positive):
+            if _columns_wanted(p, ws, copied, grad, penalty):
                 return (gap, scaled_tol, n_epochs, n_outer, has_ref, ws.shape[0],
                         norms2 if norms_known else norms2[:0])
             ws_data, ws_indices, ws_indptr = take_columns_from_rows(
@@ -632,20 +643,19 @@ def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_nor
             if not norms_known:
                 column_sq_norms(X, ws_data, ws_indices, ws_indptr, sw, sw_sum, x_mean[ws],
                                 ws_norms2)
+            ws_penalty, ws_free = _restricted(penalty, free, ws)
             epochs, r_sum = _inner_solve(X, ws_data, ws_indices, ws_indptr, y_centred, sw,
                                          sw_sum, x_mean[ws], ws_norms2, gram, xty, y_norm2,
-                                         gram_w, w_ws, r, r_sum, l1_reg, l2_reg, positive,
-                                         np.arange(ws.shape[0]), inner_tol, tol,
-                                         max_iter - n_epochs, random, anderson_k,
-                                         support_sweeps, np.empty(ws.shape[0], dtype=w.dtype),
-                                         parallel, stop)
+                                         gram_w, w_ws, r, r_sum, ws_penalty, ws_free,
+                                         np.arange(ws.shape[0]), inner_tol,
+                                         max_iter - n_epochs, options,
+                                         np.empty(ws.shape[0], dtype=w.dtype), stop)
             w[ws] = w_ws
         else:
             epochs, r_sum = _inner_solve(X, data, indices, indptr, y_centred, sw, sw_sum,
                                          x_mean, norms2, gram, xty, y_norm2, gram_w, w, r,
-                                         r_sum, l1_reg, l2_reg, positive, ws, inner_tol, tol,
-                                         max_iter - n_epochs, random, anderson_k,
-                                         support_sweeps, grad, parallel, stop)
+                                         r_sum, penalty, free, ws, inner_tol,
+                                         max_iter - n_epochs, options, grad, stop)
             if fresh.shape[0] > 0 and epochs > 0:
                 fresh[ws] = True
                 has_fresh = True

@@ -16,6 +16,7 @@ import numpy as np
 from numba import literally, njit, prange
 
 from . import JIT_OPTIONS, JIT_OPTIONS_DENSE
+from .penalty import entering_correlation, l1_of
 
 
 @njit(inline="always", **JIT_OPTIONS)
@@ -508,16 +509,18 @@ def worth_threads(indptr, n, p, count):
 
 @njit(**JIT_OPTIONS)
 def bounded_gradient(X, data, indices, indptr, sw, x_mean, r, r_sum, r_offset, w, norms,
-                     l1_reg, positive, grad_ref, r_ref, has_ref, grad, fresh, parallel):
+                     penalty, grad_ref, r_ref, has_ref, grad, fresh, parallel):
     """Fill ``grad`` with ``X_c^T S r_c`` where it matters and with upper bounds elsewhere.
 
     ``grad_ref`` is the exact gradient at an earlier centred residual ``r_ref``. By
     Cauchy-Schwarz, ``|x_j^T S r_c - grad_ref[j]| <= ||x_j||_S * ||r_c - r_ref||_S``, so a
-    feature whose bound stays below ``l1_reg`` cannot make the dual point infeasible: its
-    bound stands in for its correlation (``norms`` are the centred column norms). Features
-    in the support of ``w`` or whose bound reaches ``l1_reg`` are computed exactly. The
-    duality gap from ``grad`` is then exact (the feasibility scale only depends on
-    correlations above ``l1_reg``), and Gap Safe screening and working-set scores computed
+    feature whose bound stays below its threshold ``l1_j`` (on the sides its bounds let it
+    move to, :func:`.penalty.entering_correlation`) cannot make the dual point infeasible:
+    its bound stands in for its correlation, signed so that it enters on an open side
+    (``norms`` are the centred column norms). Features in the support of ``w`` or whose
+    bound reaches the threshold are computed exactly. The duality gap from ``grad`` is then
+    exact (the feasibility scale and the bounds' conjugates only depend on correlations
+    above the thresholds), and Gap Safe screening and working-set scores computed
     from the bounds are conservative. When more than a quarter of the features would need
     computing, or without a reference, the whole gradient is computed and becomes the new
     reference. Along a path the reference carries over from one alpha to the next.
@@ -532,7 +535,7 @@ def bounded_gradient(X, data, indices, indptr, sw, x_mean, r, r_sum, r_offset, w
     n = r.shape[0]
     p = w.shape[0]
     some_fresh = fresh.shape[0] > 0
-    if has_ref and l1_reg > 0.0:
+    if has_ref and penalty.l1_reg > 0.0:
         weighted = sw.shape[0] > 0
         acc = 0.0
         for i in range(n):
@@ -542,15 +545,16 @@ def bounded_gradient(X, data, indices, indptr, sw, x_mean, r, r_sum, r_offset, w
         if delta == 0.0:
             grad[:] = grad_ref
             return True, 0
-        threshold = l1_reg * (1.0 - 1e-9)  # margin for rounding in the bound
+        margin = 1.0 - 1e-9  # for rounding in the bound
         count = 0
         for j in range(p):
             if some_fresh and fresh[j]:
                 continue
-            g = grad_ref[j] if positive else abs(grad_ref[j])
-            bound = g + norms[j] * delta
-            grad[j] = bound
-            if w[j] != 0.0 or bound >= threshold:
+            bound = entering_correlation(penalty, j, grad_ref[j]) + norms[j] * delta
+            # (the bound, on the side it would enter from; 0 if it is fixed at zero)
+            grad[j] = bound if penalty.upper[j] > 0.0 else \
+                (-bound if penalty.lower[j] < 0.0 else 0.0)
+            if w[j] != 0.0 or bound >= l1_of(penalty, j) * margin:
                 count += 1
         if count <= p // 4:
             features = np.empty(count, dtype=np.int64)
@@ -558,7 +562,8 @@ def bounded_gradient(X, data, indices, indptr, sw, x_mean, r, r_sum, r_offset, w
             for j in range(p):
                 if some_fresh and fresh[j]:
                     continue
-                if w[j] != 0.0 or grad[j] >= threshold:
+                if w[j] != 0.0 or entering_correlation(penalty, j, grad[j]) \
+                        >= l1_of(penalty, j) * margin:
                     features[k] = j
                     k += 1
             if parallel and worth_threads(indptr, n, p, count):

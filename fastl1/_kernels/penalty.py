@@ -74,11 +74,19 @@ def excess(penalty, j, v):
 
 @njit(inline="always", **JIT_OPTIONS)
 def entering_correlation(penalty, j, v):
-    """``|v|`` on the sides where feature ``j`` can leave zero, else 0 (``v`` itself with a
-    lower bound of 0: only positive correlations can enter)."""
-    up = v if penalty.upper[j] > 0.0 else 0.0
-    down = -v if penalty.lower[j] < 0.0 else 0.0
-    return max(up, down, 0.0)
+    """The correlation ``v`` of feature ``j`` as seen from the sides where it can leave
+    zero: ``|v|`` with both open, ``v`` with only the upper one (a lower bound of 0: only
+    positive correlations can enter), ``-v`` with only the lower one, ``-inf`` for a feature
+    fixed at zero."""
+    up = penalty.upper[j] > 0.0
+    down = penalty.lower[j] < 0.0
+    if up and down:
+        return abs(v)
+    if up:
+        return v
+    if down:
+        return -v
+    return -np.inf
 
 
 @njit(**JIT_OPTIONS)

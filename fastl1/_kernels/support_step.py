@@ -2,7 +2,7 @@
 and signs, when coordinate descent is slow.
 
 With the support ``S`` and signs ``s`` fixed, the elastic net is a least-squares problem:
-``(X_S^T S X_S + l2_reg I) w_S = X_S^T S y_c - l1_reg s`` (the active-set step of LARS and of
+``(X_S^T S X_S + diag(l2_S)) w_S = X_S^T S y_c - l1_S s`` (the active-set step of LARS and of
 homotopy methods, Osborne, Presnell & Turlach, IMA J. Numer. Anal. 2000). Coordinate descent
 converges slowly when ``X_S`` is ill-conditioned (paths near saturation, where ``|S|``
 approaches ``n``): its epoch count grows with the condition number, conjugate gradients'
@@ -32,6 +32,7 @@ from .design import (
     weighted_sum,
 )
 from .gap import centred_r_norm2
+from .penalty import clip, l1_of, l2_of, penalty_value
 
 # Largest support solved directly (a Gram matrix of the support, one n x |S| temporary for
 # dense designs); larger ones take conjugate-gradient iterations, unless the inner solve has
@@ -52,20 +53,15 @@ FACE_PASSES = 8
 
 
 @njit(**JIT_OPTIONS)
-def objective(w, features, r_norm2, l1_reg, l2_reg):
-    """``1/2 r^T S r + l1_reg ||w||_1 + l2_reg / 2 ||w||^2`` over the coordinates
-    ``features`` (the rest held fixed, so differences between two points agree)."""
-    w_l1 = 0.0
-    w_l2 = 0.0
-    for j in features:
-        w_l1 += abs(w[j])
-        w_l2 += w[j] * w[j]
-    return 0.5 * r_norm2 + l1_reg * w_l1 + 0.5 * l2_reg * w_l2
+def objective(w, features, r_norm2, penalty):
+    """``1/2 r^T S r`` plus the penalty over the coordinates ``features`` (the rest held
+    fixed, so differences between two points agree)."""
+    return 0.5 * r_norm2 + penalty_value(penalty, w, features)
 
 
 @njit(**JIT_OPTIONS)
-def keep_if_lower(X, data, indices, indptr, sw, sw_sum, x_mean, w, r, r_sum, l1_reg, l2_reg,
-                  ws, changed, values):
+def keep_if_lower(X, data, indices, indptr, sw, sw_sum, x_mean, w, r, r_sum, penalty, ws,
+                  changed, values):
     """Set ``w[changed] = values`` if that lowers the objective over ``ws`` (which holds every
     non-zero of ``w`` and ``changed``), updating ``r`` in place. Returns
     ``(kept, r_sum)``."""
@@ -80,11 +76,11 @@ def keep_if_lower(X, data, indices, indptr, sw, sw_sum, x_mean, w, r, r_sum, l1_
             if sparse:
                 r_sum_new -= delta * x_mean[j] * sw_sum
     f_old = objective(w, ws, centred_r_norm2(indptr, sw, sw_sum, x_mean, w, r, r_sum, ws),
-                      l1_reg, l2_reg)
+                      penalty)
     w_old = w[changed]
     w[changed] = values
     f_new = objective(w, ws, centred_r_norm2(indptr, sw, sw_sum, x_mean, w, r_new, r_sum_new,
-                                             ws), l1_reg, l2_reg)
+                                             ws), penalty)
     if f_new < f_old:
         r[:] = r_new
         return True, r_sum_new
@@ -204,9 +200,9 @@ def _without(inverse, a):
 
 
 @njit(**JIT_OPTIONS)
-def _support_gram(X, data, indices, indptr, sw, sw_sum, x_mean, l2_reg, support, rhs, n):
-    """``X_S^T S X_S + l2_reg I`` of the support's centred columns (``rhs`` gives the
-    dtype)."""
+def _support_gram(X, data, indices, indptr, sw, sw_sum, x_mean, ridge, support, rhs, n):
+    """``X_S^T S X_S + diag(ridge)`` of the support's centred columns (``ridge``: each
+    support feature's ``l2_j``; ``rhs`` gives the dtype)."""
     m = support.shape[0]
     weighted = sw.shape[0] > 0
     if is_sparse(indptr):
@@ -237,7 +233,7 @@ def _support_gram(X, data, indices, indptr, sw, sw_sum, x_mean, l2_reg, support,
                 columns[i, k] = root * (X[i, j] - x_mean[j])
         gram = columns.T @ columns
     for k in range(m):
-        gram[k, k] += l2_reg
+        gram[k, k] += ridge[k]
     return gram
 
 
@@ -271,8 +267,8 @@ def support_rows(data, indices, indptr, support, n_samples):
 
 
 @njit(**JIT_OPTIONS)
-def _sparse_gram_product(row_ptr, slots, values, sw, sw_sum, means, l2_reg, v, out):
-    """``out = (X_c^T S X_c + l2_reg I) v`` from the rows of the support's columns, with
+def _sparse_gram_product(row_ptr, slots, values, sw, sw_sum, means, ridge, v, out):
+    """``out = (X_c^T S X_c + diag(ridge)) v`` from the rows of the support's columns, with
     ``X_c^T S X_c v = X^T S X v - sw_sum (m . v) m`` (``m`` the weighted column means)."""
     weighted = sw.shape[0] > 0
     out[:] = 0.0
@@ -287,12 +283,12 @@ def _sparse_gram_product(row_ptr, slots, values, sw, sw_sum, means, l2_reg, v, o
                 out[slots[q]] += acc * values[q]
     mean_dot_v = means @ v
     for k in range(v.shape[0]):
-        out[k] += l2_reg * v[k] - sw_sum * mean_dot_v * means[k]
+        out[k] += ridge[k] * v[k] - sw_sum * mean_dot_v * means[k]
 
 
 @njit(**JIT_OPTIONS)
-def _dense_gram_product(X, data, indices, indptr, sw, x_mean, l2_reg, support, v, u, out):
-    """``out = (X_c^T S X_c + l2_reg I) v`` for a dense design, with the design's column
+def _dense_gram_product(X, data, indices, indptr, sw, x_mean, ridge, support, v, u, out):
+    """``out = (X_c^T S X_c + diag(ridge)) v`` for a dense design, with the design's column
     operations: ``u = X_c v`` (``u``: length-n workspace), then ``x_j^T S u - mean_j sum(S u)``
     for each ``j`` of the support."""
     u[:] = 0.0
@@ -303,11 +299,11 @@ def _dense_gram_product(X, data, indices, indptr, sw, x_mean, l2_reg, support, v
     u_sum = weighted_sum(u, sw)
     for k in range(support.shape[0]):
         j = support[k]
-        out[k] = dense_column_dot(X, j, u, sw) - x_mean[j] * u_sum + l2_reg * v[k]
+        out[k] = dense_column_dot(X, j, u, sw) - x_mean[j] * u_sum + ridge[k] * v[k]
 
 
 @njit(**JIT_OPTIONS)
-def _cg_direction(X, data, indices, indptr, sw, sw_sum, x_mean, norms2, l2_reg, support, rhs,
+def _cg_direction(X, data, indices, indptr, sw, sw_sum, x_mean, norms2, ridge, support, rhs,
                   n_samples):
     """:data:`CG_ITERATIONS` Jacobi-preconditioned conjugate-gradient iterations on the
     system of :func:`_support_gram`, from zero."""
@@ -322,7 +318,7 @@ def _cg_direction(X, data, indices, indptr, sw, sw_sum, x_mean, norms2, l2_reg, 
     means = x_mean[support]
     diag = np.empty(m, dtype=rhs.dtype)  # Jacobi preconditioner, in the problem's dtype
     for k in range(m):
-        diag[k] = norms2[support[k]] + l2_reg
+        diag[k] = norms2[support[k]] + ridge[k]
     u = np.empty(0 if sparse else n_samples, dtype=rhs.dtype)
     x = np.zeros(m, dtype=rhs.dtype)
     res = rhs.copy()
@@ -332,10 +328,10 @@ def _cg_direction(X, data, indices, indptr, sw, sw_sum, x_mean, norms2, l2_reg, 
     product = np.empty(m, dtype=rhs.dtype)
     for _ in range(CG_ITERATIONS):
         if sparse:
-            _sparse_gram_product(row_ptr, slots, values, sw, sw_sum, means, l2_reg,
+            _sparse_gram_product(row_ptr, slots, values, sw, sw_sum, means, ridge,
                                  direction, product)
         else:
-            _dense_gram_product(X, data, indices, indptr, sw, x_mean, l2_reg, support,
+            _dense_gram_product(X, data, indices, indptr, sw, x_mean, ridge, support,
                                 direction, u, product)
         curvature = direction @ product
         if not curvature > 0.0:
@@ -373,7 +369,7 @@ def _direct_affordable(indptr, support, n):
 
 @njit(**JIT_OPTIONS)
 def try_support_step(X, data, indices, indptr, sw, sw_sum, x_mean, norms2, w, r, r_sum,
-                     l1_reg, l2_reg, ws, grad, hard):
+                     penalty, ws, grad, hard):
     """Move ``w`` towards the minimiser restricted to its support and signs (module
     docstring), in place with ``r``, if that lowers the objective. ``ws`` holds every
     non-zero of ``w``; ``grad`` is workspace; ``hard`` says the inner solve has run
@@ -386,35 +382,39 @@ def try_support_step(X, data, indices, indptr, sw, sw_sum, x_mean, norms2, w, r,
             m += 1
     if m == 0:
         return False, r_sum
-    # Without a ridge term n - 1 or more non-zeros may make X_S^T S X_S singular (centred
-    # columns have rank at most n - 1).
-    singular_from = n - 1 if l2_reg == 0.0 else m + 1
     support = np.empty(m, dtype=np.int64)
     k = 0
     for j in ws:
         if w[j] != 0.0:
             support[k] = j
             k += 1
-    # Right-hand side of the Newton system in the step d: X_S^T S r_c - l2_reg w - l1_reg s.
+    ridge = np.empty(m)
+    for k in range(m):
+        ridge[k] = l2_of(penalty, support[k])
+    # Without a ridge term n - 1 or more non-zeros may make X_S^T S X_S singular (centred
+    # columns have rank at most n - 1).
+    singular_from = n - 1 if ridge.min() == 0.0 else m + 1
+    # Right-hand side of the Newton system in the step d: X_S^T S r_c - l2_j w - l1_j s.
     gradient(X, data, indices, indptr, sw, x_mean, r, r_sum, support, grad)
     w_s = w[support].copy()
     rhs = np.empty(m, dtype=w.dtype)
     for k in range(m):
-        rhs[k] = grad[support[k]] - l2_reg * w_s[k] - l1_reg * np.sign(w_s[k])
+        rhs[k] = grad[support[k]] - ridge[k] * w_s[k] - l1_of(penalty, support[k]) \
+            * np.sign(w_s[k])
     if m >= singular_from and not hard:  # paring a support down pays on slow solves only
         return False, r_sum
     if m <= DIRECT_MAX or (hard and _direct_affordable(indptr, support, n)):
         # (non-singular here: m < n, or a ridge term)
-        gram = _support_gram(X, data, indices, indptr, sw, sw_sum, x_mean, l2_reg, support,
+        gram = _support_gram(X, data, indices, indptr, sw, sw_sum, x_mean, ridge, support,
                              rhs, n)
         values = _face_minimiser(gram, rhs, w_s, singular_from)
         if values.shape[0] != m:
             return False, r_sum
         return keep_if_lower(X, data, indices, indptr, sw, sw_sum, x_mean, w, r, r_sum,
-                             l1_reg, l2_reg, ws, support, values.astype(w.dtype))
+                             penalty, ws, support, _clipped(penalty, support, values, w))
     if m >= singular_from:
         return False, r_sum  # (too large to solve directly: no step)
-    direction = _cg_direction(X, data, indices, indptr, sw, sw_sum, x_mean, norms2, l2_reg,
+    direction = _cg_direction(X, data, indices, indptr, sw, sw_sum, x_mean, norms2, ridge,
                               support, rhs, n)
     if direction.shape[0] != m or not np.all(np.isfinite(direction)):
         return False, r_sum
@@ -426,12 +426,22 @@ def try_support_step(X, data, indices, indptr, sw, sw_sum, x_mean, norms2, w, r,
             first_zero = min(first_zero, w_s[k] / (w_s[k] - values[k]))
             values[k] = 0.0
     kept, r_sum = keep_if_lower(X, data, indices, indptr, sw, sw_sum, x_mean, w, r, r_sum,
-                                l1_reg, l2_reg, ws, support, values.astype(w.dtype))
+                                penalty, ws, support, _clipped(penalty, support, values, w))
     if kept or first_zero >= 1.0 or first_zero <= 0.0:
         return kept, r_sum
     values = w_s + first_zero * direction
     for k in range(m):
         if values[k] * w_s[k] <= 0.0:
             values[k] = 0.0
-    return keep_if_lower(X, data, indices, indptr, sw, sw_sum, x_mean, w, r, r_sum, l1_reg,
-                         l2_reg, ws, support, values.astype(w.dtype))
+    return keep_if_lower(X, data, indices, indptr, sw, sw_sum, x_mean, w, r, r_sum, penalty,
+                         ws, support, _clipped(penalty, support, values, w))
+
+
+@njit(**JIT_OPTIONS)
+def _clipped(penalty, support, values, w):
+    """The step's values projected on the support's bounds, in ``w``'s dtype (a step to the
+    minimiser on the face ignores the bounds; the objective test decides)."""
+    out = np.empty(values.shape[0], dtype=w.dtype)
+    for k in range(values.shape[0]):
+        out[k] = clip(penalty, support[k], values[k])
+    return out

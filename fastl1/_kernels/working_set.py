@@ -13,6 +13,7 @@ import numpy as np
 from numba import njit
 
 from . import JIT_OPTIONS
+from .penalty import Penalty, entering_correlation, excess
 
 _SATURATED = 0.6  # see working_set_growth
 FIRST_SET_SHARE = 1 / 8  # see violated_first_set
@@ -25,33 +26,35 @@ _HEAP_SHARE = 64
 
 
 @njit(**JIT_OPTIONS)
-def inverse_norms(norms2, l2_reg):
-    """``1 / sqrt(norms2 + l2_reg)``, the per-feature factor of the constraint distance in
+def inverse_norms(norms2, penalty):
+    """``1 / sqrt(norms2 + l2_j)``, the per-feature factor of the constraint distance in
     :func:`screen_and_score`, computed once per fit (0 for constant columns, which never
     enter)."""
     out = np.zeros(norms2.shape[0], dtype=np.float64)  # float64 even for float32 data
     for j in range(norms2.shape[0]):
         if norms2[j] > 0.0:
-            out[j] = 1.0 / np.sqrt(norms2[j] + l2_reg)
+            out[j] = 1.0 / np.sqrt(norms2[j] + penalty.l2_reg * penalty.factor[j])
     return out
 
 
 @njit(**JIT_OPTIONS)
-def screen_and_score(w, grad, inv_norms, l1_reg, dual_norm, gap, screening, positive, active,
-                     scores):
+def screen_and_score(w, grad, inv_norms, penalty, dual_norm, gap, screening, active, scores):
     """What a working-set round needs from the full gradient, in one pass over the features.
 
-    For each active feature at zero, its constraint distance ``(1 - |x_j^T theta|) /
-    ||x_j||``: how far it is from entering. ``theta`` is the dual point ``r / dual_scale``
-    (``dual_scale = max(l1_reg, dual norm)``), so ``x_j^T theta = grad_j / dual_scale``; with
-    ``positive`` only positive correlations can enter, so the signed value is used. If
+    For each active feature at zero, its constraint distance ``(f_j - |x_j^T theta|) /
+    ||x_j||``: how far it is from entering (``f_j`` its penalty factor). ``theta`` is the
+    dual point ``r / dual_scale`` (``dual_scale = max(l1_reg, dual norm)``), so ``x_j^T theta
+    = grad_j / dual_scale``; only the sides its bounds let it move to count (with a lower
+    bound of 0, only positive correlations: :func:`.penalty.entering_correlation`). If
     ``screening``, Gap Safe screening drops the feature when the distance exceeds the safe
     radius ``sqrt(2 gap) / l1_reg`` (Ndiaye et al., JMLR 2017, eq. 11; only features at zero
     are dropped). ``scores`` receives the distances, ``-inf`` for the support and
-    ``inf`` for inactive features (see :func:`working_set_from_scores`). (For a feature at
-    zero ``grad_j - l2_reg w_j = grad_j``: the ridge term only enters through the norm
-    ``||x_j||^2 + l2_reg``.) Requires ``l1_reg > 0``. Returns ``(n_active, support_size)``.
+    ``inf`` for inactive features (see :func:`working_set_from_scores`); unpenalised features
+    count as support (they belong to every working set). (For a feature at zero ``grad_j -
+    l2_j w_j = grad_j``: the ridge term only enters through the norm ``||x_j||^2 + l2_j``.)
+    Requires ``l1_reg > 0``. Returns ``(n_active, support_size)``.
     """
+    l1_reg = penalty.l1_reg
     radius = np.sqrt(2.0 * max(gap, 0.0)) / l1_reg if screening else np.inf
     dual_scale = max(l1_reg, dual_norm)
     n_active = 0
@@ -61,16 +64,14 @@ def screen_and_score(w, grad, inv_norms, l1_reg, dual_norm, gap, screening, posi
             active[j] = False
             scores[j] = np.inf
             continue
-        if w[j] != 0.0:
+        if w[j] != 0.0 or penalty.factor[j] == 0.0:
             scores[j] = -np.inf
             support += 1
             n_active += 1
             continue
-        corr = grad[j] / dual_scale
-        if not positive:
-            corr = abs(corr)
-        distance = (1.0 - corr) * inv_norms[j]
-        if distance > radius:
+        corr = entering_correlation(penalty, j, grad[j]) / dual_scale
+        distance = (penalty.factor[j] - corr) * inv_norms[j]
+        if distance > radius or distance == np.inf:  # (inf: bounds fix it at zero)
             active[j] = False
             scores[j] = np.inf
         else:
@@ -98,12 +99,12 @@ def violations_inside(scores, in_ws):
 
 
 @njit(**JIT_OPTIONS)
-def gap_safe_screen(w, grad, norms2, l1_reg, l2_reg, gap, dual_norm, positive, active):
+def gap_safe_screen(w, grad, norms2, penalty, gap, dual_norm, active):
     """Mark in ``active`` the features the gap proves inactive; return how many remain
     (:func:`screen_and_score` on its own). Requires ``l1_reg > 0``."""
     scores = np.empty(w.shape[0], dtype=np.float64)
-    n_active, _ = screen_and_score(w, grad, inverse_norms(norms2, l2_reg), l1_reg, dual_norm,
-                                   gap, True, positive, active, scores)
+    n_active, _ = screen_and_score(w, grad, inverse_norms(norms2, penalty), penalty,
+                                   dual_norm, gap, True, active, scores)
     return n_active
 
 
@@ -234,14 +235,15 @@ def working_set_from_scores(scores, n_active, size):
 
 
 @njit(inline="always", **JIT_OPTIONS)
-def _violated(w_j, grad_j, l1_reg, positive):
-    return w_j == 0.0 and (grad_j if positive else abs(grad_j)) > l1_reg
+def _violated(penalty, j, w_j, grad_j):
+    return w_j == 0.0 and excess(penalty, j, grad_j) > 0.0
 
 
 @njit(**JIT_OPTIONS)
-def violated_first_set(w, grad, l1_reg, positive, active, size):
-    """The support and every active feature at zero whose constraint is violated
-    (``|grad_j| > l1_reg``; ``grad_j > l1_reg`` with ``positive``), in index order, when
+def violated_first_set(w, grad, penalty, active, size):
+    """The support (unpenalised features included) and every active feature at zero whose
+    constraint is violated (``|grad_j| > l1_j`` on a side its bounds allow,
+    :func:`.penalty.excess`), in index order, when
     the violated ones are at most ``FIRST_SET_SHARE`` of the features and the set would hold
     more than ``size``; else an empty array, and the caller ranks by the scores
     (:func:`working_set_from_scores`). glmnet's way: solve on every feature the KKT
@@ -267,16 +269,17 @@ def violated_first_set(w, grad, l1_reg, positive, active, size):
     support = 0
     for j in range(p):
         if active[j]:
-            if w[j] != 0.0:
+            if w[j] != 0.0 or penalty.factor[j] == 0.0:
                 support += 1
-            elif _violated(w[j], grad[j], l1_reg, positive):
+            elif _violated(penalty, j, w[j], grad[j]):
                 violated += 1
     if violated > FIRST_SET_SHARE * p or support + violated <= size:
         return np.empty(0, dtype=np.int64)
     ws = np.empty(support + violated, dtype=np.int64)
     k = 0
     for j in range(p):
-        if active[j] and (w[j] != 0.0 or _violated(w[j], grad[j], l1_reg, positive)):
+        if active[j] and (w[j] != 0.0 or penalty.factor[j] == 0.0
+                          or _violated(penalty, j, w[j], grad[j])):
             ws[k] = j
             k += 1
     return ws[:k]
@@ -284,11 +287,15 @@ def violated_first_set(w, grad, l1_reg, positive, active, size):
 
 @njit(**JIT_OPTIONS)
 def select_working_set(w, grad, norms2, l1_reg, l2_reg, dual_norm, positive, active, size):
-    """The ``size`` active features closest to entering (non-zeros first), in index order;
-    ``active`` is not changed."""
-    scores = np.empty(w.shape[0], dtype=np.float64)
-    n_active, _ = screen_and_score(w, grad, inverse_norms(norms2, l2_reg), l1_reg, dual_norm,
-                                   0.0, False, positive, active.copy(), scores)
+    """The ``size`` active features closest to entering (non-zeros first), in index order,
+    for the plain penalty (factors 1, lower bound 0 with ``positive``); ``active`` is not
+    changed."""
+    p = w.shape[0]
+    lower = np.zeros(p) if positive else np.full(p, -np.inf)
+    penalty = Penalty(l1_reg, l2_reg, np.ones(p), lower, np.full(p, np.inf))
+    scores = np.empty(p, dtype=np.float64)
+    n_active, _ = screen_and_score(w, grad, inverse_norms(norms2, penalty), penalty,
+                                   dual_norm, 0.0, False, active.copy(), scores)
     return working_set_from_scores(scores, n_active, size)
 
 

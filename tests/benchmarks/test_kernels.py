@@ -19,7 +19,8 @@ from fastl1._kernels.design import (
     gradient,
     gradient_parallel,
 )
-from fastl1._kernels.prox import enet_coordinate_update, soft_threshold
+from fastl1._kernels.penalty import coordinate_update, plain_penalty
+from fastl1._kernels.prox import soft_threshold
 
 pytestmark = pytest.mark.benchmark
 
@@ -30,8 +31,8 @@ def _timed(benchmark, fn, *args):
 
 
 def _epoch(s, features):
-    design_epoch(*s.design, s.sw, s.sw_sum, s.x_mean, s.norms2, s.w, s.r, s.r_sum, s.l1_reg,
-                 0.0, False, features, False)
+    design_epoch(*s.design, s.sw, s.sw_sum, s.x_mean, s.norms2, s.w, s.r, s.r_sum,
+                 plain_penalty(s.l1_reg, 0.0, s.p), features, False)
 
 
 @pytest.mark.benchmark(group="design_epoch")
@@ -77,7 +78,7 @@ def test_bounded_gradient(benchmark, inputs, regime):
     r_ref = np.zeros(s.n, dtype=s.w.dtype)
     norms = np.sqrt(s.norms2)
     args = (*s.design, s.sw, s.x_mean)
-    tail = (0.0, s.w, norms, s.l1_reg, False, grad_ref, r_ref)
+    tail = (0.0, s.w, norms, plain_penalty(s.l1_reg, 0.0, s.p), grad_ref, r_ref)
     # Build the reference at r, then move the residual slightly.
     bounded_gradient(*args, s.r, s.r_sum, *tail, False, s.grad, NO_FRESH, False)
     noise = np.random.default_rng(1).standard_normal(s.n)
@@ -105,9 +106,9 @@ def _soft_threshold_all(x, threshold, out):
 
 
 @njit(cache=False)
-def _coordinate_update_all(w, grad, norms2, l1_reg, l2_reg, out):
+def _coordinate_update_all(w, grad, norms2, penalty, out):
     for i in range(w.shape[0]):
-        out[i] = enet_coordinate_update(w[i], grad[i], norms2[i], l1_reg, l2_reg, False)
+        out[i] = coordinate_update(penalty, i, w[i], grad[i], norms2[i])
 
 
 PROX_SIZE = 100_000
@@ -128,7 +129,8 @@ def test_enet_coordinate_update(benchmark):
     w, grad = rng.standard_normal(PROX_SIZE), rng.standard_normal(PROX_SIZE)
     norms2 = rng.uniform(0.5, 2.0, PROX_SIZE)
     out = np.empty_like(w)
-    _timed(benchmark, _coordinate_update_all, w, grad, norms2, 0.3, 0.1, out)
+    _timed(benchmark, _coordinate_update_all, w, grad, norms2,
+           plain_penalty(0.3, 0.1, PROX_SIZE), out)
     z = grad + w * norms2
     expected = np.sign(z) * np.maximum(np.abs(z) - 0.3, 0) / (norms2 + 0.1)
     np.testing.assert_allclose(out, expected)
