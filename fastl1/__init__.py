@@ -2,7 +2,8 @@
 
 scikit-learn drop-ins for Lasso, ElasticNet, their paths and cross-validation (LassoCV,
 ElasticNetCV on threads), L1 logistic regression (LogisticRegression, LogisticRegressionCV,
-l1_logistic_path), stability selection, on dense, CSC and CSR data; plus penalty helpers.
+l1_logistic_path), Poisson regression (PoissonRegression, PoissonRegressionCV, poisson_path),
+stability selection, on dense, CSC and CSR data; plus penalty helpers.
 """
 
 import warnings as _warnings
@@ -21,6 +22,7 @@ from .penalty import (
     prox_elastic_net,
     soft_threshold,
 )
+from .poisson import PoissonRegression, PoissonRegressionCV, poisson_path
 from .selection import StabilitySelection
 
 try:
@@ -39,6 +41,8 @@ __all__ = [
     "LassoCV",
     "LogisticRegression",
     "LogisticRegressionCV",
+    "PoissonRegression",
+    "PoissonRegressionCV",
     "StabilitySelection",
     "__version__",
     "elastic_net_penalty",
@@ -48,6 +52,7 @@ __all__ = [
     "l1_penalty",
     "l1_subgradient",
     "lasso_path",
+    "poisson_path",
     "prox_elastic_net",
     "soft_threshold",
 ]
