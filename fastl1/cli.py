@@ -101,6 +101,10 @@ def _build_parser() -> argparse.ArgumentParser:
                      ".npz, .svm/.svmlight/.libsvm)")
     fit.add_argument("--target", metavar="NAME",
                      help="target column (a row with --transpose); required for text tables")
+    fit.add_argument("--family", choices=["gaussian", "binomial", "poisson"],
+                     help="glmnet's name for the model: gaussian = --task regression, "
+                     "binomial = --task classification, poisson = counts (L1 Poisson "
+                     "regression chosen by cross-validated deviance)")
     fit.add_argument("--task", choices=["auto", "regression", "classification"],
                      default="auto", help="default: classification if the target is labels "
                      "or has <= 10 integer values, else regression")
@@ -298,7 +302,9 @@ def _report(result, written, out_dir, max_rows: int = _DEMO_MAX_ROWS) -> list[st
     summary = result.summary()
     lines = [f"data:      {summary['n_samples']} samples x {summary['n_features']} features "
              f"({result.task})"]
-    if result.task == "regression":
+    if result.task == "poisson":
+        lines.extend(_poisson_lines(summary))
+    elif result.task == "regression":
         lines.append(f"model:     {summary['model']}, {summary['cv_folds']}-fold CV, alpha_rule="
                      f"{summary['alpha_rule']}: alpha = {summary['alpha']:.4g} (alpha_min = "
                      f"{summary['alpha_min']:.4g}, alpha_1se = {summary['alpha_1se']:.4g})")
@@ -324,6 +330,28 @@ def _report(result, written, out_dir, max_rows: int = _DEMO_MAX_ROWS) -> list[st
         lines.append(f"note:      {note}")
     lines.append(f"outputs:   {str(out_dir).rstrip('/')}/ ({', '.join(p.name for p in written)})")
     return lines
+
+
+def _task(args: argparse.Namespace) -> str:
+    """The task from ``--task`` and ``--family`` (glmnet's names), which must agree."""
+    if args.family is None:
+        return args.task
+    task = {"gaussian": "regression", "binomial": "classification",
+            "poisson": "poisson"}[args.family]
+    if args.task not in ("auto", task):
+        raise ValueError(f"--family {args.family} contradicts --task {args.task}")
+    return task
+
+
+def _poisson_lines(summary: dict) -> list[str]:
+    return [
+        f"model:     {summary['model']} (log link), {summary['cv_folds']}-fold CV, "
+        f"alpha_rule={summary['alpha_rule']}: alpha = {summary['alpha']:.4g} (alpha_min = "
+        f"{summary['alpha_min']:.4g}, alpha_1se = {summary['alpha_1se']:.4g})",
+        f"CV error:  Poisson deviance {summary['cv_deviance_at_alpha']:.4g} at alpha (minimum "
+        f"{summary['cv_deviance_min']:.4g}); duality gap {summary['dual_gap']:.2e}",
+        f"intercept: {summary['intercept']:.5g} (log of the mean count at zero features)",
+    ]
 
 
 _MEASURE_NAMES = {"deviance": "deviance (log-loss)", "class": "misclassification error",
@@ -389,7 +417,7 @@ def _run_fit(args: argparse.Namespace) -> int:
         return _error("fit", error)
     try:
         result = select_features(
-            data.data, data.target, feature_names=data.feature_names, task=args.task,
+            data.data, data.target, feature_names=data.feature_names, task=_task(args),
             cv=args.cv, l1_ratio=args.l1_ratio, alpha_rule=args.alpha_rule, alphas=args.alphas,
             tol=args.tol, standardize=not args.no_standardize, measure=args.measure,
             stability=args.stability, n_resamples=args.n_resamples, threshold=args.threshold,

@@ -40,6 +40,10 @@ from .logistic import LogisticRegression
 from .logistic_cv import _encode
 from .logistic_cv import _fit_path as _fit_logistic_path
 from .path import alpha_grid, check_alpha_array, fit_path
+from .poisson import PoissonRegression
+from .poisson import _grid as poisson_grid
+from .poisson import _path as poisson_fit_path
+from .poisson import _prepare as poisson_prepare
 
 __all__ = ["StabilitySelection"]
 
@@ -57,7 +61,8 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
 
     Parameters
     ----------
-    estimator : fastl1.Lasso, fastl1.ElasticNet or fastl1.LogisticRegression, default=None
+    estimator : fastl1.Lasso, fastl1.ElasticNet, fastl1.LogisticRegression or \
+            fastl1.PoissonRegression, default=None
         The model whose selections are counted (default ``Lasso()``); its ``l1_ratio``,
         ``fit_intercept``, ``positive``, ``penalty_factor``, ``lower_bounds``,
         ``upper_bounds``, ``tol`` and ``max_iter`` (and ``class_weight``) are used (a feature
@@ -156,9 +161,10 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         """A clone of the estimator with its parameters validated by the estimator's own
         checks (before any subsample is drawn), and the l1_ratio its fits use."""
         model = Lasso() if self.estimator is None else clone(self.estimator)
-        if not isinstance(model, (ElasticNet, LogisticRegression)):
-            raise TypeError("StabilitySelection works with fastl1.Lasso, fastl1.ElasticNet or "
-                            f"fastl1.LogisticRegression, got {type(model).__name__}.")
+        if not isinstance(model, (ElasticNet, LogisticRegression, PoissonRegression)):
+            raise TypeError("StabilitySelection works with fastl1.Lasso, fastl1.ElasticNet, "
+                            "fastl1.LogisticRegression or fastl1.PoissonRegression, got "
+                            f"{type(model).__name__}.")
         if isinstance(model, LogisticRegression):
             # Also resolves the deprecated ``penalty`` into the l1_ratio the fits use.
             return model, model._check_params()
@@ -195,7 +201,16 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         if self.eps <= 0:
             raise ValueError(f"eps must be > 0, got {self.eps!r}: the grid ends at eps times "
                              "its largest penalty.")
-        if isinstance(model, LogisticRegression):
+        if isinstance(model, PoissonRegression):
+            X, y, weights, offset = poisson_prepare(self, X, y, sample_weight, None)
+            if sp.issparse(X):
+                X = X.tocsr()  # subsamples are row subsets
+            penalty = feature_penalty_of(model, X.shape[1], l1_ratio)
+            grid = poisson_grid(X, y, weights, offset, self.alphas, self.eps, l1_ratio,
+                                penalty, model.fit_intercept)
+            make_job = functools.partial(_poisson_job, X, y, weights, grid, l1_ratio, penalty,
+                                         model)
+        elif isinstance(model, LogisticRegression):
             check_sparse_structure(X)
             X, y = validate_data(self, X, y, accept_sparse=["csc", "csr"],
                                  accept_large_sparse=True, dtype=[np.float64, np.float32])
@@ -306,6 +321,16 @@ def _logistic_job(X, codes, weights, n_classes, alphas, model, l1_ratio, rows):
         bool(model.fit_intercept), model.tol, model.max_iter, "prox_newton", False,
         on_solution=record)
     return selected, failures
+
+
+def _poisson_job(X, y, weights, alphas, l1_ratio, penalty, model, rows):
+    """The Poisson path on ``rows`` (weights rescaled to sum to their count): the selected
+    features at each alpha and the number of fits that stopped at ``max_iter``."""
+    sub = weights[rows]
+    coefs, _, _, failures = poisson_fit_path(
+        X[rows], y[rows], sub * (rows.shape[0] / sub.sum()), None, alphas, l1_ratio, penalty,
+        bool(model.fit_intercept), float(model.tol), int(model.max_iter))
+    return coefs != 0, failures
 
 
 def _selection_job(X, y, sample_weight, rows, fit_intercept, alphas, l1_ratio, options):

@@ -138,9 +138,10 @@ def select_features(X, y, *, feature_names: Sequence[str] | None = None, task: s
     y : array-like of shape (n_samples,)
         Continuous target (regression) or labels (classification).
     feature_names : sequence of str, default=None
-    task : {'auto', 'regression', 'classification'}, default='auto'
+    task : {'auto', 'regression', 'classification', 'poisson'}, default='auto'
         ``'auto'``: classification when ``y`` is not numeric or has at most 10 distinct
-        integer values.
+        integer values. ``'poisson'``: counts, by :class:`fastl1.PoissonRegressionCV`
+        (cross-validated Poisson deviance).
     cv : int, default=5
         Folds (shuffled with ``random_state``; stratified for classification).
     l1_ratio : sequence of float, default=(1.0,)
@@ -201,10 +202,13 @@ def select_features(X, y, *, feature_names: Sequence[str] | None = None, task: s
     factor = _unpenalized_factor(names, unpenalized)
     if task == "auto":
         task = _guess_task(y)
-    if task not in ("regression", "classification"):
-        raise ValueError(f"task must be 'auto', 'regression' or 'classification', got {task!r}")
+    if task not in ("regression", "classification", "poisson"):
+        raise ValueError("task must be 'auto', 'regression', 'classification' or 'poisson', "
+                         f"got {task!r}")
     if task == "regression" and measure not in (None, "mse"):
         raise ValueError(f"measure {measure!r} is for classification; regression uses 'mse'.")
+    if task == "poisson" and measure not in (None, "deviance"):
+        raise ValueError(f"measure {measure!r} is not for counts; Poisson uses 'deviance'.")
     if task == "classification":
         measure = "deviance" if measure is None else measure
         if measure not in CLASSIFICATION_MEASURES:
@@ -238,6 +242,13 @@ def select_features(X, y, *, feature_names: Sequence[str] | None = None, task: s
         coef = np.asarray(model.coef_) / scale
         y_centred = y - y.mean()
         gap_threshold = tol * float(y_centred @ y_centred) / y.shape[0]
+    elif task == "poisson":
+        model, coef, curve, path, details = _fit_poisson(
+            X, y, cv=cv, l1_ratio=l1_ratio, alphas=alphas, eps=eps, alpha_rule=alpha_rule,
+            n_jobs=n_jobs, tol=tol, random_state=random_state, hook=hook,
+            penalty_factor=factor)
+        coef = coef / scale
+        gap_threshold = float("nan")
     else:
         model, coef, curve, path, details = _fit_classification(
             X, y, cv=cv, l1_ratio=l1_ratio, alphas=alphas, alpha_rule=alpha_rule,
@@ -254,8 +265,8 @@ def select_features(X, y, *, feature_names: Sequence[str] | None = None, task: s
         import fastl1
 
         unpenalised = {} if factor is None else {"penalty_factor": factor}
-        base = fastl1.Lasso(**unpenalised) if task == "regression" else \
-            fastl1.LogisticRegression(**unpenalised)
+        base = {"regression": fastl1.Lasso, "classification": fastl1.LogisticRegression,
+                "poisson": fastl1.PoissonRegression}[task](**unpenalised)
         selector = StabilitySelection(base, n_resamples=n_resamples, threshold=threshold,
                                       n_jobs=n_jobs, random_state=random_state)
         stability_progress = progress if stability_progress is None else stability_progress
@@ -329,6 +340,44 @@ def _fold_measures(X, codes, folds, paths, n_classes) -> dict[str, np.ndarray]:
             if n_classes == 2:
                 out["roc_auc"][i, f] = roc_auc_score(truth, proba[:, 1])
     return out
+
+
+def _fit_poisson(X, y, *, cv, l1_ratio, alphas, eps, alpha_rule, n_jobs, tol, random_state,
+                 hook, penalty_factor=None):
+    """Cross-validated L1 Poisson regression: the model at the chosen alpha, the per-fold
+    deviances along the grid and the full-data path for the plots, the summary entries."""
+    from .poisson import PoissonRegressionCV, poisson_path
+
+    ratio = float(list(l1_ratio)[0])
+    if len(list(l1_ratio)) > 1:
+        raise ValueError("Poisson fits take one --l1-ratio.")
+    splitter = KFold(cv, shuffle=True, random_state=random_state)
+    model = PoissonRegressionCV(l1_ratio=ratio, eps=eps, alphas=alphas, cv=splitter,
+                                n_jobs=n_jobs, tol=tol, alpha_rule=alpha_rule,
+                                penalty_factor=penalty_factor)
+    with hook:
+        model.fit(X, y)
+    grid = model.alphas_
+    _, coefs, _, _ = poisson_path(X, y, alphas=grid, l1_ratio=ratio, tol=tol,
+                                  penalty_factor=penalty_factor)
+    marks = {"alpha_min": model.alpha_min_, "alpha_1se": model.alpha_1se_}
+    if alpha_rule == "1se":
+        marks = {"alpha_1se": model.alpha_1se_, "alpha_min": model.alpha_min_}
+    n_nonzero = np.count_nonzero(coefs, axis=0)
+    curve = {"parameter": "alpha", "grid": grid, "scores": model.deviance_path_,
+             "measure": "Poisson deviance", "marks": marks, "n_nonzero": n_nonzero}
+    path = {"parameter": "alpha", "grid": grid, "coefs": coefs, "marks": marks,
+            "ylabel": None}
+    index = int(np.flatnonzero(grid == model.alpha_)[0])
+    mean = model.deviance_path_.mean(axis=1)
+    details = {
+        "model": type(model).__name__, "measure": "deviance", "alpha_rule": alpha_rule,
+        "alpha": model.alpha_, "alpha_min": model.alpha_min_, "alpha_1se": model.alpha_1se_,
+        "l1_ratio": ratio, "cv_folds": int(model.deviance_path_.shape[1]),
+        "cv_deviance_at_alpha": float(mean[index]), "cv_deviance_min": float(mean.min()),
+        "intercept": float(model.intercept_), "dual_gap": float(model.dual_gap_),
+    }
+    return model, np.asarray(model.coef_, dtype=np.float64), curve, path, details
 
 
 def _fit_classification(X, y, *, cv, l1_ratio, alphas, alpha_rule, measure, n_jobs, tol,
@@ -560,13 +609,13 @@ def _plots(result: SelectionResult) -> list:
 
         def draw_path():
             ax = plot_path((path["grid"], path["coefs"]), feature_names=names,
-                           scale=result.scale, parameter="C", marks=path["marks"])
+                           scale=result.scale, parameter=path["parameter"], marks=path["marks"])
             if path["ylabel"]:
                 ax.set_ylabel(f"{path['ylabel']} (original scale)")
             return ax
 
         plots += [("cv_curve.png", lambda: plot_cv(
-                      (curve["grid"], curve["scores"]), parameter="C",
+                      (curve["grid"], curve["scores"]), parameter=curve["parameter"],
                       measure=curve["measure"], marks=curve["marks"],
                       n_nonzero=curve["n_nonzero"])),
                   ("path.png", draw_path)]

@@ -516,3 +516,23 @@ def test_fit_keeps_unpenalized_covariates_in_every_model(tmp_path, capsys):
     assert main(["fit", str(path), "--target", "outcome", "--out", str(tmp_path / "p"),
                  "--unpenalized", "age"]) == 1
     _one_error_line(capsys.readouterr().err, "not found: age")
+
+
+def test_fit_counts_with_the_poisson_family(tmp_path, capsys):
+    rng = np.random.default_rng(12)
+    X = rng.standard_normal((80, 10))
+    y = rng.poisson(np.exp(0.9 * X[:, 1] - 0.6 * X[:, 4] + 1.0)).astype(float)
+    path = tmp_path / "counts.csv"
+    _write_table(path, X, y, [f"g{j}" for j in range(10)])
+    out_dir = tmp_path / "o"
+    assert main(["fit", str(path), "--target", "outcome", "--family", "poisson", "--out",
+                 str(out_dir), "--cv", "3", "--alphas", "12"]) == 0
+    out = capsys.readouterr().out
+    assert "PoissonRegressionCV (log link)" in out and "Poisson deviance" in out
+    summary = json.loads((out_dir / "summary.json").read_text())
+    assert summary["task"] == "poisson" and summary["measure"] == "deviance"
+    rows = list(csv.reader(open(out_dir / "selected_features.csv")))
+    assert {"g1", "g4"} <= {row[1] for row in rows[1:]}
+    assert main(["fit", str(path), "--target", "outcome", "--family", "poisson", "--task",
+                 "classification", "--out", str(tmp_path / "p")]) == 1
+    _one_error_line(capsys.readouterr().err, "contradicts")

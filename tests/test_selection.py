@@ -12,7 +12,7 @@ from sklearn.linear_model import LinearRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from fastl1 import ElasticNet, Lasso, LogisticRegression, StabilitySelection
+from fastl1 import ElasticNet, Lasso, LogisticRegression, PoissonRegression, StabilitySelection
 
 
 def _problem(n=120, p=60, seed=0):
@@ -230,3 +230,17 @@ def test_target_whose_sum_of_squares_overflows_is_refused():
     X, y = _problem(n=40, p=8)
     with pytest.raises(ValueError, match="target's scale overflows float64"):
         StabilitySelection(n_resamples=2).fit(X, y * 1e200)
+
+
+def test_poisson_model_selects_the_count_signal():
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((120, 25))
+    y = rng.poisson(np.exp(0.8 * X[:, 2] - 0.7 * X[:, 11] + 0.5)).astype(float)
+    selector = StabilitySelection(PoissonRegression(tol=1e-6), alphas=6, eps=0.1,
+                                  n_resamples=8, random_state=0).fit(X, y)
+    assert selector.stability_scores_.shape == (25, 6)
+    assert {2, 11} <= set(np.flatnonzero(selector.get_support()))
+    assert selector.get_support().sum() <= 6
+    again = StabilitySelection(PoissonRegression(tol=1e-6), alphas=6, eps=0.1,
+                               n_resamples=8, random_state=0, n_jobs=2).fit(X, y)
+    np.testing.assert_array_equal(selector.stability_scores_, again.stability_scores_)
