@@ -59,7 +59,7 @@ from sklearn.utils.extmath import softmax
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._dask import refuse_dask
+from ._dask import dask_input
 from ._interrupt import STOP, interruptible, raise_if_stopped
 from ._kernels.logistic import (
     dual_gap,
@@ -619,7 +619,9 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         self : LogisticRegression
         """
         l1_ratio = self._check_params()
-        refuse_dask("LogisticRegression", X, y, sample_weight)
+        if dask_input(X, y, sample_weight):  # passes over the row blocks, X stays on the cluster
+            from ._dask_logistic import fit_logistic
+            return fit_logistic(self, X, y, sample_weight, l1_ratio)
         check_sparse_structure(X)
         X, y = validate_data(self, X, y, accept_sparse=["csc", "csr"],
                              accept_large_sparse=True, dtype=[np.float64, np.float32])
