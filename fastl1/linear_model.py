@@ -21,7 +21,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import _dask
+from . import _dask, _dask_predict
 from ._blas import blas_on_one_thread
 from ._deprecation import resolve_alphas
 from ._solver import make_problem, resolve_gram, solve_enet
@@ -83,8 +83,20 @@ class _LinearPredictor:
         Returns
         -------
         ndarray of shape (n_samples,) or (n_samples, n_targets)
+            A lazy Dask array with X's row chunks when X is a Dask array or DataFrame.
         """
+        if _dask.dask_input(X):  # blockwise, lazily: X stays on the cluster
+            return _dask_predict.blockwise(self, X, "predict")
         return self._decision_function(X)
+
+    def score(self, X, y, sample_weight=None):
+        """R^2 of :meth:`predict` (scikit-learn's ``RegressorMixin.score``).
+
+        On a Dask X (or y), a lazy 0-d Dask array computed by row blocks.
+        """
+        if _dask.dask_input(X, y, sample_weight):
+            return _dask_predict.score(self, X, y, sample_weight)
+        return super().score(X, y, sample_weight=sample_weight)
 
 
 class ElasticNet(_LinearPredictor, MultiOutputMixin, RegressorMixin, BaseEstimator):
