@@ -131,11 +131,18 @@ def _entropy(Z, y, s, c):
 def _block_pass(x_block, y_block, w_block, encoding, point, request):
     """The sums of one row block for a pass (module docstring): ``point`` is ``(W, b)``,
     ``request`` a dict with optional ``direction`` ``(ws, D, Db, steps)``, ``hessian``
-    (working-set indices), ``intercept_hessian`` (bool) and ``entropy`` (a scaling ``c``)."""
+    (working-set indices), ``intercept_hessian`` (bool) and ``entropy`` (a scaling ``c``).
+    BLAS runs on one thread: the blocks are the parallel work."""
+    from ._blas import blas_on_one_thread
+
     # Start Numba's threading layer before a cached kernel runs (see fastl1._dask).
     numba.get_num_threads()
-    x, y, s = _block_weights(x_block, y_block, w_block, *encoding)
-    W, b = point
+    with blas_on_one_thread():
+        return _block_sums(*_block_weights(x_block, y_block, w_block, *encoding), *point,
+                           request)
+
+
+def _block_sums(x, y, s, W, b, request):
     K, n, p = W.shape[0], x.shape[0], x.shape[1]
     A, empty = x.T, np.empty(0, dtype=x.dtype)
     Z = np.empty((K, n))
@@ -144,7 +151,11 @@ def _block_pass(x_block, y_block, w_block, encoding, point, request):
     R = np.empty((K, n))
     if request.get("direction") is not None:
         ws, D, Db, steps = request["direction"]
-        Xd = D @ x[:, ws].T.astype(np.float64) + Db[:, None]
+        # X_ws D as one product with X (no copy of the working set's columns), in float64
+        # as the kernels' column updates.
+        full = np.zeros((K, p))
+        full[:, ws] = D
+        Xd = (x @ full.T).T + Db[:, None]
         losses, slopes = np.empty(len(steps)), np.empty(len(steps))
         for i, t in enumerate(steps):
             losses[i] = link(Z + t * Xd, y, s, R, _NO_CURVATURE, False)
