@@ -24,6 +24,7 @@ from sklearn.svm import l1_min_c
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._dask import dask_input
 from ._solver import make_problem, to_csc
 from ._validation import (
     _check_bool,
@@ -193,6 +194,9 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         if self.eps <= 0:
             raise ValueError(f"eps must be > 0, got {self.eps!r}: the grid ends at eps times "
                              "its largest penalty.")
+        if dask_input(X, y, sample_weight):  # subsamples' statistics by row blocks
+            from ._dask_selection import fit_stability
+            return fit_stability(self, model, l1_ratio, X, y, sample_weight)
         if isinstance(model, LogisticRegression):
             check_sparse_structure(X)
             X, y = validate_data(self, X, y, accept_sparse=["csc", "csr"],
