@@ -89,19 +89,27 @@ def _block_weights(x_block, y_block, w_block, classes, class_w, scale):
 def _hessian_blocks(x, ws, H):
     """``[X_ws, 1]^T diag(H_k) [X_ws, 1]`` for each class ``k`` (shape ``(K, m+1, m+1)``),
     by sub-blocks of rows so the temporaries stay small; the ``X_ws`` part as a symmetric
-    product of ``sqrt(H_k) X_ws``."""
+    rank-k update (BLAS syrk) of ``sqrt(H_k) X_ws``."""
+    from scipy.linalg.blas import dsyrk
+
     K, n = H.shape
     m = ws.shape[0]
+    every = m == x.shape[1] and np.array_equal(ws, np.arange(m))  # no copy of the columns
     M = np.zeros((K, m + 1, m + 1))
     step = max(1, _SUB_BLOCK_ELEMENTS // (m + 1))
     for start in range(0, n, step):
-        xs = x[start:start + step][:, ws].astype(np.float64)
+        rows = x[start:start + step]
+        xs = np.asarray(rows if every else rows[:, ws], dtype=np.float64)
         for k in range(K):
             h = H[k, start:start + step]
             root = xs * np.sqrt(h)[:, None]
-            M[k, :m, :m] += root.T @ root
+            # root.T is F-ordered: syrk reads it in place (upper triangle).
+            M[k, :m, :m] += dsyrk(1.0, root.T, trans=0)
             M[k, :m, m] += h @ xs
             M[k, m, m] += h.sum()
+    for k in range(K):
+        upper = np.triu(M[k, :m, :m])
+        M[k, :m, :m] = upper + np.triu(upper, 1).T
     M[:, m, :m] = M[:, :m, m]
     return M
 
