@@ -90,13 +90,14 @@ def _block_weights(x_block, y_block, w_block, classes, class_w, scale):
     return x, codes.astype(np.float64), np.ascontiguousarray(s, dtype=np.float64)
 
 
-def _syrk_update(target, rows, weights, sign=1.0):
+def _syrk_update(target, rows, weights, sign, buffer):
     """``target += sign * rows^T diag(weights) rows`` for ``weights >= 0``, upper triangle
-    only: a symmetric rank-k update (BLAS syrk) of ``sqrt(weights) rows``, whose transpose
-    is F-ordered, so syrk reads it in place."""
+    only: a symmetric rank-k update (BLAS syrk) of ``sqrt(weights) rows``, formed in
+    ``buffer`` (its transpose is F-ordered, so syrk reads it in place)."""
     from scipy.linalg.blas import dsyrk
 
-    root = rows * np.sqrt(weights)[:, None]
+    root = buffer[:rows.shape[0]]
+    np.multiply(rows, np.sqrt(weights)[:, None], out=root)
     target += dsyrk(sign, root.T, trans=0)
 
 
@@ -121,17 +122,22 @@ def _hessian_blocks(x, ws, Z, s):
     every = m == x.shape[1] and np.array_equal(ws, np.arange(m))  # no copy of the columns
     P = expit(Z) if K == 1 else softmax(Z, axis=0)
     M = np.zeros((K, m + 1, K, m + 1))
-    step = max(1, _SUB_BLOCK_ELEMENTS // (m + 1))
+    step = max(1, min(n, _SUB_BLOCK_ELEMENTS // (m + 1)))
+    # Two buffers for all the sub-blocks: fresh large temporaries would each fault their
+    # pages in anew (Dask's workers keep glibc from reusing freed memory: docs/scale_out.md).
+    xs_buffer, root_buffer = np.empty((step, m + 1)), np.empty((step, m + 1))
+    xs_buffer[:, m] = 1.0
     for start in range(0, n, step):
         rows = x[start:start + step]
-        xs = np.empty((rows.shape[0], m + 1))
+        xs = xs_buffer[:rows.shape[0]]
         xs[:, :m] = rows if every else rows[:, ws]
-        xs[:, m] = 1.0
         sp_ = P[:, start:start + step] * s[start:start + step]
         for k in range(K):
-            _syrk_update(M[k, :, k], xs, sp_[k] * (1.0 - P[k, start:start + step]))
+            _syrk_update(M[k, :, k], xs, sp_[k] * (1.0 - P[k, start:start + step]), 1.0,
+                         root_buffer)
             for j in range(k + 1, K if exact else 0):
-                _syrk_update(M[k, :, j], xs, sp_[k] * P[j, start:start + step], -1.0)
+                _syrk_update(M[k, :, j], xs, sp_[k] * P[j, start:start + step], -1.0,
+                             root_buffer)
     for k in range(K):
         M[k, :, k] = _symmetric(M[k, :, k])
         for j in range(k + 1, K if exact else 0):  # block (j, k) is block (k, j) transposed
