@@ -67,9 +67,10 @@ def refuse_dask(what: str, *values) -> None:
     them (its fits need X itself, not statistics of it)."""
     if dask_input(*values):
         raise TypeError(
-            f"{what} does not accept Dask arrays or DataFrames yet: only the squared-loss "
-            "models (Lasso, ElasticNet, LassoCV, ElasticNetCV, lasso_path, enet_path) fit on "
-            "them. Compute the data into memory first (X.compute()) if it fits.")
+            f"{what} does not accept Dask arrays or DataFrames yet: Lasso, ElasticNet, "
+            "LassoCV, ElasticNetCV, the paths, LogisticRegression and StabilitySelection of "
+            "the lasso fit on them. Compute the data into memory first (X.compute()) if it "
+            "fits.")
 
 
 # ---------------------------------------------------------------------------------------

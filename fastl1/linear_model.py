@@ -92,7 +92,16 @@ class _LinearPredictor:
     def score(self, X, y, sample_weight=None):
         """R^2 of :meth:`predict` (scikit-learn's ``RegressorMixin.score``).
 
-        On a Dask X (or y), a lazy 0-d Dask array computed by row blocks.
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        float
+            A lazy 0-d Dask array, computed by row blocks, for Dask input.
         """
         if _dask.dask_input(X, y, sample_weight):
             return _dask_predict.score(self, X, y, sample_weight)

@@ -692,14 +692,35 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
 
     def predict(self, X):
         """Class labels: ``classes_[1]`` where the score is positive (two classes), else the
-        class of the largest score (a lazy Dask array for a Dask X)."""
+        class of the largest score.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            A lazy Dask array with X's row chunks for a Dask X.
+        """
         if dask_input(X):
             return blockwise(self, X, "predict")
         return super().predict(X)
 
     def score(self, X, y, sample_weight=None):
-        """Mean (weighted) accuracy of :meth:`predict`; a lazy 0-d Dask array for Dask
-        input."""
+        """Mean (weighted) accuracy of :meth:`predict`.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        float
+            A lazy 0-d Dask array for Dask input.
+        """
         if dask_input(X, y, sample_weight):
             return dask_score(self, X, y, sample_weight)
         return super().score(X, y, sample_weight=sample_weight)
