@@ -28,6 +28,7 @@ from ._dask import (
     _merge_groups,
     _n_features_in,
     _prepare,
+    _remove,
     _row_statistics,
 )
 from ._validation import _check_int
@@ -61,22 +62,24 @@ def _membership(subsamples: list[np.ndarray], n: int) -> np.ndarray:
     return np.packbits(bits, axis=1, bitorder="little")
 
 
-def _block_subsample_statistics(x, y, s, packed, n_subsamples: int) -> dict:
-    """``{subsample: _Stats}`` of the block's rows in each subsample, and of all its rows."""
+def _block_subsample_statistics(x, y, s, packed, n_subsamples: int, stride: int) -> dict:
+    """``{subsample: _Stats}`` of the block's rows in every ``stride``-th subsample, and of
+    all its rows."""
     x = np.asarray(x)
     y = np.asarray(y, dtype=np.float64).reshape(x.shape[0], -1)
     s = None if s is None else np.asarray(s, dtype=np.float64)
     member = np.unpackbits(np.asarray(packed), axis=1, count=n_subsamples,
                            bitorder="little").astype(bool)
     out = {_ALL_ROWS: _row_statistics(x, y, s)}
-    for k in range(n_subsamples):
+    for k in range(0, n_subsamples, stride):
         rows = member[:, k]
         out[k] = _row_statistics(x[rows], y[rows], None if s is None else s[rows])
     return out
 
 
-def _statistics(data, packed, n_subsamples: int) -> dict:
-    """One pass over the blocks for every subsample's statistics, merged on the cluster."""
+def _statistics(data, packed, n_subsamples: int, stride: int) -> dict:
+    """One pass over the blocks for every ``stride``-th subsample's statistics, merged on the
+    cluster."""
     import dask
 
     x_blocks = data.X.to_delayed().ravel()
@@ -85,7 +88,7 @@ def _statistics(data, packed, n_subsamples: int) -> dict:
         else data.sample_weight.to_delayed().ravel()
     bits = packed.to_delayed().ravel()
     task = dask.delayed(_block_subsample_statistics, pure=True)
-    level = [task(xb, yb, wb, bb, n_subsamples)
+    level = [task(xb, yb, wb, bb, n_subsamples, stride)
              for xb, yb, wb, bb in zip(x_blocks, y_blocks, w_blocks, bits, strict=True)]
     merge = dask.delayed(_merge_groups, pure=True)
     while len(level) > 1:
@@ -137,13 +140,20 @@ def fit_stability(selector, model, l1_ratio: float, X, y, sample_weight):
     n_sub = len(subsamples)
     packed = da.from_array(_membership(subsamples, data.n_samples),
                            chunks=(data.X.chunks[0], -1))
-    stats = _statistics(data, packed, n_sub)
+    # Complementary halves that hold every row: the second half's statistics are the total
+    # minus the first's (Chan et al.'s update reversed), which halves the pass's products.
+    pairs = selector.complementary_pairs and 2 * subsamples[0].shape[0] == data.n_samples
+    stats = _statistics(data, packed, n_sub, 2 if pairs else 1)
+    total = stats[_ALL_ROWS]
+    for k in range(1, n_sub, 2) if pairs else ():
+        if total.weight - stats[k - 1].weight > 1e-12 * total.weight:  # (else zero weights)
+            stats[k] = _remove(total, stats[k - 1])
     for k in range(n_sub):
-        if data.sample_weight is not None and not stats[k].weight > 0:
+        if data.sample_weight is not None and not (k in stats and stats[k].weight > 0):
             raise ValueError(f"Subsample {k} ({subsamples[k].shape[0]} of {data.n_samples} "
                              "rows) has only zero weights; use fewer zero weights or a "
                              "larger sample_fraction.")
-    problem = _GramProblem(stats[_ALL_ROWS], data.dtype, model.fit_intercept)
+    problem = _GramProblem(total, data.dtype, model.fit_intercept)
     if isinstance(selector.alphas, numbers.Integral) and not isinstance(selector.alphas, bool):
         _check_int("alphas", selector.alphas, low=1)
         grid = alpha_grid(problem, problem.targets[0], l1_ratio=l1_ratio,

@@ -89,6 +89,13 @@ def test_refusals():
         StabilitySelection(n_resamples=50, sample_fraction=0.05, complementary_pairs=False,
                            random_state=0).fit(_chunked(X), y,
                                                sample_weight=_chunked(mostly_zero))
+    # The first subsample holds the only weighted row: its complement, derived by
+    # subtraction, has none.
+    row = np.random.RandomState(0).permutation(X.shape[0])[0]  # in the first subsample
+    first_rows = np.where(np.arange(X.shape[0]) == row, w, 0.0)
+    with pytest.raises(ValueError, match="Subsample 1 .* only zero weights"):
+        StabilitySelection(n_resamples=5, random_state=0).fit(
+            _chunked(X), y, sample_weight=_chunked(first_rows))
     with pytest.raises(ValueError, match="one target"):
         StabilitySelection().fit(_chunked(X), np.column_stack([y, y]))
 
