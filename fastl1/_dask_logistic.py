@@ -678,6 +678,7 @@ def solve(passes, labels, C, l1_ratio, *, fit_intercept=True, tol=1e-4, max_iter
         LogisticFit,
     )
 
+    numba.get_num_threads()  # the threading layer before cached kernels run (fastl1._dask)
     n_classes = labels.classes.shape[0]
     K = 1 if n_classes == 2 else n_classes
     s_sum, n = passes.s_sum, passes.n_samples
