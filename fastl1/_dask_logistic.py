@@ -20,10 +20,11 @@ is given (the blocks use the kernels of in-memory fits: ``linear_predictor``, ``
 
 The quadratic model on the working set is then minimised on the client, by coordinate
 descent on its Hessian (``m x m`` per class, or ``K m x K m`` for the exact multinomial one)
-with the intercepts eliminated (:func:`_quadratic_cd`), which costs no pass. A Newton step whose full step is accepted (the rule near the optimum)
-costs one pass: that pass has also computed the gradient and the Hessian blocks at the new
-point. The stopping rule is :func:`fastl1.logistic.solve_logistic`'s: a KKT bound, then a
-duality-gap certificate with the intercepts refitted exactly for the coefficients.
+with the intercepts eliminated (:func:`_quadratic_cd`), which costs no pass. A Newton step
+whose full step is accepted (the rule near the optimum) costs one pass: that pass has also
+computed the gradient and the Hessian blocks at the new point. The stopping rule is
+:func:`fastl1.logistic.solve_logistic`'s: a KKT bound, then a duality-gap certificate with
+the intercepts refitted exactly for the coefficients.
 
 Sample weights and class weights are applied in the blocks (``s_i = w_i cw[y_i]``); the
 classes and the weighted class counts come from a first pass that also checks the values.
