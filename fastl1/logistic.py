@@ -705,7 +705,7 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         """
         if dask_input(X):
             return blockwise(self, X, "predict")
-        return super().predict(X)
+        return LinearClassifierMixin.predict(self, X)  # (LogisticRegressionCV shares it)
 
     def score(self, X, y, sample_weight=None):
         """Mean (weighted) accuracy of :meth:`predict`.

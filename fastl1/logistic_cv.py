@@ -465,6 +465,7 @@ class LogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         self.n_iter_ = np.moveaxis(n_iter, 1, 2)[None]  # (1, n_folds, n_cs, n_l1)
 
     decision_function = LogisticRegression.decision_function
+    predict = LogisticRegression.predict
 
     def predict_proba(self, X):
         """Class probabilities (see :meth:`fastl1.LogisticRegression.predict_proba`)."""

@@ -4,7 +4,7 @@ in-memory results, computed without bringing X to the client."""
 import numpy as np
 import pytest
 
-from fastl1 import ElasticNet, Lasso, LassoCV, LogisticRegression
+from fastl1 import ElasticNet, Lasso, LassoCV, LogisticRegression, LogisticRegressionCV
 
 dask = pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
@@ -135,3 +135,13 @@ def test_dask_dataframe_names_are_checked():
     np.testing.assert_allclose(lazy.compute(), model.predict(frame), rtol=1e-12)
     with pytest.raises(ValueError, match="feature names"):
         model.predict(dd.from_pandas(frame[frame.columns[::-1]], npartitions=3))
+
+
+def test_logistic_cross_validation_predicts_blockwise():
+    X, y, _ = _data(7)
+    labels = np.array(["a", "b", "c"])[np.digitize(y, np.quantile(y, [1 / 3, 2 / 3]))]
+    model = LogisticRegressionCV(Cs=[0.01, 0.1, 1.0], cv=3).fit(X, labels)
+    Xd = _chunked(X)
+    np.testing.assert_array_equal(_lazy(model.predict(Xd), Xd), model.predict(X))
+    np.testing.assert_allclose(_lazy(model.predict_proba(Xd), Xd, (3,)),
+                               model.predict_proba(X), rtol=1e-12, atol=1e-15)
