@@ -108,9 +108,9 @@ def test_multinomial_with_string_labels(weighted):
 def test_per_class_model_of_many_classes_takes_the_kernels_steps(monkeypatch):
     # Above its size limit the exact multinomial Hessian gives way to the kernels' per-class
     # (block-diagonal) model: the same Newton steps as in memory.
-    from fastl1 import _dask_logistic
+    from fastl1 import _dask_logistic_blocks
 
-    monkeypatch.setattr(_dask_logistic, "_EXACT_MULTINOMIAL", 0)
+    monkeypatch.setattr(_dask_logistic_blocks, "_EXACT_MULTINOMIAL", 0)
     X, y, _ = _multiclass(12)
     model = LogisticRegression(C=0.1, fit_intercept=False, **TIGHT)
     reference = LogisticRegression(**model.get_params()).fit(X, y)
