@@ -67,9 +67,10 @@ def refuse_dask(what: str, *values) -> None:
     them (its fits need X itself, not statistics of it)."""
     if dask_input(*values):
         raise TypeError(
-            f"{what} does not accept Dask arrays or DataFrames yet: only the squared-loss "
-            "models (Lasso, ElasticNet, LassoCV, ElasticNetCV, lasso_path, enet_path) fit on "
-            "them. Compute the data into memory first (X.compute()) if it fits.")
+            f"{what} does not accept Dask arrays or DataFrames yet: Lasso, ElasticNet, "
+            "LassoCV, ElasticNetCV, the paths, LogisticRegression and StabilitySelection of "
+            "the lasso fit on them. Compute the data into memory first (X.compute()) if it "
+            "fits.")
 
 
 # ---------------------------------------------------------------------------------------
@@ -284,9 +285,10 @@ def _check_gram_size(p: int, copies: int) -> None:
             "(a scipy sparse X, or X.compute() if it fits).")
 
 
-def _prepare(X, y, sample_weight, *, what: str, gram_copies: int) -> _Data:
-    """Validate Dask (or in-memory) X, y and weights without computing X; refuse what a
-    statistics fit cannot do, with the remedy."""
+def check_design(X, rows_like, what: str):
+    """``(X, n_samples, n_features, dtype)``: a Dask X (or an in-memory one, chunked like
+    ``rows_like``) checked for a fit by row blocks without computing it; refuses what such a
+    fit cannot read, with the remedy. ``dtype`` is the fit's: X's float dtype, or float64."""
     import dask.array as da
 
     if sp.issparse(X):
@@ -295,7 +297,7 @@ def _prepare(X, y, sample_weight, *, what: str, gram_copies: int) -> _Data:
                         "array.")
     if not dask_input(X):
         X = np.asarray(X)  # in memory already (y or the weights are Dask): chunked like y
-        X = da.from_array(X, chunks=(_rows_like(y, X.shape[0]), X.shape[1:] or (1,)))
+        X = da.from_array(X, chunks=(_rows_like(rows_like, X.shape[0]), X.shape[1:] or (1,)))
     X = _as_dask_array(X, "X")
     if X.ndim != 2:
         raise ValueError(f"Expected a 2-D X (rows x features), got a Dask array of shape "
@@ -321,6 +323,15 @@ def _prepare(X, y, sample_weight, *, what: str, gram_copies: int) -> _Data:
     if X.dtype.kind not in "biuf":
         raise TypeError(f"X must hold numbers, got a Dask array of dtype {X.dtype}.")
     dtype = np.dtype(X.dtype if X.dtype in (np.float32, np.float64) else np.float64)
+    return X, n, p, dtype
+
+
+def _prepare(X, y, sample_weight, *, what: str, gram_copies: int) -> _Data:
+    """Validate Dask (or in-memory) X, y and weights without computing X; refuse what a
+    statistics fit cannot do, with the remedy."""
+    import dask.array as da
+
+    X, n, p, dtype = check_design(X, y, what)
     _check_gram_size(p, gram_copies)
 
     if dask_input(y):

@@ -21,7 +21,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import _dask
+from . import _dask, _dask_predict
 from ._blas import blas_on_one_thread
 from ._deprecation import resolve_alphas
 from ._feature_penalty import FeaturePenalty, check_feature_penalty
@@ -84,8 +84,29 @@ class _LinearPredictor:
         Returns
         -------
         ndarray of shape (n_samples,) or (n_samples, n_targets)
+            A lazy Dask array with X's row chunks when X is a Dask array or DataFrame.
         """
+        if _dask.dask_input(X):  # blockwise, lazily: X stays on the cluster
+            return _dask_predict.blockwise(self, X, "predict")
         return self._decision_function(X)
+
+    def score(self, X, y, sample_weight=None):
+        """R^2 of :meth:`predict` (scikit-learn's ``RegressorMixin.score``).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        float
+            A lazy 0-d Dask array, computed by row blocks, for Dask input.
+        """
+        if _dask.dask_input(X, y, sample_weight):
+            return _dask_predict.score(self, X, y, sample_weight)
+        return super().score(X, y, sample_weight=sample_weight)
 
 
 class ElasticNet(_LinearPredictor, MultiOutputMixin, RegressorMixin, BaseEstimator):

@@ -59,7 +59,9 @@ from sklearn.utils.extmath import softmax
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._dask import refuse_dask
+from ._dask import dask_input
+from ._dask_predict import blockwise
+from ._dask_predict import score as dask_score
 from ._interrupt import STOP, interruptible, raise_if_stopped
 from ._kernels.logistic import (
     dual_gap,
@@ -619,7 +621,9 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         self : LogisticRegression
         """
         l1_ratio = self._check_params()
-        refuse_dask("LogisticRegression", X, y, sample_weight)
+        if dask_input(X, y, sample_weight):  # passes over the row blocks, X stays on the cluster
+            from ._dask_logistic import fit_logistic
+            return fit_logistic(self, X, y, sample_weight, l1_ratio)
         check_sparse_structure(X)
         X, y = validate_data(self, X, y, accept_sparse=["csc", "csr"],
                              accept_large_sparse=True, dtype=[np.float64, np.float32])
@@ -679,10 +683,47 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         Returns
         -------
         ndarray of shape (n_samples,) for two classes (score of ``classes_[1]``), else
-        (n_samples, n_classes)
+        (n_samples, n_classes); a lazy Dask array with X's row chunks for a Dask X
         """
+        if dask_input(X):  # blockwise, lazily: X stays on the cluster
+            return blockwise(self, X, "decision_function")
         check_sparse_structure(X)
         return LinearClassifierMixin.decision_function(self, X)
+
+    def predict(self, X):
+        """Class labels: ``classes_[1]`` where the score is positive (two classes), else the
+        class of the largest score.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            A lazy Dask array with X's row chunks for a Dask X.
+        """
+        if dask_input(X):
+            return blockwise(self, X, "predict")
+        return LinearClassifierMixin.predict(self, X)  # (LogisticRegressionCV shares it)
+
+    def score(self, X, y, sample_weight=None):
+        """Mean (weighted) accuracy of :meth:`predict`.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        float
+            A lazy 0-d Dask array for Dask input.
+        """
+        if dask_input(X, y, sample_weight):
+            return dask_score(self, X, y, sample_weight)
+        return super().score(X, y, sample_weight=sample_weight)
 
     def predict_proba(self, X):
         """Class probabilities: sigmoid (two classes) or softmax of the scores.
@@ -694,8 +735,11 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         Returns
         -------
         ndarray of shape (n_samples, n_classes)
-            Columns in the order of ``classes_``; rows sum to 1.
+            Columns in the order of ``classes_``; rows sum to 1. A lazy Dask array with X's
+            row chunks for a Dask X.
         """
+        if dask_input(X):
+            return blockwise(self, X, "predict_proba")
         check_is_fitted(self)
         scores = self.decision_function(X)
         if scores.ndim == 1:
@@ -713,7 +757,10 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         Returns
         -------
         ndarray of shape (n_samples, n_classes)
+            A lazy Dask array for a Dask X.
         """
+        if dask_input(X):
+            return blockwise(self, X, "predict_log_proba")
         check_is_fitted(self)
         scores = self.decision_function(X)
         if scores.ndim == 1:

@@ -24,7 +24,7 @@ from sklearn.utils._metadata_requests import _routing_enabled
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
-from ._dask import refuse_dask
+from ._dask import dask_input, refuse_dask
 from ._solver import to_csc
 from ._validation import (
     _check_choice,
@@ -135,7 +135,10 @@ def l1_logistic_path(X, y, *, Cs=10, l1_ratio: float = 1.0, fit_intercept: bool 
     _check_int("max_iter", max_iter, low=1)
     _check_choice("solver", solver, ("auto", "prox_newton", "fista"))
     solver = "prox_newton" if solver == "auto" else solver
-    refuse_dask("l1_logistic_path", X, y, sample_weight)
+    if dask_input(X, y, sample_weight):  # passes over the row blocks, X stays on the cluster
+        from ._dask_logistic import logistic_path
+        return logistic_path(X, y, Cs, l1_ratio, fit_intercept, sample_weight, class_weight,
+                             tol, max_iter, solver)
     check_sparse_structure(X)
     X, y = validate_data(LogisticRegression(), X, y, accept_sparse=["csc", "csr"],
                          accept_large_sparse=True, dtype=[np.float64, np.float32],
@@ -462,6 +465,7 @@ class LogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         self.n_iter_ = np.moveaxis(n_iter, 1, 2)[None]  # (1, n_folds, n_cs, n_l1)
 
     decision_function = LogisticRegression.decision_function
+    predict = LogisticRegression.predict
 
     def predict_proba(self, X):
         """Class probabilities (see :meth:`fastl1.LogisticRegression.predict_proba`)."""

@@ -24,6 +24,7 @@ from sklearn.svm import l1_min_c
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._dask import dask_input
 from ._solver import make_problem, to_csc
 from ._validation import (
     _check_bool,
@@ -35,7 +36,12 @@ from ._validation import (
     check_weights,
 )
 from .cv import fold_rows, one_blas_thread, run_jobs
-from .linear_model import ElasticNet, Lasso, feature_penalty_of
+from .linear_model import (
+    ElasticNet,
+    Lasso,
+    feature_penalty_of,
+    refuse_feature_penalty_on_dask,
+)
 from .logistic import LogisticRegression
 from .logistic_cv import _encode
 from .logistic_cv import _fit_path as _fit_logistic_path
@@ -201,6 +207,10 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         if self.eps <= 0:
             raise ValueError(f"eps must be > 0, got {self.eps!r}: the grid ends at eps times "
                              "its largest penalty.")
+        if dask_input(X, y, sample_weight):  # subsamples' statistics by row blocks
+            from ._dask_selection import fit_stability
+            refuse_feature_penalty_on_dask(model)
+            return fit_stability(self, model, l1_ratio, X, y, sample_weight)
         if isinstance(model, PoissonRegression):
             X, y, weights, offset = poisson_prepare(self, X, y, sample_weight, None)
             if sp.issparse(X):

@@ -90,7 +90,7 @@ def test_works_in_a_pipeline():
     ({"sample_fraction": 0.8}, ValueError, "complementary_pairs"),
     ({"sample_fraction": 0.0}, ValueError, "sample_fraction"),
     ({"n_resamples": 0}, ValueError, "n_resamples"),
-    ({"estimator": LinearRegression()}, TypeError, "fastl1.Lasso, fastl1.ElasticNet or"),
+    ({"estimator": LinearRegression()}, TypeError, "fastl1.Lasso, fastl1.ElasticNet,"),
     ({"alphas": [0.1, -1.0]}, ValueError, "alphas"),
 ])
 def test_bad_parameters(params, error, match):
