@@ -580,6 +580,18 @@ def _solve_rounds(design: LogisticDesign, y_codes, s, n_classes, penalty, has_du
     return W, b, n_iter, n_newton, violation, gap, primal, converged
 
 
+def cast_within_bounds(coef: np.ndarray, penalty: FeaturePenalty, dtype) -> np.ndarray:
+    """``coef`` (float64, last axis the features) in ``dtype``, each value that rounding took
+    past its bound moved one ulp towards zero (a float32 bound such as -0.3 is rounded away
+    from zero): the returned coefficients satisfy the bounds as float64 numbers."""
+    out = coef.astype(dtype)
+    if out.dtype != coef.dtype:
+        past = (out < penalty.lower) | (out > penalty.upper)
+        if past.any():
+            out[past] = np.nextafter(out[past], out.dtype.type(0))
+    return out
+
+
 def l1_ratio_of_penalty(penalty, estimator: str, unpenalised: str, parameter: str,
                         use: str) -> float | None:
     """The l1_ratio that scikit-learn's deprecated ``penalty`` stands for: 1 for 'l1', 0 for
@@ -820,7 +832,7 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
             solver=solver, coef=coef0, intercept=intercept0, penalty=penalty)
         dtype = X.dtype
         self.classes_ = classes
-        self.coef_ = result.coef.astype(dtype)
+        self.coef_ = cast_within_bounds(result.coef, penalty, dtype)
         self.intercept_ = (result.intercept.astype(dtype) if self.fit_intercept
                            else np.zeros(K, dtype=dtype))
         self.n_iter_ = np.array([result.n_iter], dtype=np.int32)

@@ -41,6 +41,7 @@ from .cv import fold_rows, one_blas_thread, run_jobs, split
 from .logistic import (
     LogisticRegression,
     _null_model,
+    cast_within_bounds,
     class_weights,
     l1_ratio_of_penalty,
     logistic_design,
@@ -157,8 +158,8 @@ def l1_logistic_path(X, y, *, Cs=10, l1_ratio: float = 1.0, fit_intercept: bool 
         None, penalty)
     _warn_failures(failures, Cs.shape[0], max_iter)
     # In X's dtype, as the estimators' coef_ (the solvers work in float64 throughout).
-    return Cs, coefs.astype(X.dtype, copy=False), intercepts.astype(X.dtype, copy=False), \
-        n_iter
+    return (Cs, cast_within_bounds(coefs, penalty, X.dtype),
+            intercepts.astype(X.dtype, copy=False), n_iter)
 
 
 def l1_min_c(X, y, *, l1_ratio: float = 1.0, fit_intercept: bool = True, sample_weight=None,
@@ -471,7 +472,7 @@ class LogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
             C = float(np.mean([Cs[b[1]] for b in best]))
             l1_ratio = float(np.mean([ratios[b[0]] for b in best]))
         self.classes_ = classes
-        self.coef_ = coef.astype(X.dtype)
+        self.coef_ = cast_within_bounds(coef, penalty, X.dtype)
         self.intercept_ = (intercept if self.fit_intercept else np.zeros_like(intercept)
                            ).astype(X.dtype)
         self.Cs_ = Cs
