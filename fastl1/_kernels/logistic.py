@@ -81,7 +81,7 @@ from .design import (
     take_columns,
     worth_threads,
 )
-from .penalty import Penalty, coordinate_update, entering_correlation, excess
+from .penalty import Penalty
 from .prox import soft_threshold
 from .working_set import select_working_set, working_set_growth
 
@@ -158,24 +158,39 @@ def link(Z, y, s, R, H, with_curvature):
     return loss
 
 
+# The per-coordinate helpers below take a feature's factor and bounds as scalars: a call with
+# array (or Penalty) arguments inside a loop costs Numba reference-count updates per call,
+# measured 7-30 times the loop's own work over 1e5 features; loops read the arrays directly.
+
+
 @njit(inline="always", **JIT_OPTIONS)
-def coordinate_violation(penalty, j, w, g):
-    """Distance of ``-g - l2_j w`` to ``l1_j`` times the subdifferential of ``|w|`` plus the
-    normal cone of feature ``j``'s bounds at ``w`` (``l1_j = l1_reg f_j``, ``l2_j = l2_reg
-    f_j``): at a bound only the direction back into the box counts, at zero only the sides
-    where the coefficient can move (:func:`fastl1._kernels.penalty.excess`)."""
-    factor = penalty.factor[j]
-    l1 = penalty.l1_reg * factor
-    g = g + penalty.l2_reg * factor * w
+def _open_magnitude(g, lower, upper):
+    """``|g|`` counted only on the sides where a coefficient at zero with these bounds can
+    move to decrease the objective along ``-g`` (:func:`fastl1._kernels.penalty.
+    entering_correlation` of ``-g``). The branch is on the bounds only, predictable, not on
+    the sign of ``g``."""
+    magnitude = abs(g)
+    if not (upper > 0.0 and lower < 0.0):
+        magnitude = max(-g if upper > 0.0 else 0.0, g if lower < 0.0 else 0.0)
+    return magnitude
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def coordinate_violation(w, g, l1, l2, lower, upper):
+    """Distance of ``-g - l2 w`` to ``l1`` times the subdifferential of ``|w|`` plus the
+    normal cone of the bounds at ``w`` (``l1``, ``l2``: the feature's strengths ``l1_reg
+    f_j``, ``l2_reg f_j``): at a bound only the direction back into the box counts, at zero
+    only the sides where the coefficient can move (:func:`fastl1._kernels.penalty.excess`)."""
+    if w == 0.0:
+        return max(_open_magnitude(g, lower, upper) - l1, 0.0)
+    g = g + l2 * w
     if w > 0.0:
-        if w >= penalty.upper[j]:
+        if w >= upper:
             return max(g + l1, 0.0)
         return abs(g + l1)
-    if w < 0.0:
-        if w <= penalty.lower[j]:
-            return max(l1 - g, 0.0)
-        return abs(g - l1)
-    return excess(penalty, j, -g)
+    if w <= lower:
+        return max(l1 - g, 0.0)
+    return abs(g - l1)
 
 
 @njit(**JIT_OPTIONS)
@@ -431,9 +446,12 @@ def _cd_pass(Xs, data_s, indices_s, indptr_s, Wl, H, Gt, curvature, mu, hb, S, p
     the box ``[lower_c, upper_c]`` (which holds zero) is the clipped unbounded one."""
     K, m = Wl.shape
     change = 0.0
+    factor, lower, upper = penalty.factor, penalty.lower, penalty.upper
     for c in range(m):
+        l1 = penalty.l1_reg * factor[c]
+        l2 = penalty.l2_reg * factor[c]
         for k in range(K):
-            curv = curvature[k, c] + penalty.l2_reg * penalty.factor[c]
+            curv = curvature[k, c] + l2
             if curv <= 0.0:
                 continue
             old = Wl[k, c] + D[k, c]
@@ -441,7 +459,9 @@ def _cd_pass(Xs, data_s, indices_s, indptr_s, Wl, H, Gt, curvature, mu, hb, S, p
                 continue
             grad = Gt[k, c] + column_dot(Xs, data_s, indices_s, indptr_s, c, Xd[k], H[k]) \
                 - mu[k, c] * S[k]
-            new = coordinate_update(penalty, c, old, -grad, curvature[k, c])
+            # fastl1._kernels.penalty.coordinate_update, on scalars (see coordinate_violation)
+            new = min(max(soft_threshold(curvature[k, c] * old - grad, l1) / curv, lower[c]),
+                      upper[c])
             diff = new - old
             if diff != 0.0:
                 D[k, c] = new - Wl[k, c]
@@ -562,11 +582,14 @@ def _solve_subproblem(Xs, data_s, indices_s, indptr_s, y, s, Wl, b, Z, R, H, Gl,
     Wt = np.empty((K, m), dtype=dtype)
     gb = np.zeros(K, dtype=dtype)
     hb = np.zeros(K, dtype=dtype)
+    factor, lower, upper = penalty.factor, penalty.lower, penalty.upper
     n_steps = 0
     violation = 0.0
     for k in range(K):
         for c in range(m):
-            violation = max(violation, coordinate_violation(penalty, c, Wl[k, c], Gl[k, c]))
+            violation = max(violation, coordinate_violation(
+                Wl[k, c], Gl[k, c], penalty.l1_reg * factor[c], penalty.l2_reg * factor[c],
+                lower[c], upper[c]))
         if fit_intercept:
             violation = max(violation, abs(R[k].sum()))
     for _ in range(max_newton):
@@ -617,8 +640,9 @@ def _solve_subproblem(Xs, data_s, indices_s, indptr_s, y, s, Wl, b, Z, R, H, Gl,
         violation = 0.0
         for k in range(K):
             for c in range(m):
-                violation = max(violation, coordinate_violation(penalty, c, Wl[k, c],
-                                                                Gl[k, c]))
+                violation = max(violation, coordinate_violation(
+                    Wl[k, c], Gl[k, c], penalty.l1_reg * factor[c],
+                    penalty.l2_reg * factor[c], lower[c], upper[c]))
             if fit_intercept:
                 violation = max(violation, abs(R[k].sum()))
         if violation <= inner_tol:
@@ -637,14 +661,18 @@ def violations(W, G, R, penalty, fit_intercept, w_max, g_max):
     K, p = W.shape
     violation = 0.0
     support = 0
+    factors, lower, upper = penalty.factor, penalty.lower, penalty.upper
     for j in range(p):
         wj = 0.0
         gj = 0.0
+        factor = factors[j]
+        l1 = penalty.l1_reg * factor
+        l2 = penalty.l2_reg * factor
         for k in range(K):
-            violation = max(violation, coordinate_violation(penalty, j, W[k, j], G[k, j]))
+            violation = max(violation, coordinate_violation(W[k, j], G[k, j], l1, l2,
+                                                            lower[j], upper[j]))
             wj = max(wj, abs(W[k, j]))
-            gj = max(gj, entering_correlation(penalty, j, -G[k, j]))
-        factor = penalty.factor[j]
+            gj = max(gj, _open_magnitude(G[k, j], lower[j], upper[j]))
         if factor == 0.0:
             wj = np.inf
             gj = 0.0
