@@ -903,12 +903,24 @@ def lipschitz_estimate(A, data, indices, indptr, transposed, s, p, fit_intercept
 
 
 @njit(**JIT_OPTIONS)
+def _prox_step(V, G, vb, gb, L, penalty, Wn, bn):
+    """``Wn = prox_{pen / L}(V - G / L)``, ``bn = vb - gb / L``: per coefficient the
+    soft-thresholding at ``l1_j / L``, shrunk by ``1 + l2_j / L`` and clipped to the bounds
+    (the prox of a separable convex function on a box holding its minimiser 0)."""
+    factor, lower, upper = penalty.factor, penalty.lower, penalty.upper
+    for k in range(V.shape[0]):
+        for j in range(V.shape[1]):
+            w = soft_threshold(V[k, j] - G[k, j] / L, penalty.l1_reg * factor[j] / L) \
+                / (1.0 + penalty.l2_reg * factor[j] / L)
+            Wn[k, j] = min(max(w, lower[j]), upper[j])
+        bn[k] = vb[k] - gb[k] / L
+
+
+@njit(**JIT_OPTIONS)
 def fista(A, data, indices, indptr, transposed, y, s, W, b, penalty, fit_intercept, tol,
           max_iter, lipschitz, check_every, parallel, stop):
-    """Accelerated proximal gradient (module docstring), in place in ``(W, b)``; the
-    proximal step of feature ``j`` is the soft-thresholding at ``l1_j / L``, shrunk by
-    ``1 + l2_j / L`` and clipped to its bounds (the prox of a separable convex function on a
-    box holding its minimiser 0).
+    """Accelerated proximal gradient (module docstring), in place in ``(W, b)``, with the
+    proximal step of :func:`_prox_step`.
 
     ``lipschitz`` is the starting step inverse (doubled whenever the sufficient-decrease
     test fails). The largest violation is checked at the first iterate and then every
@@ -952,13 +964,7 @@ def fista(A, data, indices, indptr, transposed, y, s, W, b, penalty, fit_interce
             for k in range(K):
                 gb[k] = R[k].sum()
         while True:
-            for k in range(K):
-                for j in range(p):
-                    factor = penalty.factor[j]
-                    w = soft_threshold(V[k, j] - G[k, j] / L, penalty.l1_reg * factor / L) \
-                        / (1.0 + penalty.l2_reg * factor / L)
-                    Wn[k, j] = min(max(w, penalty.lower[j]), penalty.upper[j])
-                bn[k] = vb[k] - gb[k] / L
+            _prox_step(V, G, vb, gb, L, penalty, Wn, bn)
             linear_predictor(A, data, indices, indptr, transposed, Wn, bn, Zn)
             loss_n = link(Zn, y, s, R, no_h, False)
             quad = 0.0
