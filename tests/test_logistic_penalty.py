@@ -369,7 +369,7 @@ def test_matches_glmnet(tmp_path, l1_ratio):
     np.savetxt(tmp_path / "data.csv", np.column_stack([y, X]), delimiter=",")
     for name, values in (("factor", factor), ("lower", lower), ("upper", upper)):
         np.savetxt(tmp_path / f"{name}.txt", values)
-    C = 0.05
+    C = 0.5  # features at both bounds, at zero, unpenalised and penalised in between
     lam = 1.0 / (C * X.shape[0])
     script = _GLMNET_SCRIPT.format(data=tmp_path / "data.csv", factor=tmp_path / "factor.txt",
                                    lower=tmp_path / "lower.txt", upper=tmp_path / "upper.txt",
@@ -379,9 +379,12 @@ def test_matches_glmnet(tmp_path, l1_ratio):
     ours = LogisticRegression(C=C, l1_ratio=l1_ratio, penalty_factor=factor,
                               lower_bounds=lower, upper_bounds=upper, tol=1e-10,
                               max_iter=1000).fit(X, y)
-    np.testing.assert_allclose(ours.intercept_[0], theirs[0], atol=1e-5)
-    np.testing.assert_allclose(ours.coef_[0], theirs[1:], atol=1e-5)
+    np.testing.assert_allclose(ours.intercept_[0], theirs[0], atol=1e-6)
+    np.testing.assert_allclose(ours.coef_[0], theirs[1:], atol=1e-6)
     assert np.array_equal(ours.coef_[0] != 0, theirs[1:] != 0)
+    inside = (ours.coef_[0] != 0) & (factor > 0) & (ours.coef_[0] > lower) & \
+        (ours.coef_[0] < upper)
+    assert inside.sum() >= 3 and ours.coef_[0, 1] == upper[1] and ours.coef_[0, 2] == lower[2]
 
 
 def test_the_kkt_check_rejects_the_fit_of_other_factors():
