@@ -49,7 +49,8 @@ from ._dask import (
     dask_input,
 )
 from ._dask_logistic_blocks import _add, _block_labels, _block_pass, _merge_labels
-from ._kernels.logistic import MAX_BACKTRACK, _penalty_change, _violations, dual_gap
+from ._kernels.logistic import MAX_BACKTRACK, _penalty_change, dual_gap, violations
+from ._kernels.penalty import plain_penalty
 from ._kernels.prox import soft_threshold
 from ._kernels.working_set import select_working_set, working_set_growth
 from ._warn import warn_user
@@ -293,8 +294,9 @@ def _model_minimiser(Wl, Gl, rsum, M, lam1, lam2, fit_intercept, cd_tol):
 def _ws_violation(W, state, ws, lam1, lam2, fit_intercept):
     """Largest violation on the working set (and the intercepts)."""
     Wl, Gl = W[:, ws], state["G"][:, ws]
-    violation, _ = _violations(Wl, Gl, state["rsum"][:, None], lam1, lam2, fit_intercept,
-                               np.empty(ws.shape[0]), np.empty(ws.shape[0]))
+    violation, _ = violations(Wl, Gl, state["rsum"][:, None],
+                              plain_penalty(lam1, lam2, ws.shape[0]), fit_intercept,
+                              np.empty(ws.shape[0]), np.empty(ws.shape[0]))
     return violation
 
 
@@ -306,7 +308,8 @@ def _line_search(passes, W, b, ws, D, Db, lam1, lam2):
         steps = 0.5 ** np.arange(first, min(first + _STEPS_PER_PASS, MAX_BACKTRACK))
         state = passes.run(W, b, direction=(ws, D, Db, steps), hessian=ws)
         for i, step in enumerate(steps):
-            if _penalty_change(Wl, Wl + step * D, D, step, lam1, lam2) \
+            if _penalty_change(Wl, Wl + step * D, D, step,
+                               plain_penalty(lam1, lam2, Wl.shape[1])) \
                     + step * state["slopes"][i] < 0.0:
                 return step, (state if i == 0 else None)
     return None, None
@@ -345,8 +348,9 @@ def _working_set(W, state, lam1, lam2, fit_intercept, last_size, n):
 
     K, p = W.shape
     w_max, g_max = np.empty(p), np.empty(p)
-    violation, support = _violations(W, state["G"], state["rsum"][:, None], lam1, lam2,
-                                     fit_intercept, w_max, g_max)
+    violation, support = violations(W, state["G"], state["rsum"][:, None],
+                                    plain_penalty(lam1, lam2, W.shape[1]), fit_intercept,
+                                    w_max, g_max)
     size = min(max(_WS_START, working_set_growth(support, last_size, n, p)), p)
     if size == p:
         return violation, np.arange(p)
@@ -427,17 +431,18 @@ def _certificate(passes, W, b, state, lam1, lam2, fit_intercept):
         b, state = _refit_intercept(passes, W, b, state)
     K, p = W.shape
     G, loss = state["G"], state["loss"]
-    violation, _ = _violations(W, G, state["rsum"][:, None], lam1, lam2, fit_intercept,
-                               np.empty(p), np.empty(p))
+    violation, _ = violations(W, G, state["rsum"][:, None], plain_penalty(lam1, lam2, p),
+                              fit_intercept, np.empty(p), np.empty(p))
     # The kernel's dual scaling c and conjugate term, from a gap of no rows: that gap is
     # loss + pen(W) + pen*(-c G), to which the rows' entropy adds.
     no_rows = np.empty((K, 0))
-    partial = dual_gap(no_rows, np.empty(0), np.empty(0), W, G, loss, lam1, lam2)
+    partial = dual_gap(no_rows, np.empty(0), np.empty(0), W, G, loss,
+                       plain_penalty(lam1, lam2, W.shape[1]))
     g_max = float(np.abs(G).max()) if G.size else 0.0
     c = lam1 / g_max if lam2 == 0.0 and g_max > lam1 else 1.0
     entropy = passes.run(W, b, entropy=c)["entropy"]
     gap = float(partial + entropy)
-    primal = float(loss + penalty_value(W, lam1, lam2))
+    primal = float(loss + penalty_value(W, plain_penalty(lam1, lam2, p)))
     return b, violation, max(gap, 0.0), primal, float(np.sqrt(state["r2"])), state
 
 

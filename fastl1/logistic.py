@@ -15,6 +15,15 @@ is the multinomial ``-log softmax(W x_i + b)[y_i]`` (scikit-learn's ``HalfMultin
 saga minimises it). ``C`` scales the loss: in scikit-learn's source the penalty strength passed
 to the L-BFGS loss is ``1 / (C * sum(s))`` and saga's ``beta = 1 / C`` with an unscaled sum.
 
+Per-feature penalty factors and bounds (glmnet's ``penalty.factor``, ``lower.limits`` and
+``upper.limits``) make the penalty ``sum_j f_j (l1_ratio sum_k |W_kj| + (1 - l1_ratio) / 2
+sum_k W_kj^2)`` subject to ``lower_j <= W_kj <= upper_j`` (a feature's factor and bounds hold
+for each of its class coefficients; the intercept is never penalised nor bounded). Factors
+are used as given (glmnet rescales them to sum to ``p``:
+:func:`fastl1._feature_penalty.glmnet_factors`); ``f_j = 0`` leaves a feature unpenalised.
+glmnet's binomial objective is ``mean_s(loss) + lambda * penalty`` (weights normalised to sum
+to 1), so its ``lambda`` is ``1 / (C * sum(s))`` here.
+
 Stopping rule
 -------------
 A fit stops when its **duality gap is below** ``tol * GAP_FRACTION`` (``1e-2``) **times the
@@ -36,6 +45,14 @@ square of the violation), within the same ``max_iter``. When the bound it would 
 the rounding error of the gradient (``||R|| max |X| sqrt(n)`` times a few ulps) the gap cannot
 shrink further and the KKT rule ``violation <= tol`` decides. The reported ``dual_gap_`` and
 ``kkt_violation_`` are those of the returned coefficients and intercept (averaged scale).
+
+The gap needs a dual point: scaled residuals whose correlations meet every feature's
+constraint. An unpenalised feature (factor 0) unbounded on a side has the constraint
+``x_j^T theta = 0``, which no scaled residual meets; a fit with one stops when its KKT
+violation is below ``tol / 1000`` (the first bound above) instead, and reports ``dual_gap_ =
+nan``. Such a fit starting with every penalised coefficient at zero first fits the intercept
+and the unpenalised features alone (as glmnet does); when no penalised feature passes its
+threshold there, that is the solution.
 
 Algorithm: proximal Newton with working sets and a line search (``solver="prox_newton"``),
 or FISTA (``solver="fista"``); see :mod:`fastl1._kernels.logistic`. Dense C- or F-ordered,
@@ -62,9 +79,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._dask import dask_input
 from ._dask_predict import blockwise
 from ._dask_predict import score as dask_score
+from ._feature_penalty import FeaturePenalty, check_feature_penalty
 from ._interrupt import STOP, interruptible, raise_if_stopped
 from ._kernels.logistic import (
+    column_counts,
     dual_gap,
+    extract_columns,
     fista,
     full_gradient,
     linear_predictor,
@@ -72,7 +92,9 @@ from ._kernels.logistic import (
     lipschitz_estimate,
     penalty_value,
     prox_newton,
+    violations,
 )
+from ._kernels.penalty import entering_correlation
 from ._solver import _EMPTY_INDEX, _placeholder_matrix, canonical_sparse, kernel_array
 from ._threads import claims_threads
 from ._validation import (
@@ -102,6 +124,9 @@ _FIRST_KKT_FRACTION = 1e-3
 _ROUNDING_ULPS = 8.0  # ulps of ||R|| max ||x_j|| taken as a gradient entry's rounding error
 _GAP_FLOOR = 1e-13  # rounding of the objective's sums: no gap below this is measurable
 _NO_CURVATURE = np.empty((0, 0))
+# The fit of the unpenalised features alone is the solution while no penalised feature's
+# gradient passes its threshold by more than this relative rounding margin.
+_NULL_SLACK = 1e-9
 
 
 @dataclass
@@ -258,14 +283,16 @@ def _refit_intercept(offsets: np.ndarray, y_codes: np.ndarray, s: np.ndarray,
     return b
 
 
-def _certificate(design: LogisticDesign, y_codes, y, s, W, b, lam1, lam2, fit_intercept,
-                 parallel):
-    """``(b, violation, gap, primal, ||R||)`` of ``(W, b)`` in the sum scale.
+def _certificate(design: LogisticDesign, y_codes, y, s, W, b, penalty, fit_intercept,
+                 parallel, has_dual=True):
+    """``(b, violation, gap, primal, ||R||)`` of ``(W, b)`` in the sum scale, for the
+    kernels' ``penalty`` (:class:`fastl1._kernels.penalty.Penalty`).
 
     With an intercept, ``b`` is first refitted exactly for ``W`` (:func:`_refit_intercept`):
     the residuals then sum to zero, so the dual point of :func:`fastl1._kernels.logistic.
     dual_gap` is feasible for the problem with an unpenalised intercept and its gap is a
-    certificate (the objective at ``(W, b)`` is within ``gap`` of its minimum).
+    certificate (the objective at ``(W, b)`` is within ``gap`` of its minimum). Without a
+    dual point (``has_dual`` False: :func:`_has_dual`) the gap is NaN.
     """
     A, data, indices, indptr, transposed = design.arrays
     K, p = W.shape
@@ -280,15 +307,68 @@ def _certificate(design: LogisticDesign, y_codes, y, s, W, b, lam1, lam2, fit_in
     loss = link(Z, y, s, R, _NO_CURVATURE, False)
     G = np.empty((K, p))
     full_gradient(A, data, indices, indptr, bool(transposed), R, G, bool(parallel))
-    g = G + lam2 * W
-    violation = np.where(W > 0, np.abs(g + lam1),
-                         np.where(W < 0, np.abs(g - lam1), np.maximum(np.abs(g) - lam1, 0.0)))
-    violation = float(violation.max()) if violation.size else 0.0
-    if fit_intercept:
-        violation = max(violation, float(np.abs(R.sum(axis=1)).max()))
-    gap = float(dual_gap(Z, y, s, W, G, loss, lam1, lam2))
-    primal = float(loss + penalty_value(W, lam1, lam2))
-    return b, violation, max(gap, 0.0), primal, float(np.linalg.norm(R))
+    violation, _ = violations(W, G, R, penalty, bool(fit_intercept), np.empty(p), np.empty(p))
+    gap = max(float(dual_gap(Z, y, s, W, G, loss, penalty)), 0.0) if has_dual else np.nan
+    primal = float(loss + penalty_value(W, penalty))
+    return b, float(violation), gap, primal, float(np.linalg.norm(R))
+
+
+def _has_dual(penalty: FeaturePenalty) -> bool:
+    """Whether the duality gap is a certificate: no unpenalised feature is unbounded on a
+    side (its dual constraint ``x_j^T theta = 0`` is one no scaled residual satisfies; the
+    intercept's is met by refitting it exactly, :func:`_certificate`)."""
+    free = penalty.factor == 0.0
+    return not bool(np.any(free & ((penalty.lower == -np.inf) | (penalty.upper == np.inf))))
+
+
+@claims_threads
+def _null_model(design: LogisticDesign, y_codes, s, n_classes, penalty: FeaturePenalty, *,
+                fit_intercept, tol, max_iter, coef=None, intercept=None, parallel=None):
+    """The model with every penalised coefficient at zero: the intercept and the unpenalised
+    features fitted alone (glmnet fits them first), and the entering threshold it leaves.
+
+    Returns ``(fit, strength)``: ``fit`` a :class:`LogisticFit` of shape ``(K, p)`` (its
+    ``n_iter`` and ``converged`` those of the unpenalised fit) and ``strength`` the largest
+    ``|G_kj| / f_j`` over the penalised features on the sides their bounds let them move
+    (``G`` the loss gradient in the sum scale). Zero is then optimal for every penalised
+    coefficient if and only if ``l1_ratio / C >= strength``.
+    """
+    A, data, indices, indptr, transposed = design.arrays
+    n, p = design.n_samples, design.n_features
+    K = 1 if n_classes == 2 else n_classes
+    free = penalty.unpenalised
+    W = np.zeros((K, p))
+    if free.size:
+        counts = column_counts(indices, p) if transposed and indptr.size else \
+            np.empty(0, dtype=np.int64)
+        columns = extract_columns(A, data, indices, indptr, bool(transposed), free, n, p,
+                                  counts)
+        sub = LogisticDesign((*columns, False), n, free.size)
+        start = None if coef is None else np.asarray(coef, dtype=np.float64)[:, free]
+        # C and l1_ratio play no part: every factor of the sub-problem is zero.
+        fit = solve_logistic(sub, y_codes, s, n_classes, 1.0, 1.0, fit_intercept=fit_intercept,
+                             tol=tol, max_iter=max_iter, coef=start, intercept=intercept,
+                             parallel=parallel, warn=False, penalty=penalty.take(free))
+        W[:, free] = fit.coef
+        b, n_iter, n_newton, converged = fit.intercept, fit.n_iter, fit.n_newton, fit.converged
+    else:
+        b = (_initial_intercept(np.asarray(y_codes, dtype=np.intp), s, n_classes)
+             if fit_intercept else np.zeros(K))
+        n_iter, n_newton, converged = 0, 0, True
+    Z = np.empty((K, n))
+    linear_predictor(A, data, indices, indptr, bool(transposed), W, b, Z)
+    R = np.empty((K, n))
+    link(Z, np.asarray(y_codes, dtype=np.float64), np.asarray(s, dtype=np.float64), R,
+         _NO_CURVATURE, False)
+    G = np.empty((K, p))
+    full_gradient(A, data, indices, indptr, bool(transposed), R, G, bool(parallel))
+    kernel = penalty.kernel(1.0, 0.0)
+    strength = 0.0
+    for j in np.flatnonzero(penalty.factor):
+        entering = max(entering_correlation(kernel, j, -G[k, j]) for k in range(K))
+        strength = max(strength, entering / penalty.factor[j])
+    fit = LogisticFit(W, b, int(n_iter), int(n_newton), np.nan, np.nan, converged)
+    return fit, strength
 
 
 def _gradient_rounding(design: LogisticDesign, r_norm: float) -> float:
@@ -309,13 +389,16 @@ def solve_logistic(design: LogisticDesign, y_codes: np.ndarray, sample_weight: n
                    n_classes: int, C: float, l1_ratio: float, *, fit_intercept: bool = True,
                    tol: float = 1e-4, max_iter: int = 100, solver: str = "prox_newton",
                    coef: np.ndarray | None = None, intercept: np.ndarray | None = None,
-                   parallel: bool | None = None, warn: bool = True) -> LogisticFit:
+                   parallel: bool | None = None, warn: bool = True,
+                   penalty: FeaturePenalty | None = None) -> LogisticFit:
     """Fit L1 / elastic-net logistic regression at one ``C`` (scikit-learn's objective).
 
     The stopping rule is the module docstring's: the kernels first bring the largest KKT
     violation below ``tol``; the duality gap of the result (with an exactly refitted
     intercept) must then be below ``tol * GAP_FRACTION`` times the objective, otherwise the
     kernel resumes from there with a tighter KKT bound, within the same ``max_iter``.
+    Without a dual point (an unpenalised feature unbounded on a side) the KKT violation must
+    be below ``tol * 1e-3`` instead and the gap is NaN.
 
     Parameters
     ----------
@@ -334,25 +417,31 @@ def solve_logistic(design: LogisticDesign, y_codes: np.ndarray, sample_weight: n
     solver : {"prox_newton", "fista"}
     coef, intercept : ndarray, optional
         Starting point (shape ``(K, p)`` and ``(K,)``, ``K = 1`` for two classes); not
-        modified. Default: zero coefficients and the optimal intercept for them.
+        modified (``coef`` is clipped to the bounds). Default: zero coefficients and the
+        optimal intercept for them.
     parallel : bool or None
         Compute full gradients on Numba's threads (default: when more than one is
         available). Callers that run fits in concurrent Python threads must pass False.
     warn : bool
         Emit a :class:`~sklearn.exceptions.ConvergenceWarning` when ``tol`` was not reached.
+    penalty : FeaturePenalty, optional
+        Validated per-feature factors and bounds (:func:`fastl1._feature_penalty.
+        check_feature_penalty`); default: every factor 1, no bounds. When it has
+        unpenalised features and the start has every penalised coefficient at zero, the
+        intercept and the unpenalised features are fitted first (:func:`_null_model`); that
+        fit is the solution when no penalised feature passes its threshold there.
 
     Returns
     -------
     LogisticFit
     """
-    A, data, indices, indptr, transposed = design.arrays
     p = design.n_features
     K = 1 if n_classes == 2 else n_classes
     s = kernel_array(np.ascontiguousarray(sample_weight, dtype=np.float64))
-    s_sum = float(s.sum())
     y_codes = np.asarray(y_codes, dtype=np.intp)
-    y = kernel_array(np.ascontiguousarray(y_codes, dtype=np.float64))
+    penalty = FeaturePenalty.default(p) if penalty is None else penalty
     W = np.zeros((K, p)) if coef is None else np.array(coef, dtype=np.float64, order="C")
+    np.clip(W, penalty.lower, penalty.upper, out=W)
     if intercept is not None and fit_intercept:
         b = np.array(intercept, dtype=np.float64).reshape(K)
     elif fit_intercept:
@@ -361,7 +450,70 @@ def solve_logistic(design: LogisticDesign, y_codes: np.ndarray, sample_weight: n
         b = np.zeros(K)
     C, l1_ratio, tol = float(C), float(l1_ratio), float(tol)
     lam1 = l1_ratio / C
-    lam2 = (1.0 - l1_ratio) / C
+    kernel_penalty = penalty.kernel(lam1, (1.0 - l1_ratio) / C)
+    free = penalty.unpenalised
+    null_only = False
+    n_newton = 0
+    if 0 < free.size < p and not W[:, penalty.factor > 0.0].any():
+        null, strength = _null_model(design, y_codes, s, n_classes, penalty,
+                                     fit_intercept=fit_intercept, tol=tol, max_iter=max_iter,
+                                     coef=W, intercept=b, parallel=parallel)
+        W, b, n_newton = null.coef, null.intercept, null.n_newton
+        # Zero is optimal for every penalised coefficient (up to the rounding of G).
+        null_only = strength <= lam1 * (1.0 + _NULL_SLACK)
+    if null_only:
+        y = kernel_array(np.ascontiguousarray(y_codes, dtype=np.float64))
+        b, violation, gap, primal, _ = _certificate(
+            design, y_codes, y, s, W, b, kernel_penalty, fit_intercept, parallel,
+            _has_dual(penalty))
+        n_iter, converged = null.n_iter, null.converged
+    else:
+        W, b, n_iter, steps, violation, gap, primal, converged = _solve_rounds(
+            design, y_codes, s, n_classes, kernel_penalty, _has_dual(penalty), W, b,
+            fit_intercept=fit_intercept, tol=tol, max_iter=max_iter, solver=solver,
+            parallel=parallel)
+        n_newton += steps
+    s_sum = float(s.sum())
+    violation /= s_sum
+    gap /= s_sum
+    if warn and not converged:
+        _warn_not_converged(solver, n_iter, gap, violation, tol, primal / s_sum)
+    if K > 1 and fit_intercept:
+        b -= b.mean()  # the multinomial loss is invariant to a common shift of intercepts
+    if K > 1:
+        # So are the class coefficients of an unpenalised, unbounded feature: centred too.
+        shiftable = free[(penalty.lower[free] == -np.inf) & (penalty.upper[free] == np.inf)]
+        W[:, shiftable] -= W[:, shiftable].mean(axis=0)
+    return LogisticFit(W, b, int(n_iter), int(n_newton), violation, gap, converged)
+
+
+def _warn_not_converged(solver, n_iter, gap, violation, tol, objective):
+    """The ConvergenceWarning of a fit that missed its stopping rule (averaged scale)."""
+    if np.isnan(gap):
+        rule = (f"largest optimality (KKT) violation {violation:.3e} > tol * "
+                f"{_FIRST_KKT_FRACTION:g} (no duality gap: an unpenalised feature has no "
+                "bound on a side)")
+    else:
+        rule = (f"duality gap {gap:.3e} > tol * {GAP_FRACTION:g} * objective "
+                f"({tol * GAP_FRACTION * objective:.3e}), largest optimality (KKT) violation "
+                f"{violation:.3e}")
+    warn_user(
+        f"LogisticRegression ({solver}) did not converge after {n_iter} iterations: "
+        f"{rule} (in the scale of the objective divided by C * sum(sample_weight)). "
+        "Increase max_iter or tol, scale the features, or decrease C.", ConvergenceWarning)
+
+
+def _solve_rounds(design: LogisticDesign, y_codes, s, n_classes, penalty, has_dual, W, b, *,
+                  fit_intercept, tol, max_iter, solver, parallel):
+    """The kernel runs of :func:`solve_logistic` from ``(W, b)`` (updated in place), each
+    followed by a certificate, until the stopping rule holds (sum scale).
+
+    Returns ``(W, b, n_iter, n_newton, violation, gap, primal, converged)``."""
+    A, data, indices, indptr, transposed = design.arrays
+    p = design.n_features
+    K = W.shape[0]
+    s_sum = float(s.sum())
+    y = kernel_array(np.ascontiguousarray(y_codes, dtype=np.float64))
     gap_tol = tol * GAP_FRACTION
     if solver == "fista":
         eig = lipschitz_estimate(A, data, indices, indptr, bool(transposed), s, p,
@@ -370,14 +522,15 @@ def solve_logistic(design: LogisticDesign, y_codes: np.ndarray, sample_weight: n
     # The first KKT bound is well below tol: near the optimum (proximal Newton converges
     # quadratically there) an outer iteration more costs less than a second round, which
     # restarts the working sets and computes another certificate (docs/benchmarks.md).
-    kernel_tol = tol * s_sum * _FIRST_KKT_FRACTION
+    # Without a dual point it is the stopping rule itself.
+    kkt_tol = kernel_tol = tol * s_sum * _FIRST_KKT_FRACTION
     n_iter = n_newton = 0
     floor = None
     while True:
         budget = int(max_iter) - n_iter
         if solver == "fista":
             done, violation, _, _ = fista(
-                A, data, indices, indptr, bool(transposed), y, s, W, b, lam1, lam2,
+                A, data, indices, indptr, bool(transposed), y, s, W, b, penalty,
                 bool(fit_intercept), kernel_tol, budget, lipschitz, _FISTA_CHECK_EVERY,
                 bool(parallel), STOP)
             stalled = False
@@ -386,7 +539,7 @@ def solve_logistic(design: LogisticDesign, y_codes: np.ndarray, sample_weight: n
             # that certifies convergence or ends the fit): ``budget + 1`` of them solve
             # ``budget`` working sets.
             outer, steps, violation, _, _ = prox_newton(
-                A, data, indices, indptr, bool(transposed), y, s, W, b, lam1, lam2,
+                A, data, indices, indptr, bool(transposed), y, s, W, b, penalty,
                 bool(fit_intercept), kernel_tol, budget + 1, _WS_START, _INNER_FRACTION,
                 _MAX_NEWTON, bool(parallel), STOP)
             done = outer - 1
@@ -400,15 +553,19 @@ def solve_logistic(design: LogisticDesign, y_codes: np.ndarray, sample_weight: n
         if not (np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
             raise ValueError("The solver produced non-finite coefficients; the input may "
                              "contain values too large for its dtype.")
-        b, violation, gap, primal, r_norm = _certificate(design, y_codes, y, s, W, b, lam1,
-                                                         lam2, fit_intercept, parallel)
-        converged = gap <= max(gap_tol, _GAP_FLOOR) * primal
+        b, violation, gap, primal, r_norm = _certificate(design, y_codes, y, s, W, b, penalty,
+                                                         fit_intercept, parallel, has_dual)
+        if has_dual:
+            converged = gap <= max(gap_tol, _GAP_FLOOR) * primal
+        else:
+            converged = violation <= kkt_tol
         if converged or stalled or n_iter >= max_iter:
             break
         # The gap is roughly quadratic in the violation near the optimum: ask the kernel for
         # the violation that would bring the gap to its bound (at least 10 times smaller).
-        kernel_tol = min(kernel_tol, violation) * min(
-            0.1, max(1e-3, np.sqrt(gap_tol * primal / max(gap, 1e-300))))
+        kernel_tol = min(kernel_tol, violation) * (min(
+            0.1, max(1e-3, np.sqrt(gap_tol * primal / max(gap, 1e-300)))) if has_dual
+            else 0.1)
         if floor is None and kernel_tol < _ROUNDING_ULPS * np.finfo(np.float64).eps * r_norm \
                 * np.sqrt(design.n_samples) * 1e6:
             # Within reach of the rounding error for entries of X up to 1e6: measure it (a
@@ -418,23 +575,23 @@ def solve_logistic(design: LogisticDesign, y_codes: np.ndarray, sample_weight: n
             # No smaller violation is measurable: the gradient's rounding error decides.
             converged = violation <= max(tol * s_sum, 2.0 * floor)
             break
-    violation /= s_sum
-    gap /= s_sum
     if solver != "fista":
         # Iterations are working-set solves plus the evaluation that ends the fit (so a fit
         # started at its solution counts 1, as scikit-learn's checks expect), at most max_iter.
         n_iter = min(n_iter + 1, int(max_iter))
-    if warn and not converged:
-        warn_user(
-            f"LogisticRegression ({solver}) did not converge after {n_iter} iterations: "
-            f"duality gap {gap:.3e} > tol * {GAP_FRACTION:g} * objective "
-            f"({gap_tol * primal / s_sum:.3e}), largest optimality (KKT) violation "
-            f"{violation:.3e} (in the scale of the objective divided by C * "
-            "sum(sample_weight)). Increase max_iter or tol, scale the features, or "
-            "decrease C.", ConvergenceWarning)
-    if K > 1 and fit_intercept:
-        b -= b.mean()  # the multinomial loss is invariant to a common shift of intercepts
-    return LogisticFit(W, b, int(n_iter), int(n_newton), violation, gap, converged)
+    return W, b, n_iter, n_newton, violation, gap, primal, converged
+
+
+def cast_within_bounds(coef: np.ndarray, penalty: FeaturePenalty, dtype) -> np.ndarray:
+    """``coef`` (float64, last axis the features) in ``dtype``, each value that rounding took
+    past its bound moved one ulp towards zero (a float32 bound such as -0.3 is rounded away
+    from zero): the returned coefficients satisfy the bounds as float64 numbers."""
+    out = coef.astype(dtype)
+    if out.dtype != coef.dtype:
+        past = (out < penalty.lower) | (out > penalty.upper)
+        if past.any():
+            out[past] = np.nextafter(out[past], out.dtype.type(0))
+    return out
 
 
 def l1_ratio_of_penalty(penalty, estimator: str, unpenalised: str, parameter: str,
@@ -519,6 +676,17 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
     n_jobs : None
         Accepted for compatibility, unused (scikit-learn ignores it too since 1.8). The full
         gradient runs on Numba's threads (``numba.set_num_threads``).
+    penalty_factor : array-like of shape (n_features,), default=None
+        Non-negative multiplier of each feature's penalty (glmnet's ``penalty.factor``): the
+        penalty is ``sum_j penalty_factor[j] * (l1_ratio ||W[:, j]||_1 + (1 - l1_ratio) / 2
+        ||W[:, j]||^2)``, the factors used as given (glmnet rescales them to sum to
+        ``n_features``: pass :func:`fastl1._feature_penalty.glmnet_factors` of them to match
+        it). 0 leaves a feature unpenalised (e.g. age or sex beside genes); not all may be 0
+        when ``l1_ratio > 0``. None: every factor 1.
+    lower_bounds, upper_bounds : float or array-like of shape (n_features,), default=None
+        Bounds on each feature's coefficients (of every class), ``lower_bounds <= 0 <=
+        upper_bounds`` (glmnet's ``lower.limits`` and ``upper.limits``; ``lower_bounds=0``
+        gives non-negative coefficients). None: unbounded. The intercept is never bounded.
 
     Attributes
     ----------
@@ -536,7 +704,9 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         by ``C * sum(sample_weight)``.
     dual_gap_ : float
         Duality gap in the same scale (a certificate: that objective is within
-        ``dual_gap_`` of its minimum).
+        ``dual_gap_`` of its minimum). NaN when an unpenalised feature (``penalty_factor``
+        0) is unbounded on a side: no dual point exists, and the fit stops when
+        ``kkt_violation_`` is below ``tol / 1000`` (module docstring, "Stopping rule").
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Defined when X has string feature names.
@@ -557,7 +727,8 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
 
     def __init__(self, penalty="deprecated", *, C=1.0, l1_ratio=1.0, fit_intercept=True,
                  tol=1e-4, max_iter=100, warm_start=False, class_weight=None,
-                 random_state=None, solver="auto", verbose=0, n_jobs=None):
+                 random_state=None, solver="auto", verbose=0, n_jobs=None,
+                 penalty_factor=None, lower_bounds=None, upper_bounds=None):
         self.penalty = penalty
         self.C = C
         self.l1_ratio = l1_ratio
@@ -570,6 +741,9 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         self.solver = solver
         self.verbose = verbose
         self.n_jobs = n_jobs
+        self.penalty_factor = penalty_factor
+        self.lower_bounds = lower_bounds
+        self.upper_bounds = upper_bounds
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -623,6 +797,8 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         l1_ratio = self._check_params()
         if dask_input(X, y, sample_weight):  # passes over the row blocks, X stays on the cluster
             from ._dask_logistic import fit_logistic
+            from .linear_model import refuse_feature_penalty_on_dask
+            refuse_feature_penalty_on_dask(self)
             return fit_logistic(self, X, y, sample_weight, l1_ratio)
         check_sparse_structure(X)
         X, y = validate_data(self, X, y, accept_sparse=["csc", "csr"],
@@ -645,6 +821,8 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         n_classes = classes.shape[0]
         K = 1 if n_classes == 2 else n_classes
         p = X.shape[1]
+        penalty = check_feature_penalty(self.penalty_factor, self.lower_bounds,
+                                        self.upper_bounds, p, l1_ratio=l1_ratio)
         coef0 = np.zeros((K, p))
         intercept0 = None
         if (self.warm_start and hasattr(self, "coef_") and hasattr(self, "classes_")
@@ -657,10 +835,10 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         result = solve_logistic(
             logistic_design(X), y_codes, s, n_classes, self.C, l1_ratio,
             fit_intercept=bool(self.fit_intercept), tol=self.tol, max_iter=self.max_iter,
-            solver=solver, coef=coef0, intercept=intercept0)
+            solver=solver, coef=coef0, intercept=intercept0, penalty=penalty)
         dtype = X.dtype
         self.classes_ = classes
-        self.coef_ = result.coef.astype(dtype)
+        self.coef_ = cast_within_bounds(result.coef, penalty, dtype)
         self.intercept_ = (result.intercept.astype(dtype) if self.fit_intercept
                            else np.zeros(K, dtype=dtype))
         self.n_iter_ = np.array([result.n_iter], dtype=np.int32)

@@ -4,7 +4,9 @@
 ``C`` (weakest penalty last), each fit warm-started from the previous one.
 :class:`LogisticRegressionCV` runs it on every fold and on all rows as threaded jobs (the plan
 of :mod:`fastl1.cv`, shared with :class:`fastl1.LassoCV`): the fold paths are scored on their
-test rows, the full-data path supplies the final model at the chosen ``C``.
+test rows, the full-data path supplies the final model at the chosen ``C``. :func:`l1_min_c`
+is the smallest ``C`` at which a penalised coefficient leaves zero, per-feature penalty
+factors and bounds included: the start of a grid whose first model is the null model.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
 from ._dask import dask_input, refuse_dask
+from ._feature_penalty import check_feature_penalty
 from ._solver import to_csc
 from ._validation import (
     _check_choice,
@@ -37,13 +40,15 @@ from ._warn import warn_user
 from .cv import fold_rows, one_blas_thread, run_jobs, split
 from .logistic import (
     LogisticRegression,
+    _null_model,
+    cast_within_bounds,
     class_weights,
     l1_ratio_of_penalty,
     logistic_design,
     solve_logistic,
 )
 
-__all__ = ["LogisticRegressionCV", "l1_logistic_path"]
+__all__ = ["LogisticRegressionCV", "l1_logistic_path", "l1_min_c"]
 
 
 def _check_grid(Cs) -> np.ndarray:
@@ -75,9 +80,11 @@ def _encode(y, sample_weight, class_weight, X):
 
 
 def _fit_path(X, codes, s, n_classes, Cs, l1_ratio, fit_intercept, tol, max_iter, solver,
-              parallel, on_solution=None):
-    """Warm-started fits over ``Cs`` in the given order; returns coefs (n_cs, K, p),
-    intercepts (n_cs, K), n_iter (n_cs,) and the number of fits that did not converge."""
+              parallel, penalty=None, on_solution=None):
+    """Warm-started fits over ``Cs`` in the given order (``penalty``: the validated
+    :class:`~fastl1._feature_penalty.FeaturePenalty`, None for the plain one); returns coefs
+    (n_cs, K, p), intercepts (n_cs, K), n_iter (n_cs,) and the number of fits that did not
+    converge."""
     design = logistic_design(X)
     K = 1 if n_classes == 2 else n_classes
     coefs = np.zeros((Cs.shape[0], K, X.shape[1]))
@@ -88,7 +95,7 @@ def _fit_path(X, codes, s, n_classes, Cs, l1_ratio, fit_intercept, tol, max_iter
         result = solve_logistic(design, codes, s, n_classes, C, l1_ratio,
                                 fit_intercept=fit_intercept, tol=tol, max_iter=max_iter,
                                 solver=solver, coef=coef, intercept=intercept,
-                                parallel=parallel, warn=False)
+                                parallel=parallel, warn=False, penalty=penalty)
         coef, intercept = result.coef, result.intercept
         coefs[i], intercepts[i], n_iter[i] = coef, intercept, result.n_iter
         failures += not result.converged
@@ -99,7 +106,8 @@ def _fit_path(X, codes, s, n_classes, Cs, l1_ratio, fit_intercept, tol, max_iter
 
 def l1_logistic_path(X, y, *, Cs=10, l1_ratio: float = 1.0, fit_intercept: bool = True,
                      sample_weight=None, class_weight=None, tol: float = 1e-4,
-                     max_iter: int = 100, solver: str = "prox_newton"):
+                     max_iter: int = 100, solver: str = "prox_newton", penalty_factor=None,
+                     lower_bounds=None, upper_bounds=None):
     """L1 (elastic-net) logistic regression along a grid of ``C``, warm-started.
 
     The objective is :class:`fastl1.LogisticRegression`'s; fits run from the strongest
@@ -111,13 +119,15 @@ def l1_logistic_path(X, y, *, Cs=10, l1_ratio: float = 1.0, fit_intercept: bool 
     y : array-like of shape (n_samples,)
         Class labels (two classes: binary loss; more: multinomial).
     Cs : int or array-like, default=10
-        Grid size (scikit-learn's ``logspace(-4, 4, Cs)``) or the values. For an L1 grid
-        that starts at the all-zero model use ``sklearn.svm.l1_min_c(X, y, loss="log") *
-        np.logspace(0, 3, n)``.
+        Grid size (scikit-learn's ``logspace(-4, 4, Cs)``) or the values. For a grid that
+        starts at the null model (every penalised coefficient zero) use ``l1_min_c(X, y,
+        ...) * np.logspace(0, 3, n)`` (:func:`l1_min_c`, with the same options).
     l1_ratio, fit_intercept, tol, max_iter, solver
         As in :class:`fastl1.LogisticRegression`.
     sample_weight, class_weight : optional
         As in :meth:`fastl1.LogisticRegression.fit`.
+    penalty_factor, lower_bounds, upper_bounds : optional
+        Per-feature penalty factors and bounds, as in :class:`fastl1.LogisticRegression`.
 
     Returns
     -------
@@ -137,6 +147,9 @@ def l1_logistic_path(X, y, *, Cs=10, l1_ratio: float = 1.0, fit_intercept: bool 
     solver = "prox_newton" if solver == "auto" else solver
     if dask_input(X, y, sample_weight):  # passes over the row blocks, X stays on the cluster
         from ._dask_logistic import logistic_path
+        if not (penalty_factor is None and lower_bounds is None and upper_bounds is None):
+            raise ValueError("penalty_factor, lower_bounds and upper_bounds are not "
+                             "supported with Dask arrays; compute X first.")
         return logistic_path(X, y, Cs, l1_ratio, fit_intercept, sample_weight, class_weight,
                              tol, max_iter, solver)
     check_sparse_structure(X)
@@ -144,13 +157,75 @@ def l1_logistic_path(X, y, *, Cs=10, l1_ratio: float = 1.0, fit_intercept: bool 
                          accept_large_sparse=True, dtype=[np.float64, np.float32],
                          reset=True)
     codes, classes, s = _encode(y, sample_weight, class_weight, X)
+    penalty = check_feature_penalty(penalty_factor, lower_bounds, upper_bounds, X.shape[1],
+                                    l1_ratio=l1_ratio)
     coefs, intercepts, n_iter, failures = _fit_path(
         X, codes, s, classes.shape[0], Cs, l1_ratio, fit_intercept, tol, max_iter, solver,
-        None)
+        None, penalty)
     _warn_failures(failures, Cs.shape[0], max_iter)
     # In X's dtype, as the estimators' coef_ (the solvers work in float64 throughout).
-    return Cs, coefs.astype(X.dtype, copy=False), intercepts.astype(X.dtype, copy=False), \
-        n_iter
+    return (Cs, cast_within_bounds(coefs, penalty, X.dtype),
+            intercepts.astype(X.dtype, copy=False), n_iter)
+
+
+def l1_min_c(X, y, *, l1_ratio: float = 1.0, fit_intercept: bool = True, sample_weight=None,
+             class_weight=None, penalty_factor=None, lower_bounds=None, upper_bounds=None,
+             tol: float = 1e-4, max_iter: int = 100) -> float:
+    """The smallest ``C`` at which a penalised coefficient of
+    :class:`fastl1.LogisticRegression` leaves zero (glmnet's ``lambda_max``, as a ``C``).
+
+    The intercept and the unpenalised features (``penalty_factor`` 0) are fitted first with
+    every penalised coefficient at zero (the null model, as glmnet does); then ``C_min =
+    l1_ratio / max_j (|g_j| / f_j)`` with ``g`` the loss gradient there (in the scale of
+    ``sum_i s_i loss_i``), over the penalised features and only the sides their bounds let
+    them move to (a feature with ``lower_bounds=0`` enters only on a negative gradient). For
+    ``C <= C_min`` the null model is the solution, so ``l1_min_c(...) * np.logspace(0, 3, n)``
+    is a grid whose first model is the null model. Unlike :func:`sklearn.svm.l1_min_c`, the
+    intercept is fitted (unpenalised), sample and class weights count, and more than two
+    classes use the multinomial loss (the largest gradient over the classes).
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+    l1_ratio : float, default=1.0
+        In ``(0, 1]``: ``C_min`` scales with it (the ridge term is zero at zero).
+    fit_intercept, sample_weight, class_weight, penalty_factor, lower_bounds, upper_bounds
+        As in :class:`fastl1.LogisticRegression` and its ``fit``.
+    tol, max_iter : optional
+        Of the fit of the unpenalised features (as in :class:`fastl1.LogisticRegression`).
+
+    Returns
+    -------
+    float
+        ``C_min``.
+
+    Raises
+    ------
+    ValueError
+        When no penalised feature can leave zero at any ``C`` (every gradient zero or
+        pointing into a bound of 0).
+    """
+    _check_real("l1_ratio", l1_ratio, low=0.0, high=1.0)
+    if not l1_ratio > 0.0:
+        raise ValueError("l1_ratio must be > 0: without an L1 term every penalised "
+                         "coefficient is non-zero at any C > 0.")
+    _check_real("tol", tol, low=0.0)
+    _check_int("max_iter", max_iter, low=1)
+    refuse_dask("l1_min_c", X, y, sample_weight)
+    check_sparse_structure(X)
+    X, y = validate_data(LogisticRegression(), X, y, accept_sparse=["csc", "csr"],
+                         accept_large_sparse=True, dtype=[np.float64, np.float32],
+                         reset=True)
+    codes, classes, s = _encode(y, sample_weight, class_weight, X)
+    penalty = check_feature_penalty(penalty_factor, lower_bounds, upper_bounds, X.shape[1],
+                                    l1_ratio=l1_ratio)
+    _, strength = _null_model(logistic_design(X), codes, s, classes.shape[0], penalty,
+                              fit_intercept=bool(fit_intercept), tol=tol, max_iter=max_iter)
+    if not strength > 0.0:
+        raise ValueError("No penalised feature can leave zero at any C: their gradients at "
+                         "the null model are zero or point into a bound of 0.")
+    return float(l1_ratio) / strength
 
 
 def _fold_job(X, y, codes, s, sample_weight, train, test, n_classes, Cs, ratio, options,
@@ -259,6 +334,14 @@ class LogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
     use_legacy_attributes : bool, default=True
         As scikit-learn 1.9: dict-valued ``scores_`` / ``coefs_paths_`` keyed by class and
         array-valued ``C_`` / ``l1_ratio_`` (legacy), or plain arrays and floats (False).
+    penalty_factor : array-like of shape (n_features,), default=None
+        Non-negative per-feature penalty factors (0: unpenalised), used as given; see
+        :class:`fastl1.LogisticRegression`. The ``Cs`` grid does not depend on them: for a
+        grid that starts at the null model pass ``Cs=l1_min_c(X, y, penalty_factor=...) *
+        np.logspace(0, 3, n)`` (:func:`l1_min_c`).
+    lower_bounds, upper_bounds : float or array-like of shape (n_features,), default=None
+        Bounds on each feature's coefficients, ``lower_bounds <= 0 <= upper_bounds``; see
+        :class:`fastl1.LogisticRegression`.
 
     Attributes
     ----------
@@ -290,7 +373,8 @@ class LogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
     def __init__(self, *, Cs=10, l1_ratios=(1.0,), fit_intercept=True, cv=None,
                  penalty="deprecated", scoring=None, tol=1e-4, max_iter=100,
                  class_weight=None, n_jobs=None, verbose=0, refit=True, random_state=None,
-                 solver="auto", use_legacy_attributes=True):
+                 solver="auto", use_legacy_attributes=True, penalty_factor=None,
+                 lower_bounds=None, upper_bounds=None):
         self.Cs = Cs
         self.l1_ratios = l1_ratios
         self.fit_intercept = fit_intercept
@@ -306,6 +390,9 @@ class LogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.solver = solver
         self.use_legacy_attributes = use_legacy_attributes
+        self.penalty_factor = penalty_factor
+        self.lower_bounds = lower_bounds
+        self.upper_bounds = upper_bounds
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -341,12 +428,15 @@ class LogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         X, y = validate_data(self, X, y, accept_sparse=["csc", "csr"],
                              accept_large_sparse=True, dtype=[np.float64, np.float32])
         codes, classes, s = _encode(y, sample_weight, self.class_weight, X)
+        penalty = check_feature_penalty(self.penalty_factor, self.lower_bounds,
+                                        self.upper_bounds, X.shape[1],
+                                        l1_ratio=float(ratios.max()))
         n_classes = classes.shape[0]
         folds = split(self.cv, X, y, classifier=True, weights=s, **params)
         scorer = _fold_scorer(self.scoring, classes) if self.scoring is not None else None
         if sp.issparse(X):
             X = to_csc(X)  # folds are row subsets of one CSC copy
-        options = (self.fit_intercept, self.tol, self.max_iter, solver, False)
+        options = (self.fit_intercept, self.tol, self.max_iter, solver, False, penalty)
 
         weights = None if sample_weight is None else np.asarray(sample_weight)
         jobs = []  # module-level functions, the data as arguments: see fastl1.cv.run_jobs
@@ -388,7 +478,7 @@ class LogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
             C = float(np.mean([Cs[b[1]] for b in best]))
             l1_ratio = float(np.mean([ratios[b[0]] for b in best]))
         self.classes_ = classes
-        self.coef_ = coef.astype(X.dtype)
+        self.coef_ = cast_within_bounds(coef, penalty, X.dtype)
         self.intercept_ = (intercept if self.fit_intercept else np.zeros_like(intercept)
                            ).astype(X.dtype)
         self.Cs_ = Cs

@@ -45,6 +45,7 @@ from .linear_model import (
 from .logistic import LogisticRegression
 from .logistic_cv import _encode
 from .logistic_cv import _fit_path as _fit_logistic_path
+from .logistic_cv import l1_min_c as fastl1_l1_min_c
 from .path import alpha_grid, check_alpha_array, fit_path
 from .poisson import PoissonRegression
 from .poisson import _grid as poisson_grid
@@ -228,8 +229,9 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
             if sp.issparse(X):
                 X = to_csc(X)  # subsamples are row subsets of one CSC copy
             grid = self._c_grid(X, y, model)
+            penalty = feature_penalty_of(model, X.shape[1], l1_ratio)
             make_job = functools.partial(_logistic_job, X, codes, weights, classes.shape[0],
-                                         grid, model, l1_ratio)
+                                         grid, model, l1_ratio, penalty)
         else:
             X, y = check_design(self, X, y)
             if y.ndim == 2:
@@ -306,7 +308,13 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         :func:`sklearn.svm.l1_min_c` (the first feature enters) up to ``1 / eps`` times it."""
         if isinstance(self.alphas, numbers.Integral) and not isinstance(self.alphas, bool):
             _check_int("alphas", self.alphas, low=1)
-            c_min = l1_min_c(X, y, loss="log", fit_intercept=model.fit_intercept)
+            if _has_feature_penalty(model):  # the null model with its unpenalised features
+                c_min = fastl1_l1_min_c(X, y, l1_ratio=1.0, fit_intercept=model.fit_intercept,
+                                        penalty_factor=model.penalty_factor,
+                                        lower_bounds=model.lower_bounds,
+                                        upper_bounds=model.upper_bounds)
+            else:
+                c_min = l1_min_c(X, y, loss="log", fit_intercept=model.fit_intercept)
             Cs = c_min * np.logspace(0, np.log10(1.0 / self.eps), int(self.alphas))
             return 1.0 / Cs
         return check_alpha_array(self.alphas)
@@ -316,7 +324,12 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         return self.support_
 
 
-def _logistic_job(X, codes, weights, n_classes, alphas, model, l1_ratio, rows):
+def _has_feature_penalty(model) -> bool:
+    return any(getattr(model, name, None) is not None
+               for name in ("penalty_factor", "lower_bounds", "upper_bounds"))
+
+
+def _logistic_job(X, codes, weights, n_classes, alphas, model, l1_ratio, penalty, rows):
     """Fit the logistic path over ``C = 1 / alphas`` on ``rows``; return the (n_features,
     n_alphas) table of features with a non-zero coefficient for some class, and the number of
     fits that stopped at ``max_iter``. Module-level, with the data as arguments, so a job can
@@ -329,7 +342,7 @@ def _logistic_job(X, codes, weights, n_classes, alphas, model, l1_ratio, rows):
     *_, failures = _fit_logistic_path(
         fold_rows(X, rows), codes[rows], weights[rows], n_classes, 1.0 / alphas, l1_ratio,
         bool(model.fit_intercept), model.tol, model.max_iter, "prox_newton", False,
-        on_solution=record)
+        penalty=penalty, on_solution=record)
     return selected, failures
 
 

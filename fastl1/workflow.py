@@ -388,20 +388,21 @@ def _fit_classification(X, y, *, cv, l1_ratio, alphas, alpha_rule, measure, n_jo
     from sklearn.svm import l1_min_c
 
     from .logistic_cv import LogisticRegressionCV, l1_logistic_path
+    from .logistic_cv import l1_min_c as null_model_min_c
 
-    if penalty_factor is not None:
-        raise NotImplementedError("unpenalized features are supported for regression only")
     splitter = StratifiedKFold(cv, shuffle=True, random_state=random_state)
     folds = list(splitter.split(np.zeros((y.shape[0], 1)), y))
     # From the C where the first feature enters up three decades (as the alpha grid
     # goes from alpha_max down): scikit-learn's default logspace(-4, 4) wastes most
     # of its points on all-zero or unpenalised models for L1.
-    c_min = l1_min_c(X, y, loss="log")
+    c_min = l1_min_c(X, y, loss="log") if penalty_factor is None else \
+        null_model_min_c(X, y, penalty_factor=penalty_factor)  # (covariates fitted first)
     grid = c_min * np.logspace(0, 3, min(alphas, 30))
     model = LogisticRegressionCV(cv=folds, Cs=grid, l1_ratios=list(l1_ratio),
                                         n_jobs=n_jobs, tol=tol,
                                         scoring=CLASSIFICATION_MEASURES[measure],
-                                        use_legacy_attributes=False)
+                                        use_legacy_attributes=False,
+                                        penalty_factor=penalty_factor)
     with hook:
         model.fit(X, y)
     classes = model.classes_
@@ -418,7 +419,8 @@ def _fit_classification(X, y, *, cv, l1_ratio, alphas, alpha_rule, measure, n_jo
     best = int(np.argmin(mean))  # the smallest C (sparsest model) of equals
     index_1se = int(np.flatnonzero(mean <= mean[best] + std_error[best])[0])
     index = best if alpha_rule == "min" else index_1se
-    _, coefs, intercepts, n_iter = l1_logistic_path(X, y, Cs=grid, l1_ratio=ratio, tol=tol)
+    _, coefs, intercepts, n_iter = l1_logistic_path(X, y, Cs=grid, l1_ratio=ratio, tol=tol,
+                                                    penalty_factor=penalty_factor)
     coef = coefs[index]
     coef = coef[0] if coef.shape[0] == 1 else coef
     intercept = intercepts[index]

@@ -536,3 +536,21 @@ def test_fit_counts_with_the_poisson_family(tmp_path, capsys):
     assert main(["fit", str(path), "--target", "outcome", "--family", "poisson", "--task",
                  "classification", "--out", str(tmp_path / "p")]) == 1
     _one_error_line(capsys.readouterr().err, "contradicts")
+
+
+def test_fit_classification_keeps_unpenalized_covariates(tmp_path, capsys):
+    rng = np.random.default_rng(13)
+    X = rng.standard_normal((90, 8))
+    labels = np.where(X[:, 0] - X[:, 2] + 0.5 * rng.standard_normal(90) > 0, "a", "b")
+    path = tmp_path / "c.csv"
+    header = ["sample", "type"] + [f"g{j}" for j in range(8)]
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for i in range(90):
+            writer.writerow([f"s{i}", labels[i]] + [f"{v:.6g}" for v in X[i]])
+    assert main(["fit", str(path), "--target", "type", "--out", str(tmp_path / "o"),
+                 "--cv", "3", "--alphas", "8", "--alpha-rule", "1se", "--unpenalized", "g5",
+                 "--quiet"]) == 0
+    rows = list(csv.reader(open(tmp_path / "o" / "selected_features.csv")))
+    assert "g5" in {row[1] for row in rows[1:]}

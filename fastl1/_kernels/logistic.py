@@ -2,10 +2,14 @@
 
 All kernels solve, in place in ``W`` (shape ``(K, p)``) and ``b`` (shape ``(K,)``)::
 
-    min  sum_i s_i loss(z_i, y_i) + lam1 ||W||_1 + lam2 / 2 ||W||_F^2,   z_i = W x_i + b
+    min  sum_i s_i loss(z_i, y_i) + sum_kj f_j (l1 |W_kj| + l2 / 2 W_kj^2),   z_i = W x_i + b
+    subject to  lower_j <= W_kj <= upper_j
 
-with non-negative sample weights ``s``. ``K == 1`` is the binary logistic loss
-``log(1 + exp(z)) - y z`` (``y`` in {0, 1}); ``K >= 2`` is the multinomial loss
+with non-negative sample weights ``s`` and the per-feature factors ``f`` and bounds
+(``lower_j <= 0 <= upper_j``) of a :class:`fastl1._kernels.penalty.Penalty` (``l1``, ``l2``
+are its ``l1_reg``, ``l2_reg``); a feature's factor and bounds hold for each of its ``K``
+class coefficients. Write ``l1_j = l1 f_j``, ``l2_j = l2 f_j``. ``K == 1`` is the binary
+logistic loss ``log(1 + exp(z)) - y z`` (``y`` in {0, 1}); ``K >= 2`` is the multinomial loss
 ``logsumexp(z) - z_y`` (``y`` in {0, ..., K-1}, stored as floats). Linear predictors ``Z``,
 gradients and curvatures are float64 whatever the dtype of the design.
 
@@ -36,10 +40,15 @@ model; then a backtracking line search along the Newton direction with skglm's t
 decrease and, unlike a difference of objective values, does not lose precision near the
 optimum.
 
-The violation of coefficient ``w`` with loss gradient ``g`` (the column of ``G``) is
-``|g + lam2 w + lam1 sign(w)|`` for ``w != 0`` and ``max(|g + lam2 w| - lam1, 0)`` for
-``w == 0``; the intercept's is ``|sum_i R_ik|``. It is the distance of minus the smooth part's
-gradient to ``lam1`` times the subdifferential of ``|w|``, as in skglm.
+The violation of coefficient ``w`` of feature ``j`` with loss gradient ``g`` (the column of
+``G``) is ``|g + l2_j w + l1_j sign(w)|`` for ``w`` strictly inside its bounds and
+``max(|g + l2_j w| - l1_j, 0)`` for ``w == 0`` (counting only the sides where ``w`` can
+move); at a bound only the part pointing back into the box counts. The intercept's is
+``|sum_i R_ik|``. It is the distance of minus the smooth part's gradient to the
+subdifferential of the penalty plus the bounds' normal cone, as in skglm. Coordinate updates
+of the quadratic model are clipped to the bounds, which is exact (a one-dimensional convex
+problem over an interval holding zero). Unpenalised features (``f_j = 0``) are in every
+working set.
 
 :func:`fista` is accelerated proximal gradient (Beck & Teboulle 2009) with backtracking on
 the step and gradient-based adaptive restart (O'Donoghue & Candes 2015); it only needs
@@ -48,9 +57,15 @@ the step and gradient-based adaptive restart (O'Donoghue & Candes 2015); it only
 Duality gap (:func:`dual_gap`, without intercept): with ``a_i = (1 - c) y_i + c p_i`` (binary)
 or ``a_i = (1 - c) e_{y_i} + c p_i`` (multinomial), the Fenchel dual value is
 ``-sum_i s_i sum_k a_ik log a_ik - pen*(-c G)`` (the conjugate of the loss is the negative
-entropy on the simplex); for pure L1 ``c = min(1, lam1 / max |G|)`` makes the point feasible,
-for the elastic net ``c = 1`` and ``pen*(v) = sum (|v| - lam1)_+^2 / (2 lam2)`` (celer: Massias,
-Gramfort & Salmon, ICML 2018; Ndiaye et al., JMLR 2017).
+entropy on the simplex). ``c`` is the largest value ``<= 1`` that keeps ``c |G_kj| <= l1_j``
+for the features without a ridge term on the sides without a bound; the conjugate is
+``(|v| - l1_j)_+^2 / (2 l2_j)`` for a ridge term (the bound's value where the maximiser passes
+it) and ``B (|v| - l1_j)_+`` for a finite bound ``B`` without one (celer: Massias, Gramfort &
+Salmon, ICML 2018; Ndiaye et al., JMLR 2017). With all factors 1 and no bounds this is
+``c = min(1, l1 / max |G|)`` for pure L1 and ``c = 1`` for the elastic net. An unpenalised
+feature unbounded on a side has the constraint ``x_j^T theta = 0``, which no scaling of the
+residuals satisfies: there the gap is no certificate and the callers stop on the KKT
+violation.
 """
 
 import numpy as np
@@ -66,6 +81,7 @@ from .design import (
     take_columns,
     worth_threads,
 )
+from .penalty import Penalty
 from .prox import soft_threshold
 from .working_set import select_working_set, working_set_growth
 
@@ -142,27 +158,60 @@ def link(Z, y, s, R, H, with_curvature):
     return loss
 
 
+# The per-coordinate helpers below take a feature's factor and bounds as scalars: a call with
+# array (or Penalty) arguments inside a loop costs Numba reference-count updates per call,
+# measured 7-30 times the loop's own work over 1e5 features; loops read the arrays directly.
+
+
 @njit(inline="always", **JIT_OPTIONS)
-def coordinate_violation(w, g, lam1, lam2):
-    """Distance of ``-g - lam2 w`` to ``lam1`` times the subdifferential of ``|w|``."""
-    g = g + lam2 * w
+def _open_magnitude(g, lower, upper):
+    """``|g|`` counted only on the sides where a coefficient at zero with these bounds can
+    move to decrease the objective along ``-g`` (:func:`fastl1._kernels.penalty.
+    entering_correlation` of ``-g``). The branch is on the bounds only, predictable, not on
+    the sign of ``g``."""
+    magnitude = abs(g)
+    if not (upper > 0.0 and lower < 0.0):
+        magnitude = max(-g if upper > 0.0 else 0.0, g if lower < 0.0 else 0.0)
+    return magnitude
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def coordinate_violation(w, g, l1, l2, lower, upper):
+    """Distance of ``-g - l2 w`` to ``l1`` times the subdifferential of ``|w|`` plus the
+    normal cone of the bounds at ``w`` (``l1``, ``l2``: the feature's strengths ``l1_reg
+    f_j``, ``l2_reg f_j``): at a bound only the direction back into the box counts, at zero
+    only the sides where the coefficient can move (:func:`fastl1._kernels.penalty.excess`)."""
+    if w == 0.0:
+        return max(_open_magnitude(g, lower, upper) - l1, 0.0)
+    g = g + l2 * w
     if w > 0.0:
-        return abs(g + lam1)
-    if w < 0.0:
-        return abs(g - lam1)
-    return max(abs(g) - lam1, 0.0)
+        if w >= upper:
+            return max(g + l1, 0.0)
+        return abs(g + l1)
+    if w <= lower:
+        return max(l1 - g, 0.0)
+    return abs(g - l1)
 
 
 @njit(**JIT_OPTIONS)
-def penalty_value(W, lam1, lam2):
-    """``lam1 ||W||_1 + lam2 / 2 ||W||_F^2``."""
+def penalty_value(W, penalty):
+    """``sum_kj f_j (l1_reg |W_kj| + l2_reg / 2 W_kj^2)``: a feature's factor applies to each
+    of its class coefficients."""
     l1 = 0.0
     l2 = 0.0
     for k in range(W.shape[0]):
         for j in range(W.shape[1]):
-            l1 += abs(W[k, j])
-            l2 += W[k, j] * W[k, j]
-    return lam1 * l1 + 0.5 * lam2 * l2
+            factor = penalty.factor[j]
+            l1 += factor * abs(W[k, j])
+            l2 += factor * (W[k, j] * W[k, j])
+    return penalty.l1_reg * l1 + 0.5 * penalty.l2_reg * l2
+
+
+@njit(**JIT_OPTIONS)
+def _sub_penalty(penalty, ws):
+    """The penalty of the working set's columns (column ``c`` is feature ``ws[c]``)."""
+    return Penalty(penalty.l1_reg, penalty.l2_reg, penalty.factor[ws], penalty.lower[ws],
+                   penalty.upper[ws])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -387,18 +436,22 @@ def _local_gradient(Xs, data_s, indices_s, indptr_s, R, G):
 
 
 @njit(**JIT_OPTIONS)
-def _cd_pass(Xs, data_s, indices_s, indptr_s, Wl, H, Gt, curvature, mu, hb, S, lam1, lam2, D,
-             Xd, active_only):
+def _cd_pass(Xs, data_s, indices_s, indptr_s, Wl, H, Gt, curvature, mu, hb, S, penalty, D, Xd,
+             active_only):
     """One coordinate-descent pass over the working set (only its non-zeros if
     ``active_only``) on the model of :func:`_newton_direction`, with the intercept eliminated:
     the columns are centred by their curvature-weighted means ``mu`` (implicitly: ``Xd``
     holds the uncentred ``X D`` and ``S[k] = sum_i H_ki Xd_ki``). Returns the largest change
-    of a coordinate's model gradient."""
+    of a coordinate's model gradient. The coordinate minimiser of the quadratic model over
+    the box ``[lower_c, upper_c]`` (which holds zero) is the clipped unbounded one."""
     K, m = Wl.shape
     change = 0.0
+    factor, lower, upper = penalty.factor, penalty.lower, penalty.upper
     for c in range(m):
+        l1 = penalty.l1_reg * factor[c]
+        l2 = penalty.l2_reg * factor[c]
         for k in range(K):
-            curv = curvature[k, c] + lam2
+            curv = curvature[k, c] + l2
             if curv <= 0.0:
                 continue
             old = Wl[k, c] + D[k, c]
@@ -406,7 +459,9 @@ def _cd_pass(Xs, data_s, indices_s, indptr_s, Wl, H, Gt, curvature, mu, hb, S, l
                 continue
             grad = Gt[k, c] + column_dot(Xs, data_s, indices_s, indptr_s, c, Xd[k], H[k]) \
                 - mu[k, c] * S[k]
-            new = soft_threshold(curvature[k, c] * old - grad, lam1) / curv
+            # fastl1._kernels.penalty.coordinate_update, on scalars (see coordinate_violation)
+            new = min(max(soft_threshold(curvature[k, c] * old - grad, l1) / curv, lower[c]),
+                      upper[c])
             diff = new - old
             if diff != 0.0:
                 D[k, c] = new - Wl[k, c]
@@ -417,7 +472,7 @@ def _cd_pass(Xs, data_s, indices_s, indptr_s, Wl, H, Gt, curvature, mu, hb, S, l
 
 
 @njit(**JIT_OPTIONS)
-def _newton_direction(Xs, data_s, indices_s, indptr_s, Wl, H, Gl, gb, hb, Hcc, lam1, lam2,
+def _newton_direction(Xs, data_s, indices_s, indptr_s, Wl, H, Gl, gb, hb, Hcc, penalty,
                       fit_intercept, cd_tol, D, Db, Xd):
     """Minimise the quadratic model of the loss plus the penalty by coordinate descent.
 
@@ -455,13 +510,13 @@ def _newton_direction(Xs, data_s, indices_s, indptr_s, Wl, H, Gl, gb, hb, Hcc, l
     epochs = 0
     while epochs < MAX_CD_EPOCHS:
         change = _cd_pass(Xs, data_s, indices_s, indptr_s, Wl, H, Gt, curvature, mu, hb, S,
-                          lam1, lam2, D, Xd, False)
+                          penalty, D, Xd, False)
         epochs += 1
         if change <= cd_tol:
             break
         while epochs < MAX_CD_EPOCHS:
             change = _cd_pass(Xs, data_s, indices_s, indptr_s, Wl, H, Gt, curvature, mu, hb,
-                              S, lam1, lam2, D, Xd, True)
+                              S, penalty, D, Xd, True)
             epochs += 1
             if change <= cd_tol:
                 break
@@ -477,10 +532,11 @@ def _newton_direction(Xs, data_s, indices_s, indptr_s, Wl, H, Gl, gb, hb, Hcc, l
 
 
 @njit(**JIT_OPTIONS)
-def _penalty_change(W, Wt, D, step, lam1, lam2):
+def _penalty_change(W, Wt, D, step, penalty):
     """``pen(Wt) - pen(W)`` for ``Wt = W + step D``, summed coordinate by coordinate (exact
     for coordinates that keep their sign) so it stays accurate when the change is far below
-    the penalty's value, near the optimum."""
+    the penalty's value, near the optimum. (``W`` and ``W + D`` lie in the box, so does
+    ``Wt`` for ``0 < step <= 1``: the bounds add nothing.)"""
     l1 = 0.0
     l2 = 0.0
     for k in range(W.shape[0]):
@@ -488,25 +544,27 @@ def _penalty_change(W, Wt, D, step, lam1, lam2):
             d = step * D[k, c]
             if d == 0.0:
                 continue
+            factor = penalty.factor[c]
             w = W[k, c]
             wt = Wt[k, c]
             if w >= 0.0 and wt >= 0.0:
-                l1 += d
+                l1 += factor * d
             elif w <= 0.0 and wt <= 0.0:
-                l1 -= d
+                l1 -= factor * d
             else:
-                l1 += abs(wt) - abs(w)
-            l2 += d * (w + 0.5 * d)
-    return lam1 * l1 + lam2 * l2
+                l1 += factor * (abs(wt) - abs(w))
+            l2 += factor * (d * (w + 0.5 * d))
+    return penalty.l1_reg * l1 + penalty.l2_reg * l2
 
 
 @njit(**JIT_OPTIONS)
-def _solve_subproblem(Xs, data_s, indices_s, indptr_s, y, s, Wl, b, Z, R, H, Gl, loss, lam1,
-                      lam2, fit_intercept, inner_tol, max_newton, stop):
+def _solve_subproblem(Xs, data_s, indices_s, indptr_s, y, s, Wl, b, Z, R, H, Gl, loss, penalty,
+                      fit_intercept, inner_tol, max_newton, stop):
     """Proximal Newton steps on the working set until its largest violation is below
     ``inner_tol``. Updates ``Wl, b, Z, R, H, Gl`` in place.
 
-    Returns ``(loss, n_steps, violation)``; ``n_steps == 0`` means no step decreased the
+    ``penalty`` is the working set's (:func:`_sub_penalty`). Returns ``(loss, n_steps,
+    violation)``; ``n_steps == 0`` means no step decreased the
     objective (the working set is solved to machine precision). Ends early once ``stop[0]``
     is set (an interrupt: :mod:`fastl1._interrupt`).
     """
@@ -524,11 +582,14 @@ def _solve_subproblem(Xs, data_s, indices_s, indptr_s, y, s, Wl, b, Z, R, H, Gl,
     Wt = np.empty((K, m), dtype=dtype)
     gb = np.zeros(K, dtype=dtype)
     hb = np.zeros(K, dtype=dtype)
+    factor, lower, upper = penalty.factor, penalty.lower, penalty.upper
     n_steps = 0
     violation = 0.0
     for k in range(K):
         for c in range(m):
-            violation = max(violation, coordinate_violation(Wl[k, c], Gl[k, c], lam1, lam2))
+            violation = max(violation, coordinate_violation(
+                Wl[k, c], Gl[k, c], penalty.l1_reg * factor[c], penalty.l2_reg * factor[c],
+                lower[c], upper[c]))
         if fit_intercept:
             violation = max(violation, abs(R[k].sum()))
     for _ in range(max_newton):
@@ -541,9 +602,8 @@ def _solve_subproblem(Xs, data_s, indices_s, indptr_s, y, s, Wl, b, Z, R, H, Gl,
                 gb[k] = R[k].sum()
                 hb[k] = H[k].sum()
         # Inexact Newton: the model is solved to a fraction of the current violation.
-        _newton_direction(Xs, data_s, indices_s, indptr_s, Wl, H, Gl, gb, hb, Hcc, lam1,
-                          lam2, fit_intercept, max(0.3 * inner_tol, 0.1 * violation), D, Db,
-                          Xd)
+        _newton_direction(Xs, data_s, indices_s, indptr_s, Wl, H, Gl, gb, hb, Hcc, penalty,
+                          fit_intercept, max(0.3 * inner_tol, 0.1 * violation), D, Db, Xd)
         # Backtracking line search (skglm's test, module docstring).
         step = 1.0
         accepted = False
@@ -562,7 +622,7 @@ def _solve_subproblem(Xs, data_s, indices_s, indptr_s, y, s, Wl, b, Z, R, H, Gl,
                     slope += Gt[k, c] * D[k, c]
                 if fit_intercept:
                     slope += Db[k] * Rt[k].sum()
-            if _penalty_change(Wl, Wt, D, step, lam1, lam2) + step * slope < 0.0:
+            if _penalty_change(Wl, Wt, D, step, penalty) + step * slope < 0.0:
                 accepted = True
                 break
             step *= 0.5
@@ -580,8 +640,9 @@ def _solve_subproblem(Xs, data_s, indices_s, indptr_s, y, s, Wl, b, Z, R, H, Gl,
         violation = 0.0
         for k in range(K):
             for c in range(m):
-                violation = max(violation, coordinate_violation(Wl[k, c], Gl[k, c], lam1,
-                                                                lam2))
+                violation = max(violation, coordinate_violation(
+                    Wl[k, c], Gl[k, c], penalty.l1_reg * factor[c],
+                    penalty.l2_reg * factor[c], lower[c], upper[c]))
             if fit_intercept:
                 violation = max(violation, abs(R[k].sum()))
         if violation <= inner_tol:
@@ -590,19 +651,33 @@ def _solve_subproblem(Xs, data_s, indices_s, indptr_s, y, s, Wl, b, Z, R, H, Gl,
 
 
 @njit(**JIT_OPTIONS)
-def _violations(W, G, R, lam1, lam2, fit_intercept, w_max, g_max):
+def violations(W, G, R, penalty, fit_intercept, w_max, g_max):
     """Largest violation of the full problem; fills per feature the largest ``|W[:, j]|``
-    and ``|G[:, j]|`` (for the working-set scores). Returns ``(violation, support size)``."""
+    and the largest ``|G[:, j]| / f_j`` on the sides where the coefficient can leave zero
+    (for the working-set scores, which compare it with ``l1_reg``). An unpenalised feature
+    (``f_j = 0``) gets ``w_max[j] = inf`` even at zero: it is in every working set (there is
+    no threshold that could keep it at zero). Returns ``(violation, support size)``, the
+    unpenalised features counted in the support."""
     K, p = W.shape
     violation = 0.0
     support = 0
+    factors, lower, upper = penalty.factor, penalty.lower, penalty.upper
     for j in range(p):
         wj = 0.0
         gj = 0.0
+        factor = factors[j]
+        l1 = penalty.l1_reg * factor
+        l2 = penalty.l2_reg * factor
         for k in range(K):
-            violation = max(violation, coordinate_violation(W[k, j], G[k, j], lam1, lam2))
+            violation = max(violation, coordinate_violation(W[k, j], G[k, j], l1, l2,
+                                                            lower[j], upper[j]))
             wj = max(wj, abs(W[k, j]))
-            gj = max(gj, abs(G[k, j]))
+            gj = max(gj, _open_magnitude(G[k, j], lower[j], upper[j]))
+        if factor == 0.0:
+            wj = np.inf
+            gj = 0.0
+        elif factor != 1.0:
+            gj /= factor
         w_max[j] = wj
         g_max[j] = gj
         if wj != 0.0:
@@ -614,9 +689,10 @@ def _violations(W, G, R, lam1, lam2, fit_intercept, w_max, g_max):
 
 
 @njit(**JIT_OPTIONS)
-def prox_newton(A, data, indices, indptr, transposed, y, s, W, b, lam1, lam2, fit_intercept,
-                tol, max_iter, ws_start, inner_fraction, max_newton, parallel, stop):
-    """Solve the problem of the module docstring in place in ``(W, b)``.
+def prox_newton(A, data, indices, indptr, transposed, y, s, W, b, penalty, fit_intercept, tol,
+                max_iter, ws_start, inner_fraction, max_newton, parallel, stop):
+    """Solve the problem of the module docstring in place in ``(W, b)``, with the
+    :class:`~fastl1._kernels.penalty.Penalty` ``penalty`` (``W`` must lie in its box).
 
     ``tol`` bounds the largest violation (in the sum scale of the objective above);
     ``max_iter`` bounds the number of outer iterations, each a full-gradient evaluation
@@ -658,15 +734,15 @@ def prox_newton(A, data, indices, indptr, transposed, y, s, W, b, lam1, lam2, fi
     while True:
         n_outer += 1
         full_gradient(A, data, indices, indptr, transposed, R, G, parallel)
-        violation, support = _violations(W, G, R, lam1, lam2, fit_intercept, w_max, g_max)
+        violation, support = violations(W, G, R, penalty, fit_intercept, w_max, g_max)
         if violation <= tol or n_outer >= max_iter or stop[0]:
             break
         size = min(max(ws_start, working_set_growth(support, last_size, n, p)), p)
         last_size = size
         # Zero features ranked by |g_j| (= by violation); the support always comes first.
-        scale = max(lam1, g_max.max())
-        ws = select_working_set(w_max, g_max, ones, lam1, 0.0, scale if scale > 0.0 else 1.0,
-                                False, active, size)
+        scale = max(penalty.l1_reg, g_max.max())
+        ws = select_working_set(w_max, g_max, ones, penalty.l1_reg, 0.0,
+                                scale if scale > 0.0 else 1.0, False, active, size)
         m = ws.shape[0]
         if csr and n_extracted == _CSC_COPY_AFTER:
             _, csc_data, csc_indices, csc_indptr = extract_columns(
@@ -686,8 +762,8 @@ def prox_newton(A, data, indices, indptr, transposed, y, s, W, b, lam1, lam2, fi
                 Gl[k, c] = G[k, ws[c]]
         inner_tol = max(inner_fraction * violation, 0.5 * tol)
         loss, steps, _ = _solve_subproblem(Xs, data_s, indices_s, indptr_s, y, s, Wl, b, Z,
-                                           R, H, Gl, loss, lam1, lam2, fit_intercept,
-                                           inner_tol, max_newton, stop)
+                                           R, H, Gl, loss, _sub_penalty(penalty, ws),
+                                           fit_intercept, inner_tol, max_newton, stop)
         for k in range(K):
             for c in range(m):
                 W[k, ws[c]] = Wl[k, c]
@@ -696,9 +772,9 @@ def prox_newton(A, data, indices, indptr, transposed, y, s, W, b, lam1, lam2, fi
             # No step decreases the objective: the violation is at the limit of the
             # arithmetic. Report it as it is (the caller warns if it exceeds tol).
             full_gradient(A, data, indices, indptr, transposed, R, G, parallel)
-            violation, _ = _violations(W, G, R, lam1, lam2, fit_intercept, w_max, g_max)
+            violation, _ = violations(W, G, R, penalty, fit_intercept, w_max, g_max)
             break
-    gap = np.nan if fit_intercept else dual_gap(Z, y, s, W, G, loss, lam1, lam2)
+    gap = np.nan if fit_intercept else dual_gap(Z, y, s, W, G, loss, penalty)
     return n_outer, n_newton, violation, loss, gap
 
 
@@ -712,28 +788,69 @@ def _xlogx(a):
 
 
 @njit(**JIT_OPTIONS)
-def dual_gap(Z, y, s, W, G, loss, lam1, lam2):
+def _dual_scale(G, penalty):
+    """The largest ``c <= 1`` for which ``-c G`` is in the domain of the penalty's conjugate:
+    ``c |G_kj| <= l1_j`` wherever feature ``j`` has no ridge term and ``|G_kj|`` passes its
+    threshold on a side without bound (0 when an unpenalised feature has a non-zero
+    gradient there: no scaling makes that point feasible)."""
+    c = 1.0
+    for j in range(G.shape[1]):
+        factor = penalty.factor[j]
+        if penalty.l2_reg * factor != 0.0:
+            continue
+        threshold = penalty.l1_reg * factor
+        for k in range(G.shape[0]):
+            v = -G[k, j]
+            if (v > threshold and penalty.upper[j] == np.inf) or \
+                    (v < -threshold and penalty.lower[j] == -np.inf):
+                c = min(c, threshold / abs(v))
+    return c
+
+
+@njit(**JIT_OPTIONS)
+def _conjugate(G, c, penalty):
+    """``sum_kj h_j*(-c G_kj)`` with ``h_j(w) = l1_j |w| + l2_j / 2 w^2`` on feature ``j``'s
+    box: ``(|v| - l1_j)_+^2 / (2 l2_j)`` where the unbounded maximiser ``soft(v, l1_j) / l2_j``
+    lies in the box, else the value at the bound it passes (``B (|v| - l1_j) - l2_j B^2 / 2``,
+    ``B`` that bound's magnitude; :func:`fastl1._kernels.penalty.bounded_conjugate` without
+    a ridge term). ``c`` must come from :func:`_dual_scale`."""
+    ridge = 0.0  # sum (|v| - l1_j)^2 / f_j, divided by 2 l2_reg once (exact for f = 1)
+    bounded = 0.0
+    for j in range(G.shape[1]):
+        factor = penalty.factor[j]
+        threshold = penalty.l1_reg * factor
+        l2 = penalty.l2_reg * factor
+        for k in range(G.shape[0]):
+            v = -c * G[k, j]
+            if v > threshold:
+                bound = penalty.upper[j]
+            elif v < -threshold:
+                bound = -penalty.lower[j]
+            else:
+                continue
+            gain = abs(v) - threshold
+            if l2 == 0.0:
+                if bound < np.inf:
+                    bounded += bound * gain
+            elif gain <= l2 * bound:
+                ridge += gain * gain / factor
+            else:
+                bounded += bound * gain - 0.5 * l2 * bound * bound
+    if ridge > 0.0:
+        bounded += ridge / (2.0 * penalty.l2_reg)
+    return bounded
+
+
+@njit(**JIT_OPTIONS)
+def dual_gap(Z, y, s, W, G, loss, penalty):
     """Duality gap (sum scale) of ``W`` for the problem without intercept, from the linear
     predictors ``Z = X W``, the weighted loss and the gradient ``G = R X`` at ``W``
-    (module docstring)."""
+    (module docstring). Not a certificate when an unpenalised feature is unbounded on a side
+    its gradient points to (:func:`_dual_scale` is then 0)."""
     K, n = Z.shape
-    primal = loss + penalty_value(W, lam1, lam2)
-    c = 1.0
-    conjugate = 0.0
-    if lam2 == 0.0:
-        g_max = 0.0
-        for k in range(K):
-            for j in range(G.shape[1]):
-                g_max = max(g_max, abs(G[k, j]))
-        if g_max > lam1:
-            c = lam1 / g_max
-    else:
-        for k in range(K):
-            for j in range(G.shape[1]):
-                excess = abs(G[k, j]) - lam1
-                if excess > 0.0:
-                    conjugate += excess * excess
-        conjugate /= 2.0 * lam2
+    primal = loss + penalty_value(W, penalty)
+    c = _dual_scale(G, penalty)
+    conjugate = _conjugate(G, c, penalty)
     entropy = 0.0
     if K == 1:
         for i in range(n):
@@ -786,9 +903,24 @@ def lipschitz_estimate(A, data, indices, indptr, transposed, s, p, fit_intercept
 
 
 @njit(**JIT_OPTIONS)
-def fista(A, data, indices, indptr, transposed, y, s, W, b, lam1, lam2, fit_intercept, tol,
+def _prox_step(V, G, vb, gb, L, penalty, Wn, bn):
+    """``Wn = prox_{pen / L}(V - G / L)``, ``bn = vb - gb / L``: per coefficient the
+    soft-thresholding at ``l1_j / L``, shrunk by ``1 + l2_j / L`` and clipped to the bounds
+    (the prox of a separable convex function on a box holding its minimiser 0)."""
+    factor, lower, upper = penalty.factor, penalty.lower, penalty.upper
+    for k in range(V.shape[0]):
+        for j in range(V.shape[1]):
+            w = soft_threshold(V[k, j] - G[k, j] / L, penalty.l1_reg * factor[j] / L) \
+                / (1.0 + penalty.l2_reg * factor[j] / L)
+            Wn[k, j] = min(max(w, lower[j]), upper[j])
+        bn[k] = vb[k] - gb[k] / L
+
+
+@njit(**JIT_OPTIONS)
+def fista(A, data, indices, indptr, transposed, y, s, W, b, penalty, fit_intercept, tol,
           max_iter, lipschitz, check_every, parallel, stop):
-    """Accelerated proximal gradient (module docstring), in place in ``(W, b)``.
+    """Accelerated proximal gradient (module docstring), in place in ``(W, b)``, with the
+    proximal step of :func:`_prox_step`.
 
     ``lipschitz`` is the starting step inverse (doubled whenever the sufficient-decrease
     test fails). The largest violation is checked at the first iterate and then every
@@ -823,7 +955,7 @@ def fista(A, data, indices, indptr, transposed, y, s, W, b, lam1, lam2, fit_inte
         loss_v = link(Zv, y, s, R, no_h, False)
         full_gradient(A, data, indices, indptr, transposed, R, G, parallel)
         if it == 0:  # V == W: the violation at the starting point comes for free
-            violation, _ = _violations(W, G, R, lam1, lam2, fit_intercept, w_max, g_max)
+            violation, _ = violations(W, G, R, penalty, fit_intercept, w_max, g_max)
             if violation <= tol:
                 loss = loss_v
                 break
@@ -832,10 +964,7 @@ def fista(A, data, indices, indptr, transposed, y, s, W, b, lam1, lam2, fit_inte
             for k in range(K):
                 gb[k] = R[k].sum()
         while True:
-            for k in range(K):
-                for j in range(p):
-                    Wn[k, j] = soft_threshold(V[k, j] - G[k, j] / L, lam1 / L) / (1.0 + lam2 / L)
-                bn[k] = vb[k] - gb[k] / L
+            _prox_step(V, G, vb, gb, L, penalty, Wn, bn)
             linear_predictor(A, data, indices, indptr, transposed, Wn, bn, Zn)
             loss_n = link(Zn, y, s, R, no_h, False)
             quad = 0.0
@@ -877,9 +1006,9 @@ def fista(A, data, indices, indptr, transposed, y, s, W, b, lam1, lam2, fit_inte
         if (it + 1) % check_every == 0 or it + 1 == max_iter:
             loss = link(Zx, y, s, R, no_h, False)
             full_gradient(A, data, indices, indptr, transposed, R, G, parallel)
-            violation, _ = _violations(W, G, R, lam1, lam2, fit_intercept, w_max, g_max)
+            violation, _ = violations(W, G, R, penalty, fit_intercept, w_max, g_max)
             if violation <= tol or stop[0]:
                 break
     # Every exit follows a check at W, so G and loss are those of W (and Zx = X W).
-    gap = np.nan if fit_intercept else dual_gap(Zx, y, s, W, G, loss, lam1, lam2)
+    gap = np.nan if fit_intercept else dual_gap(Zx, y, s, W, G, loss, penalty)
     return n_iter, violation, loss, gap
