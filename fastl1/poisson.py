@@ -118,6 +118,8 @@ def _prepare(estimator, X, y, sample_weight, offset, reset=True):
                          dtype=[np.float64, np.float32], y_numeric=True,
                          accept_large_sparse=True)
     y = np.asarray(y, dtype=np.float64)
+    if not sp.issparse(X):
+        X = np.asfortranarray(X)  # once: every Newton step's solver reads columns
     n = X.shape[0]
     if sample_weight is None:
         weights = np.ones(n)
