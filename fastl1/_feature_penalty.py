@@ -76,7 +76,9 @@ class FeaturePenalty:
 
     def kernel(self, l1_reg: float, l2_reg: float) -> Penalty:
         """The penalty as the kernels take it, with the regularisation strengths."""
-        return Penalty(float(l1_reg), float(l2_reg), self.factor, self.lower, self.upper)
+        bounded = bool(np.isfinite(self.lower).any() or np.isfinite(self.upper).any())
+        return Penalty(float(l1_reg), float(l2_reg), self.factor, self.lower, self.upper,
+                       bounded)
 
 
 def _as_feature_vector(value, name: str, n_features: int) -> np.ndarray:

@@ -412,7 +412,7 @@ def _restricted(penalty, free, ws):
     """The penalty and the unpenalised features' data of the working set ``ws`` (sorted),
     in its own numbering (the compact copies of its columns)."""
     sub = Penalty(penalty.l1_reg, penalty.l2_reg, penalty.factor[ws], penalty.lower[ws],
-                  penalty.upper[ws])
+                  penalty.upper[ws], penalty.bounded)
     index = np.searchsorted(ws, free.index)
     return sub, Unpenalised(index, free.cross[ws], free.cross_y)
 

@@ -546,11 +546,13 @@ def bounded_gradient(X, data, indices, indptr, sw, x_mean, r, r_sum, r_offset, w
             grad[:] = grad_ref
             return True, 0
         margin = 1.0 - 1e-9  # for rounding in the bound
+        bounded = penalty.bounded
         count = 0
         for j in range(p):
             if some_fresh and fresh[j]:
                 continue
-            bound = entering_correlation(penalty, j, grad_ref[j]) + norms[j] * delta
+            bound = (entering_correlation(penalty, j, grad_ref[j]) if bounded
+                     else abs(grad_ref[j])) + norms[j] * delta
             # (the bound, on the side it would enter from; 0 if it is fixed at zero)
             grad[j] = bound if penalty.upper[j] > 0.0 else \
                 (-bound if penalty.lower[j] < 0.0 else 0.0)

@@ -92,6 +92,8 @@ def gap_from_statistics(w, grad, features, r_norm2, r_dot_y, penalty, free):
     Returns ``(gap, dual_norm)``, ``dual_norm = l1_reg / s`` (the scale of the dual point for
     screening); for the ridge and least-squares cases as scikit-learn (formulation B).
     """
+    if not penalty.bounded and free.index.shape[0] == 0 and penalty.l1_reg > 0.0:
+        return _unbounded_gap(w, grad, features, r_norm2, r_dot_y, penalty)
     every = features.shape[0] == w.shape[0]  # then features[k] == k
     m = features.shape[0]
     l1_reg = penalty.l1_reg
@@ -152,6 +154,31 @@ def gap_from_statistics(w, grad, features, r_norm2, r_dot_y, penalty, free):
             best = dual
             best_ratio = candidate
     return primal - best, l1_reg * best_ratio
+
+
+@njit(**JIT_OPTIONS)
+def _unbounded_gap(w, grad, features, r_norm2, r_dot_y, penalty):
+    """:func:`gap_from_statistics` without bounds or unpenalised features, in one pass:
+    formulation A with the scale ``s = min(1, min_j l1_j / |grad_j - l2_j w_j|)``."""
+    every = features.shape[0] == w.shape[0]
+    w_l1 = 0.0
+    w_l2 = 0.0
+    ratio = 1.0  # max_j |grad_j - l2_j w_j| / (l1_reg f_j), at least 1
+    l1_reg = penalty.l1_reg
+    l2_reg = penalty.l2_reg
+    factor = penalty.factor
+    for k in range(features.shape[0]):
+        j = k if every else features[k]
+        f = factor[j]
+        w_l1 += f * abs(w[j])
+        w_l2 += f * w[j] * w[j]
+        v = abs(grad[j] - l2_reg * f * w[j])
+        if v > ratio * l1_reg * f:  # (f = 0 cannot occur here: no unpenalised feature)
+            ratio = v / (l1_reg * f)
+    scale = 1.0 / ratio
+    primal = 0.5 * (r_norm2 + l2_reg * w_l2) + l1_reg * w_l1
+    dual = -0.5 * scale * scale * (r_norm2 + l2_reg * w_l2) + scale * r_dot_y
+    return primal - dual, l1_reg * ratio
 
 
 @njit(inline="always", **JIT_OPTIONS)

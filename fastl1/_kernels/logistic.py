@@ -211,7 +211,7 @@ def penalty_value(W, penalty):
 def _sub_penalty(penalty, ws):
     """The penalty of the working set's columns (column ``c`` is feature ``ws[c]``)."""
     return Penalty(penalty.l1_reg, penalty.l2_reg, penalty.factor[ws], penalty.lower[ws],
-                   penalty.upper[ws])
+                   penalty.upper[ws], penalty.bounded)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -17,15 +17,17 @@ from numba import njit
 from . import JIT_OPTIONS
 from .prox import soft_threshold
 
-#: ``l1_reg``, ``l2_reg``: floats; ``factor``, ``lower``, ``upper``: float64 arrays (p,).
-Penalty = namedtuple("Penalty", ["l1_reg", "l2_reg", "factor", "lower", "upper"])
+#: ``l1_reg``, ``l2_reg``: floats; ``factor``, ``lower``, ``upper``: float64 arrays (p,);
+#: ``bounded``: whether any bound is finite (False lets the gaps skip the bounds' conjugates:
+#: a pass over the features per gap, which on wide data costs as much as the gradient).
+Penalty = namedtuple("Penalty", ["l1_reg", "l2_reg", "factor", "lower", "upper", "bounded"])
 
 
 def plain_penalty(l1_reg, l2_reg, n_features, positive=False):
     """Factors 1 and no bounds (lower bound 0 with ``positive``): the scalar elastic net."""
     lower = np.zeros(n_features) if positive else np.full(n_features, -np.inf)
     return Penalty(float(l1_reg), float(l2_reg), np.ones(n_features), lower,
-                   np.full(n_features, np.inf))
+                   np.full(n_features, np.inf), bool(positive))
 
 
 @njit(inline="always", **JIT_OPTIONS)
@@ -51,6 +53,8 @@ def coordinate_update(penalty, j, w_j, grad_j, norm2_j):
     factor = penalty.factor[j]
     z = grad_j + w_j * norm2_j
     w = soft_threshold(z, penalty.l1_reg * factor) / (norm2_j + penalty.l2_reg * factor)
+    if not penalty.bounded:
+        return w
     return min(max(w, penalty.lower[j]), penalty.upper[j])
 
 
@@ -65,6 +69,8 @@ def excess(penalty, j, v):
     """How far the correlation ``v`` of a feature at zero passes its threshold, on a side
     where the coefficient can move (0 if it cannot enter)."""
     threshold = penalty.l1_reg * penalty.factor[j]
+    if not penalty.bounded:
+        return max(abs(v) - threshold, 0.0)
     if v > threshold and penalty.upper[j] > 0.0:
         return v - threshold
     if v < -threshold and penalty.lower[j] < 0.0:

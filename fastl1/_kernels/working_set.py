@@ -55,6 +55,7 @@ def screen_and_score(w, grad, inv_norms, penalty, dual_norm, gap, screening, act
     Requires ``l1_reg > 0``. Returns ``(n_active, support_size)``.
     """
     l1_reg = penalty.l1_reg
+    bounded = penalty.bounded
     radius = np.sqrt(2.0 * max(gap, 0.0)) / l1_reg if screening else np.inf
     dual_scale = max(l1_reg, dual_norm)
     n_active = 0
@@ -69,7 +70,8 @@ def screen_and_score(w, grad, inv_norms, penalty, dual_norm, gap, screening, act
             support += 1
             n_active += 1
             continue
-        corr = entering_correlation(penalty, j, grad[j]) / dual_scale
+        corr = (entering_correlation(penalty, j, grad[j]) if bounded else abs(grad[j])) \
+            / dual_scale
         distance = (penalty.factor[j] - corr) * inv_norms[j]
         if distance > radius or distance == np.inf:  # (inf: bounds fix it at zero)
             active[j] = False
@@ -292,7 +294,7 @@ def select_working_set(w, grad, norms2, l1_reg, l2_reg, dual_norm, positive, act
     changed."""
     p = w.shape[0]
     lower = np.zeros(p) if positive else np.full(p, -np.inf)
-    penalty = Penalty(l1_reg, l2_reg, np.ones(p), lower, np.full(p, np.inf))
+    penalty = Penalty(l1_reg, l2_reg, np.ones(p), lower, np.full(p, np.inf), positive)
     scores = np.empty(p, dtype=np.float64)
     n_active, _ = screen_and_score(w, grad, inverse_norms(norms2, penalty), penalty,
                                    dual_norm, 0.0, False, active.copy(), scores)
