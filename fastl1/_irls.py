@@ -99,6 +99,12 @@ def prox_newton(X, datafit: Datafit, alpha: float, l1_ratio: float, penalty: Fea
     n_iter = 0
     certificate = np.inf
     steps = 0
+    # Each subproblem to a hundredth of the tolerance (its gap is relative to its own
+    # target's scale), never below what the design's precision can certify; a hundred
+    # times tighter whenever a subproblem is solved before its first epoch while the
+    # certificate is not met (a KKT certificate can need more than its gap suggests).
+    floor = _PRECISION_FLOOR[np.dtype(dtype).itemsize]
+    inner_tol = min(1e-4, max(tol * 1e-2, floor))
     for steps in range(1, max_newton + 1):  # noqa: B007 (reported)
         d1, d2 = datafit.derivatives(eta)
         d2 = np.maximum(d2, _CURVATURE_FLOOR * max(float(d2.max()), 1e-300))
@@ -107,9 +113,6 @@ def prox_newton(X, datafit: Datafit, alpha: float, l1_ratio: float, penalty: Fea
         problem = make_problem(X, (d2 * (n / total)).astype(dtype), fit_intercept)
         centred, mean = problem.centre_target(target.astype(dtype))
         trial = coef.astype(dtype)
-        # Each subproblem to a hundredth of the tolerance (its gap is relative to its own
-        # target's scale), never below what the design's precision can certify.
-        inner_tol = min(1e-4, max(tol * 1e-2, _PRECISION_FLOOR[np.dtype(dtype).itemsize]))
         result = solve_enet(problem, np.ascontiguousarray(centred), trial,
                             alpha * n / total, l1_ratio, penalty=penalty,
                             tol=inner_tol, max_iter=max(max_iter - n_iter, 1), warn=False)
@@ -130,8 +133,12 @@ def prox_newton(X, datafit: Datafit, alpha: float, l1_ratio: float, penalty: Fea
         certificate = datafit.certificate(X, coef, eta, penalty_value(coef, alpha, l1_ratio,
                                                                       penalty),
                                           (alpha, l1_ratio), penalty) / n
-        if certificate <= tol * tol_scale or n_iter >= max_iter or stalled:
-            break  # (stalled: the subproblem is solved at its precision, nothing moves)
+        if certificate <= tol * tol_scale or n_iter >= max_iter:
+            break
+        if result.n_iter == 0:
+            if stalled and inner_tol <= floor:
+                break  # the subproblem is solved at its precision, nothing moves
+            inner_tol = max(inner_tol * 1e-2, floor)
     return NewtonResult(coef, intercept, certificate, n_iter, steps,
                         certificate <= tol * tol_scale)
 
