@@ -33,6 +33,8 @@ _CURVATURE_FLOOR = 1e-12
 # The smallest relative duality gap a squared-loss subproblem is asked for, by the design's
 # bytes per value (float32 gaps stall near 1e-7 of the objective).
 _PRECISION_FLOOR = {4: 1e-6, 8: 1e-12}
+# Epochs of a subproblem run past the precision floor (without a gap test).
+_BLIND_EPOCHS = 10
 # Backtracking halvings before a Newton step is declared stalled.
 _LINE_SEARCH_STEPS = 30
 
@@ -102,7 +104,9 @@ def prox_newton(X, datafit: Datafit, alpha: float, l1_ratio: float, penalty: Fea
     # Each subproblem to a hundredth of the tolerance (its gap is relative to its own
     # target's scale), never below what the design's precision can certify; a hundred
     # times tighter whenever a subproblem is solved before its first epoch while the
-    # certificate is not met (a KKT certificate can need more than its gap suggests).
+    # certificate is not met (a KKT certificate can need more than its gap suggests), and
+    # past the floor a few epochs without a gap test (the gap's rounding hides a gradient
+    # of about the square root of the precision).
     floor = _PRECISION_FLOOR[np.dtype(dtype).itemsize]
     inner_tol = min(1e-4, max(tol * 1e-2, floor))
     for steps in range(1, max_newton + 1):  # noqa: B007 (reported)
@@ -115,7 +119,9 @@ def prox_newton(X, datafit: Datafit, alpha: float, l1_ratio: float, penalty: Fea
         trial = coef.astype(dtype)
         result = solve_enet(problem, np.ascontiguousarray(centred), trial,
                             alpha * n / total, l1_ratio, penalty=penalty,
-                            tol=inner_tol, max_iter=max(max_iter - n_iter, 1), warn=False)
+                            tol=inner_tol, warn=False,
+                            max_iter=max(min(max_iter - n_iter,
+                                             _BLIND_EPOCHS if inner_tol == 0 else max_iter), 1))
         n_iter += result.n_iter
         trial = trial.astype(np.float64)
         trial_intercept = float(mean - problem.x_mean.astype(np.float64) @ trial) \
@@ -124,7 +130,7 @@ def prox_newton(X, datafit: Datafit, alpha: float, l1_ratio: float, penalty: Fea
         coef, intercept, eta, objective = _line_search(
             X, datafit, alpha, l1_ratio, penalty, offset, coef, intercept, objective,
             trial, trial_intercept)
-        stalled = result.n_iter == 0 and objective >= previous
+        stalled = (result.n_iter == 0 or inner_tol == 0) and objective >= previous
         if fit_intercept:  # the dual point needs the intercept's condition to hold exactly
             shift = datafit.intercept_step(eta)
             intercept += shift
@@ -135,10 +141,10 @@ def prox_newton(X, datafit: Datafit, alpha: float, l1_ratio: float, penalty: Fea
                                           (alpha, l1_ratio), penalty) / n
         if certificate <= tol * tol_scale or n_iter >= max_iter:
             break
+        if stalled and inner_tol == 0:
+            break  # the subproblem is solved to rounding, and nothing moves
         if result.n_iter == 0:
-            if stalled and inner_tol <= floor:
-                break  # the subproblem is solved at its precision, nothing moves
-            inner_tol = max(inner_tol * 1e-2, floor)
+            inner_tol = max(inner_tol * 1e-2, floor) if inner_tol > floor else 0.0
     return NewtonResult(coef, intercept, certificate, n_iter, steps,
                         certificate <= tol * tol_scale)
 
