@@ -86,12 +86,13 @@ def penalty_value(coef: np.ndarray, alpha: float, l1_ratio: float,
 def prox_newton(X, datafit: Datafit, alpha: float, l1_ratio: float, penalty: FeaturePenalty,
                 *, coef: np.ndarray, intercept: float, fit_intercept: bool,
                 offset: np.ndarray | None, tol: float, tol_scale: float, max_iter: int,
-                max_newton: int = 100) -> NewtonResult:
+                max_newton: int = 100, solver_options: dict | None = None) -> NewtonResult:
     """Minimise ``F(X w + b + offset) / n + penalty(w)`` from ``(coef, intercept)``.
 
     ``tol_scale`` sets the stopping rule's scale (the null model's deviance over two, say):
     the loop ends once the certificate is at most ``tol * tol_scale`` (objective's scale).
     ``max_iter`` bounds the coordinate-descent epochs of all Newton steps together.
+    ``solver_options`` go to every :func:`._solver.solve_enet` call (``anderson=0``, say).
     """
     n = X.shape[0]
     coef = np.array(coef, dtype=np.float64)
@@ -119,7 +120,7 @@ def prox_newton(X, datafit: Datafit, alpha: float, l1_ratio: float, penalty: Fea
         trial = coef.astype(dtype)
         result = solve_enet(problem, np.ascontiguousarray(centred), trial,
                             alpha * n / total, l1_ratio, penalty=penalty,
-                            tol=inner_tol, warn=False,
+                            tol=inner_tol, warn=False, **(solver_options or {}),
                             max_iter=max(min(max_iter - n_iter,
                                              _BLIND_EPOCHS if inner_tol == 0 else max_iter), 1))
         n_iter += result.n_iter

@@ -39,12 +39,21 @@ from .poisson import _check_grid
 
 __all__ = ["CoxRegression", "CoxRegressionCV", "cox_path"]
 
+# The Newton subproblems without Anderson extrapolation of the coordinate-descent iterates:
+# on breast_cancer's unscaled, correlated columns (198 x 84) a 100-alpha path takes 1.2 s
+# without it and 28 s with it (2026-12-07, 2-core machine; the subproblems' weights change at
+# every step, which its extrapolation does not profit from).
+_SOLVER_OPTIONS = {"anderson": 0}
+
 
 class _Survival:
     """One data set's design, validated survival target, weights (summing to ``n``),
     strata, datafit and stopping scale."""
 
     def __init__(self, X, time, event, weights, strata, ties):
+        # In the layout the engine reads (every Newton step builds a problem on X: a C-ordered
+        # or CSR design would be converted at each one); a copy only when needed.
+        X = X.tocsc() if sp.issparse(X) else np.asfortranarray(X)
         self.X, self.time, self.event, self.weights, self.strata = (X, time, event, weights,
                                                                      strata)
         self.datafit = CoxDatafit(RiskSets.build(time, event, weights, strata, ties))
@@ -93,7 +102,7 @@ def _fit(data: _Survival, alpha, l1_ratio, penalty, tol, max_iter, coef=None):
     coef = np.zeros(data.X.shape[1]) if coef is None else coef
     return prox_newton(data.X, data.datafit, alpha, l1_ratio, penalty, coef=coef,
                        intercept=0.0, fit_intercept=True, offset=None, tol=tol,
-                       tol_scale=data.scale, max_iter=max_iter)
+                       tol_scale=data.scale, max_iter=max_iter, solver_options=_SOLVER_OPTIONS)
 
 
 def cox_alpha_max(data: _Survival, l1_ratio, penalty) -> float:
@@ -185,7 +194,7 @@ class CoxRegression(BaseEstimator):
     >>> X = rng.standard_normal((200, 10))
     >>> time = rng.exponential(np.exp(-(X[:, 0] - 0.5 * X[:, 1])))
     >>> y = np.column_stack([time, rng.random(200) < 0.8])  # columns time, event
-    >>> model = CoxRegression(alpha=0.05).fit(X, y)
+    >>> model = CoxRegression(alpha=0.1).fit(X, y)
     >>> np.flatnonzero(model.coef_).tolist()
     [0, 1]
     """
@@ -205,10 +214,13 @@ class CoxRegression(BaseEstimator):
 
     def _check_params(self):
         _check_real("alpha", self.alpha, low=0.0)
+        _check_bool("warm_start", self.warm_start)
+        self._check_shared_params()
+
+    def _check_shared_params(self):
         _check_real("l1_ratio", self.l1_ratio, low=0.0, high=1.0)
         _check_real("tol", self.tol, low=0.0)
         _check_int("max_iter", self.max_iter, low=1)
-        _check_bool("warm_start", self.warm_start)
 
     def fit(self, X, y, sample_weight=None, groups=None):
         """Fit the model.
@@ -231,7 +243,8 @@ class CoxRegression(BaseEstimator):
         data = _prepare(self, X, y, sample_weight, groups)
         penalty = feature_penalty_of(self, data.X.shape[1], self.l1_ratio)
         coef = None
-        if self.warm_start and hasattr(self, "coef_") and self.coef_.shape[0] == X.shape[1]:
+        if (self.warm_start and hasattr(self, "coef_")
+                and self.coef_.shape[0] == data.X.shape[1]):
             coef = self.coef_.astype(np.float64)
         result = _fit(data, float(self.alpha), float(self.l1_ratio), penalty, float(self.tol),
                       int(self.max_iter), coef)
@@ -453,9 +466,7 @@ class CoxRegressionCV(CoxRegression):
         self.alpha_rule = alpha_rule
 
     def _check_params(self):
-        _check_real("l1_ratio", self.l1_ratio, low=0.0, high=1.0)
-        _check_real("tol", self.tol, low=0.0)
-        _check_int("max_iter", self.max_iter, low=1)
+        self._check_shared_params()
         if self.alpha_rule not in ("min", "1se"):
             raise ValueError(f"alpha_rule must be 'min' or '1se', got {self.alpha_rule!r}.")
 
@@ -474,8 +485,6 @@ class CoxRegressionCV(CoxRegression):
         self
         """
         self._check_params()
-        if sp.issparse(X):
-            X = X.tocsr()  # folds are row subsets
         data = _prepare(self, X, y, sample_weight, groups)
         l1_ratio = float(self.l1_ratio)
         penalty = feature_penalty_of(self, data.X.shape[1], l1_ratio)
@@ -483,7 +492,7 @@ class CoxRegressionCV(CoxRegression):
         folds = split(self.cv, data.X, data.event, weights=data.weights, **params)
         _check_folds(data, folds)
         options = (l1_ratio, penalty, float(self.tol), int(self.max_iter))
-        scale = 1.0 if sample_weight is None else float(np.sum(sample_weight)) / X.shape[0]
+        scale = 1.0 if sample_weight is None else float(np.sum(sample_weight)) / data.X.shape[0]
         # Module-level functions with their data as arguments (fastl1.cv.run_jobs).
         jobs = [functools.partial(_full_job, data, grid, *options)]
         jobs += [functools.partial(_fold_job, data, train, test, grid, self.ties, *options,
