@@ -3,7 +3,8 @@
 scikit-learn drop-ins for Lasso, ElasticNet, their paths and cross-validation (LassoCV,
 ElasticNetCV on threads), L1 logistic regression (LogisticRegression, LogisticRegressionCV,
 l1_logistic_path), Poisson regression (PoissonRegression, PoissonRegressionCV, poisson_path),
-stability selection, on dense, CSC and CSR data; plus penalty helpers.
+Cox regression (CoxRegression, CoxRegressionCV, cox_path), stability selection, on dense, CSC
+and CSR data; plus penalty helpers.
 """
 
 import warnings as _warnings
@@ -11,6 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from ._deprecation import FastL1DeprecationWarning
 from ._feature_penalty import glmnet_factors
+from .cox import CoxRegression, CoxRegressionCV, cox_path
 from .linear_model import ElasticNet, ElasticNetCV, Lasso, LassoCV
 from .logistic import LogisticRegression
 from .logistic_cv import LogisticRegressionCV, l1_logistic_path
@@ -34,6 +36,8 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 _warnings.filterwarnings("default", category=FastL1DeprecationWarning)
 
 __all__ = [
+    "CoxRegression",
+    "CoxRegressionCV",
     "ElasticNet",
     "ElasticNetCV",
     "FastL1DeprecationWarning",
@@ -45,6 +49,7 @@ __all__ = [
     "PoissonRegressionCV",
     "StabilitySelection",
     "__version__",
+    "cox_path",
     "elastic_net_penalty",
     "enet_path",
     "glmnet_factors",

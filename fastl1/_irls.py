@@ -34,6 +34,8 @@ _CURVATURE_FLOOR = 1e-12
 # The smallest relative duality gap a squared-loss subproblem is asked for, by the design's
 # bytes per value (float32 gaps stall near 1e-7 of the objective).
 _PRECISION_FLOOR = {4: 1e-6, 8: 1e-12}
+# Epochs of a subproblem run past the precision floor (without a gap test).
+_BLIND_EPOCHS = 10
 # Backtracking halvings before a Newton step is declared stalled.
 _LINE_SEARCH_STEPS = 30
 
@@ -85,22 +87,24 @@ def penalty_value(coef: np.ndarray, alpha: float, l1_ratio: float,
 def prox_newton(X, datafit: Datafit, alpha: float, l1_ratio: float, penalty: FeaturePenalty,
                 *, coef: np.ndarray, intercept: float, fit_intercept: bool,
                 offset: np.ndarray | None, tol: float, tol_scale: float, max_iter: int,
-                max_newton: int = 100) -> NewtonResult:
+                max_newton: int = 100, solver_options: dict | None = None) -> NewtonResult:
     """Minimise ``F(X w + b + offset) / n + penalty(w)`` from ``(coef, intercept)``.
 
     ``tol_scale`` sets the stopping rule's scale (the null model's deviance over two, say):
     the loop ends once the certificate is at most ``tol * tol_scale`` (objective's scale).
-    ``max_iter`` bounds the coordinate-descent epochs of all Newton steps together. BLAS is
-    held to one thread: an idle OpenBLAS worker spins ~0.1 s after a threaded product (even a
-    dot product over 20000 coefficients), a core the next kernel needs.
+    ``max_iter`` bounds the coordinate-descent epochs of all Newton steps together.
+    ``solver_options`` go to every :func:`._solver.solve_enet` call (``anderson=0``, say).
+    BLAS is held to one thread: an idle OpenBLAS worker spins ~0.1 s after a threaded product
+    (even a dot product over 20000 coefficients), a core the next kernel needs.
     """
     with blas_on_one_thread():
         return _prox_newton(X, datafit, alpha, l1_ratio, penalty, coef, intercept,
-                            fit_intercept, offset, tol, tol_scale, max_iter, max_newton)
+                            fit_intercept, offset, tol, tol_scale, max_iter, max_newton,
+                            solver_options)
 
 
 def _prox_newton(X, datafit, alpha, l1_ratio, penalty, coef, intercept, fit_intercept, offset,
-                 tol, tol_scale, max_iter, max_newton):
+                 tol, tol_scale, max_iter, max_newton, solver_options):
     n = X.shape[0]
     coef = np.array(coef, dtype=np.float64)
     eta = linear_predictor(X, coef, intercept, offset)
@@ -109,6 +113,8 @@ def _prox_newton(X, datafit, alpha, l1_ratio, penalty, coef, intercept, fit_inte
     n_iter = 0
     certificate = np.inf
     steps = 0
+    floor = _PRECISION_FLOOR[np.dtype(dtype).itemsize]
+    tight = np.inf  # the subproblems' tolerance once tightened (see below)
     for steps in range(1, max_newton + 1):  # noqa: B007 (reported)
         d1, d2 = datafit.derivatives(eta)
         d2 = np.maximum(d2, _CURVATURE_FLOOR * max(float(d2.max()), 1e-300))
@@ -119,14 +125,19 @@ def _prox_newton(X, datafit, alpha, l1_ratio, penalty, coef, intercept, fit_inte
         trial = coef.astype(dtype)
         # Inexact Newton: each subproblem to a fraction of the outer certificate's relative
         # size (its gap is relative to its own target's scale), down to a hundredth of the
-        # tolerance, never below what the design's precision can certify.
+        # tolerance, never below what the design's precision can certify; a hundred times
+        # tighter whenever a subproblem is solved before its first epoch while the certificate
+        # is not met (a KKT certificate can need more than its gap suggests), and past the
+        # floor a few epochs without a gap test (the gap's rounding hides a gradient of about
+        # the square root of the precision).
         relative = certificate / tol_scale if np.isfinite(certificate) else 1.0
-        inner_tol = min(1e-3, max(0.1 * relative, tol * 1e-2,
-                                  _PRECISION_FLOOR[np.dtype(dtype).itemsize]))
+        inner_tol = min(1e-3, max(0.1 * relative, tol * 1e-2, floor), tight)
         result = solve_enet(problem, np.ascontiguousarray(centred), trial,
                             alpha * n / total, l1_ratio, penalty=penalty,
-                            tol=inner_tol, max_iter=max(max_iter - n_iter, 1), warn=False,
-                            ws_start=max(100, 2 * int(np.count_nonzero(coef))))
+                            tol=inner_tol, warn=False, **(solver_options or {}),
+                            ws_start=max(100, 2 * int(np.count_nonzero(coef))),
+                            max_iter=max(min(max_iter - n_iter,
+                                             _BLIND_EPOCHS if inner_tol == 0 else max_iter), 1))
         n_iter += result.n_iter
         trial = trial.astype(np.float64)
         trial_intercept = float(mean - problem.x_mean.astype(np.float64) @ trial) \
@@ -135,7 +146,7 @@ def _prox_newton(X, datafit, alpha, l1_ratio, penalty, coef, intercept, fit_inte
         coef, intercept, eta, objective = _line_search(
             X, datafit, alpha, l1_ratio, penalty, offset, coef, intercept, objective,
             trial, trial_intercept)
-        stalled = result.n_iter == 0 and objective >= previous
+        stalled = (result.n_iter == 0 or inner_tol == 0) and objective >= previous
         if fit_intercept:  # the dual point needs the intercept's condition to hold exactly
             shift = datafit.intercept_step(eta)
             intercept += shift
@@ -144,8 +155,12 @@ def _prox_newton(X, datafit, alpha, l1_ratio, penalty, coef, intercept, fit_inte
         certificate = datafit.certificate(X, coef, eta, penalty_value(coef, alpha, l1_ratio,
                                                                       penalty),
                                           (alpha, l1_ratio), penalty) / n
-        if certificate <= tol * tol_scale or n_iter >= max_iter or stalled:
-            break  # (stalled: the subproblem is solved at its precision, nothing moves)
+        if certificate <= tol * tol_scale or n_iter >= max_iter:
+            break
+        if stalled and inner_tol == 0:
+            break  # the subproblem is solved to rounding, and nothing moves
+        if result.n_iter == 0:
+            tight = max(inner_tol * 1e-2, floor) if inner_tol > floor else 0.0
     return NewtonResult(coef, intercept, certificate, n_iter, steps,
                         certificate <= tol * tol_scale)
 
