@@ -38,6 +38,7 @@ from .design import (
     layout_flags,
     residual_offset,
     sparse_column_update,
+    sparse_design,
     take_columns,
     weighted_dot,
     weighted_sum,
@@ -89,6 +90,8 @@ def _pick(features, k, random):
 def design_epoch(X, data, indices, indptr, sw, sw_sum, x_mean, norms2, w, r, r_sum,
                  penalty, features, random):
     """One CD epoch with residual updates. Returns ``(max |dw|, max |w|, r_sum)``."""
+    if indptr is None:  # a dense design (known when compiling: no sparse variant compiled)
+        return _dense_epoch(X, sw, x_mean, norms2, w, r, r_sum, penalty, features, random)
     sparse, weighted = layout_flags(indptr, sw)
     if sparse and weighted:
         return _design_epoch(True, True, X, data, indices, indptr, sw, sw_sum, x_mean, norms2,
@@ -167,6 +170,8 @@ def _dense_epoch(X, sw, x_mean, norms2, w, r, r_sum, penalty, features, random):
 @njit(**JIT_OPTIONS)
 def gram_epoch(gram, xty, w, gram_w, penalty, features, random):
     """One CD epoch with covariance updates (``gram_w = G w`` kept up to date)."""
+    if gram is None:  # (no Gram matrix: never called, compiled as a stub)
+        return 0.0, 0.0
     dw_max = 0.0
     w_max = 0.0
     for k in range(features.shape[0]):
@@ -185,7 +190,7 @@ def gram_epoch(gram, xty, w, gram_w, penalty, features, random):
     return dw_max, w_max
 
 
-@njit(**JIT_OPTIONS)
+@njit(inline="always", **JIT_OPTIONS)
 def _try_extrapolation(X, data, indices, indptr, sw, sw_sum, x_mean, w, r, r_sum, penalty, ws,
                        iterates):
     """Replace ``w[ws]`` by its Anderson extrapolation if that lowers the objective.
@@ -304,12 +309,14 @@ def _columns_wanted(p, ws, kept_ws, grad, penalty):
 @njit(**JIT_OPTIONS)
 def _share_of_data(indptr, n, p, ws):
     """Fraction of the design's entries (non-zeros if sparse) in the columns ``ws``."""
+    if indptr is None:
+        return ws.shape[0] / p
     if not is_sparse(indptr):
         return ws.shape[0] / p
     return columns_nnz(indptr, ws) / max(indptr[p], 1)
 
 
-@njit(**JIT_OPTIONS)
+@njit(inline="always", **JIT_OPTIONS)
 def _inner_solve(X, data, indices, indptr, y_centred, sw, sw_sum, x_mean, norms2, gram, xty,
                  y_norm2, gram_w, w, r, r_sum, penalty, free, ws, inner_tol, max_epochs,
                  options, grad, stop):
@@ -323,8 +330,8 @@ def _inner_solve(X, data, indices, indptr, y_centred, sw, sw_sum, x_mean, norms2
     ``(n_epochs, r_sum)``."""
     tol, random, anderson_k = options.tol, options.random, options.anderson_k
     support_sweeps, parallel = options.support_sweeps, options.parallel
-    use_gram = gram.shape[0] > 0
-    sparse = is_sparse(indptr)
+    use_gram = gram_w.shape[0] > 0  # (gram may be None: see enet_cd)
+    sparse = sparse_design(indptr)
     parallel_gap = parallel and worth_threads(indptr, r.shape[0], norms2.shape[0],
                                               ws.shape[0])
     iterates = np.empty((anderson_k + 1, ws.shape[0]), dtype=w.dtype)
@@ -389,37 +396,20 @@ CDOptions = namedtuple("CDOptions", ["max_iter", "tol", "random", "seed", "worki
 
 
 @njit(**JIT_OPTIONS)
-def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norms2, w,
-            grad_ref, r_ref, has_ref, penalty, free, options, stop):
-    """The elastic net by coordinate descent on a dense or CSC design (:func:`_enet_cd`)."""
-    return _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norms2, w,
-                    grad_ref, r_ref, has_ref, penalty, free, options, stop, None)
-
-
-@njit(**JIT_OPTIONS)
-def enet_cd_rows(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norms2, w,
-                 grad_ref, r_ref, has_ref, penalty, free, options, stop):
-    """The elastic net by coordinate descent on a CSR design read in place
-    (:func:`_enet_cd` with its row chunks); a separate entry point, so that dense and CSC
-    fits never compile the row kernels."""
-    return _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norms2, w,
-                    grad_ref, r_ref, has_ref, penalty, free, options, stop,
-                    row_chunks_for(indptr))
-
-
-@njit(**JIT_OPTIONS)
 def _restricted(penalty, free, ws):
     """The penalty and the unpenalised features' data of the working set ``ws`` (sorted),
     in its own numbering (the compact copies of its columns)."""
     sub = Penalty(penalty.l1_reg, penalty.l2_reg, penalty.factor[ws], penalty.lower[ws],
                   penalty.upper[ws])
+    if free is None:
+        return sub, free
     index = np.searchsorted(ws, free.index)
     return sub, Unpenalised(index, free.cross[ws], free.cross_y)
 
 
 @njit(**JIT_OPTIONS)
-def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norms2, w,
-             grad_ref, r_ref, has_ref, penalty, free, options, stop, rows):
+def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norms2, w,
+            grad_ref, r_ref, has_ref, penalty, free, options, stop, rows):
     """Solve the elastic net by coordinate descent, in place in ``w``.
 
     The design is ``(X, data, indices, indptr)``; when ``gram`` is non-empty the epochs use
@@ -469,7 +459,10 @@ def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_nor
         ws_start, parallel = options
     if random:
         np.random.seed(seed)  # noqa: NPY002 (seeds Numba's per-thread RNG)
-    use_gram = gram.shape[0] > 0
+    use_gram = False
+    if gram is not None:  # (None: residual updates, known when compiling)
+        use_gram = gram.shape[0] > 0
+    sparse = sparse_design(indptr)
     sw_sum = float(n) if sw.shape[0] == 0 else sw.sum()
     y_norm2 = weighted_dot(y_centred, y_centred, sw)
     scaled_tol = tol * y_norm2
@@ -477,7 +470,9 @@ def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_nor
     grad = np.zeros(p, dtype=w.dtype)
     active = np.ones(p, dtype=np.bool_)
 
-    has_free = free.index.shape[0] > 0
+    has_free = False
+    if free is not None:  # (None: no unpenalised feature, known when compiling)
+        has_free = free.index.shape[0] > 0
     screening = screening and penalty.l1_reg > 0.0 and not has_free
     use_working_sets = use_working_sets and penalty.l1_reg > 0.0
 
@@ -491,7 +486,7 @@ def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_nor
     ws_indptr = np.zeros(1, dtype=indices.dtype)
 
     norms_known = True
-    if use_gram:
+    if gram is not None and use_gram:
         norms2 = np.diag(gram).copy()
     elif col_norms2.shape[0] == p:
         norms2 = col_norms2
@@ -512,7 +507,7 @@ def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_nor
     for j in range(p if norms_known else 0):
         if norms2[j] == 0.0:
             w[j] = 0.0
-    if use_gram:
+    if gram is not None and use_gram:
         gram_w = gram @ w
         r = np.empty(0, dtype=w.dtype)
         r_sum = 0.0
@@ -542,7 +537,7 @@ def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_nor
     support = 0
     # Dense working sets are solved in place, and the inner solve ends on a gap check that
     # leaves their exact correlations in grad: the next round need not compute them again.
-    fresh = np.zeros(p if not use_gram and not is_sparse(indptr) else 0, dtype=np.bool_)
+    fresh = np.zeros(p if not use_gram and not sparse else 0, dtype=np.bool_)
     no_fresh = np.zeros(0, dtype=np.bool_)
     has_fresh = False
 
@@ -583,7 +578,7 @@ def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_nor
         # violated_first_set): at a first round if they are more than the set would hold,
         # and at every later round of a sparse fit.
         ws = all_features[:0]
-        if use_working_sets and (n_outer == 1 or is_sparse(indptr)):
+        if use_working_sets and (n_outer == 1 or sparse):
             ws = violated_first_set(w, grad, penalty, active, ws_size if n_outer == 1 else 0)
         if rows is not None:
             if not norms_known and ws.shape[0] == 0:  # a set ranked by the scores
@@ -630,34 +625,33 @@ def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_nor
         # Once the last set held every violated constraint, it is solved to tol at once.
         inner_tol = scaled_tol if settled else \
             max(min(0.3, max(0.1, share)) * gap, scaled_tol)
-        compact = is_sparse(indptr) and share <= COMPACT_SHARE
-        if rows is not None:
-            compact = True  # made above, from the rows
+        sub_data, sub_indices, sub_indptr = data, indices, indptr
+        sub_mean, sub_norms2, sub_w, sub_ws, sub_grad = x_mean, norms2, w, ws, grad
+        sub_penalty, sub_free = penalty, free
+        compact = rows is not None or (sparse and share <= COMPACT_SHARE)
+        if indptr is not None:  # (None: a dense design, never copied; known when compiling)
+            if compact:
+                # Epochs on a compact copy of the set's columns, in the set's own numbering
+                # (every non-zero of w is in ws, so the restricted problem is the same).
+                if rows is None:
+                    ws_data, ws_indices, ws_indptr = take_columns(data, indices, indptr, ws)
+                sub_norms2 = norms2[ws]
+                if not norms_known:
+                    column_sq_norms(X, ws_data, ws_indices, ws_indptr, sw, sw_sum, x_mean[ws],
+                                    sub_norms2)
+                sub_penalty, sub_free = _restricted(penalty, free, ws)
+                sub_data, sub_indices, sub_indptr = ws_data, ws_indices, ws_indptr
+                sub_mean, sub_w, sub_ws = x_mean[ws], w[ws], np.arange(ws.shape[0])
+                sub_grad = np.empty(ws.shape[0], dtype=w.dtype)
+        # (one call site: the inner solve is compiled once, inlined here)
+        epochs, r_sum = _inner_solve(X, sub_data, sub_indices, sub_indptr, y_centred, sw,
+                                     sw_sum, sub_mean, sub_norms2, gram, xty, y_norm2, gram_w,
+                                     sub_w, r, r_sum, sub_penalty, sub_free, sub_ws, inner_tol,
+                                     max_iter - n_epochs, options, sub_grad, stop)
         if compact:
-            # Epochs on a compact copy of the set's columns, in the set's own numbering
-            # (every non-zero of w is in ws, so the restricted problem is the same).
-            if rows is None:
-                ws_data, ws_indices, ws_indptr = take_columns(data, indices, indptr, ws)
-            w_ws = w[ws]
-            ws_norms2 = norms2[ws]
-            if not norms_known:
-                column_sq_norms(X, ws_data, ws_indices, ws_indptr, sw, sw_sum, x_mean[ws],
-                                ws_norms2)
-            ws_penalty, ws_free = _restricted(penalty, free, ws)
-            epochs, r_sum = _inner_solve(X, ws_data, ws_indices, ws_indptr, y_centred, sw,
-                                         sw_sum, x_mean[ws], ws_norms2, gram, xty, y_norm2,
-                                         gram_w, w_ws, r, r_sum, ws_penalty, ws_free,
-                                         np.arange(ws.shape[0]), inner_tol,
-                                         max_iter - n_epochs, options,
-                                         np.empty(ws.shape[0], dtype=w.dtype), stop)
-            w[ws] = w_ws
-        else:
-            epochs, r_sum = _inner_solve(X, data, indices, indptr, y_centred, sw, sw_sum,
-                                         x_mean, norms2, gram, xty, y_norm2, gram_w, w, r,
-                                         r_sum, penalty, free, ws, inner_tol,
-                                         max_iter - n_epochs, options, grad, stop)
-            if fresh.shape[0] > 0 and epochs > 0:
-                fresh[ws] = True
-                has_fresh = True
+            w[ws] = sub_w
+        elif fresh.shape[0] > 0 and epochs > 0:
+            fresh[ws] = True
+            has_fresh = True
         n_epochs += epochs
     return gap, scaled_tol, n_epochs, n_outer, has_ref, 0, norms2 if norms_known else norms2[:0]

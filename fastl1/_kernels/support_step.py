@@ -28,7 +28,7 @@ from .design import (
     columns_nnz,
     dense_column_dot,
     gradient,
-    is_sparse,
+    sparse_design,
     weighted_sum,
 )
 from .gap import centred_r_norm2
@@ -67,7 +67,7 @@ def keep_if_lower(X, data, indices, indptr, sw, sw_sum, x_mean, w, r, r_sum, pen
     ``(kept, r_sum)``."""
     r_new = r.copy()
     r_sum_new = r_sum
-    sparse = is_sparse(indptr)
+    sparse = sparse_design(indptr)
     for k in range(changed.shape[0]):
         j = changed[k]
         delta = values[k] - w[j]
@@ -205,35 +205,48 @@ def _support_gram(X, data, indices, indptr, sw, sw_sum, x_mean, ridge, support, 
     support feature's ``l2_j``; ``rhs`` gives the dtype)."""
     m = support.shape[0]
     weighted = sw.shape[0] > 0
-    if is_sparse(indptr):
-        gram = np.empty((m, m), dtype=rhs.dtype)
-        scattered = np.zeros(n, dtype=rhs.dtype)  # S x_a, then cleared
-        for a in range(m):
-            ja = support[a]
-            for k in range(indptr[ja], indptr[ja + 1]):
-                i = indices[k]
-                scattered[i] = data[k] * (sw[i] if weighted else 1.0)
-            for b in range(a, m):
-                jb = support[b]
-                acc = 0.0
-                for k in range(indptr[jb], indptr[jb + 1]):
-                    acc += data[k] * scattered[indices[k]]
-                # sum_i sw_i x_ia = sw_sum * mean_a, so centring subtracts sw_sum m_a m_b.
-                acc -= sw_sum * x_mean[ja] * x_mean[jb]
-                gram[a, b] = acc
-                gram[b, a] = acc
-            for k in range(indptr[ja], indptr[ja + 1]):
-                scattered[indices[k]] = 0.0
-    else:
-        columns = np.empty((n, m), dtype=rhs.dtype)  # sqrt(S) (X_S - means)
-        for k in range(m):
-            j = support[k]
-            for i in range(n):
-                root = np.sqrt(sw[i]) if weighted else 1.0
-                columns[i, k] = root * (X[i, j] - x_mean[j])
-        gram = columns.T @ columns
+    if indptr is not None:  # (None: dense, known when compiling)
+        if indptr.shape[0] > 0:
+            gram = _sparse_support_gram(data, indices, indptr, sw, sw_sum, x_mean, support,
+                                        rhs, n)
+            for k in range(m):
+                gram[k, k] += ridge[k]
+            return gram
+    columns = np.empty((n, m), dtype=rhs.dtype)  # sqrt(S) (X_S - means)
+    for k in range(m):
+        j = support[k]
+        for i in range(n):
+            root = np.sqrt(sw[i]) if weighted else 1.0
+            columns[i, k] = root * (X[i, j] - x_mean[j])
+    gram = columns.T @ columns
     for k in range(m):
         gram[k, k] += ridge[k]
+    return gram
+
+
+@njit(**JIT_OPTIONS)
+def _sparse_support_gram(data, indices, indptr, sw, sw_sum, x_mean, support, rhs, n):
+    """``X_S^T S X_S`` of a CSC design's centred support columns."""
+    m = support.shape[0]
+    weighted = sw.shape[0] > 0
+    gram = np.empty((m, m), dtype=rhs.dtype)
+    scattered = np.zeros(n, dtype=rhs.dtype)  # S x_a, then cleared
+    for a in range(m):
+        ja = support[a]
+        for k in range(indptr[ja], indptr[ja + 1]):
+            i = indices[k]
+            scattered[i] = data[k] * (sw[i] if weighted else 1.0)
+        for b in range(a, m):
+            jb = support[b]
+            acc = 0.0
+            for k in range(indptr[jb], indptr[jb + 1]):
+                acc += data[k] * scattered[indices[k]]
+            # sum_i sw_i x_ia = sw_sum * mean_a, so centring subtracts sw_sum m_a m_b.
+            acc -= sw_sum * x_mean[ja] * x_mean[jb]
+            gram[a, b] = acc
+            gram[b, a] = acc
+        for k in range(indptr[ja], indptr[ja + 1]):
+            scattered[indices[k]] = 0.0
     return gram
 
 
@@ -308,13 +321,14 @@ def _cg_direction(X, data, indices, indptr, sw, sw_sum, x_mean, norms2, ridge, s
     """:data:`CG_ITERATIONS` Jacobi-preconditioned conjugate-gradient iterations on the
     system of :func:`_support_gram`, from zero."""
     m = support.shape[0]
-    sparse = is_sparse(indptr)
-    if sparse:
-        row_ptr, slots, values = support_rows(data, indices, indptr, support, n_samples)
-    else:
-        row_ptr = np.empty(0, dtype=np.int64)
-        slots = np.empty(0, dtype=indices.dtype)
-        values = np.empty(0, dtype=rhs.dtype)
+    sparse = False
+    row_ptr = np.empty(0, dtype=np.int64)
+    slots = np.empty(0, dtype=indices.dtype)
+    values = np.empty(0, dtype=rhs.dtype)
+    if indptr is not None:  # (None: dense, known when compiling)
+        if indptr.shape[0] > 0:
+            sparse = True
+            row_ptr, slots, values = support_rows(data, indices, indptr, support, n_samples)
     means = x_mean[support]
     diag = np.empty(m, dtype=rhs.dtype)  # Jacobi preconditioner, in the problem's dtype
     for k in range(m):
@@ -327,7 +341,7 @@ def _cg_direction(X, data, indices, indptr, sw, sw_sum, x_mean, norms2, ridge, s
     rz = res @ z
     product = np.empty(m, dtype=rhs.dtype)
     for _ in range(CG_ITERATIONS):
-        if sparse:
+        if indptr is not None and sparse:
             _sparse_gram_product(row_ptr, slots, values, sw, sw_sum, means, ridge,
                                  direction, product)
         else:
@@ -357,17 +371,17 @@ def _direct_affordable(indptr, support, n):
     ``m nnz_S / 2`` sparse, plus ``m^3 / 3``) costs at most ``DIRECT_COST_RATIO`` times the
     conjugate-gradient step (``CG_ITERATIONS`` products of ``2 n m`` or ``2 nnz_S``)."""
     m = support.shape[0]
-    if is_sparse(indptr):
-        entries = float(columns_nnz(indptr, support))
-        gram = 0.5 * m * entries
-    else:
-        entries = float(n) * m
-        gram = entries * m
+    entries = float(n) * m
+    gram = entries * m
+    if indptr is not None:  # (None: dense, known when compiling)
+        if indptr.shape[0] > 0:
+            entries = float(columns_nnz(indptr, support))
+            gram = 0.5 * m * entries
     direct = gram + m * m * m / 3.0
     return direct <= DIRECT_COST_RATIO * CG_ITERATIONS * 2.0 * entries
 
 
-@njit(**JIT_OPTIONS)
+@njit(inline="always", **JIT_OPTIONS)
 def try_support_step(X, data, indices, indptr, sw, sw_sum, x_mean, norms2, w, r, r_sum,
                      penalty, ws, grad, hard):
     """Move ``w`` towards the minimiser restricted to its support and signs (module

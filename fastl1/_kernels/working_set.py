@@ -300,6 +300,38 @@ def select_working_set(w, grad, norms2, l1_reg, l2_reg, dual_norm, positive, act
 
 
 @njit(**JIT_OPTIONS)
+def solve_small(A, b):
+    """``x`` with ``A x = b`` for a small square ``A``, by Gaussian elimination with partial
+    pivoting (LAPACK's ``gesv``), or an empty array if a pivot is zero or not finite
+    (singular ``A``). ``A`` and ``b`` are not modified."""
+    n = b.shape[0]
+    lu = A.copy()
+    x = b.copy()
+    for c in range(n):
+        pivot = c
+        for i in range(c + 1, n):
+            if abs(lu[i, c]) > abs(lu[pivot, c]):
+                pivot = i
+        if not (abs(lu[pivot, c]) > 0.0 and np.isfinite(lu[pivot, c])):
+            return np.empty(0, dtype=x.dtype)
+        if pivot != c:
+            for k in range(n):
+                lu[c, k], lu[pivot, k] = lu[pivot, k], lu[c, k]
+            x[c], x[pivot] = x[pivot], x[c]
+        for i in range(c + 1, n):
+            factor = lu[i, c] / lu[c, c]
+            for k in range(c + 1, n):
+                lu[i, k] -= factor * lu[c, k]
+            x[i] -= factor * x[c]
+    for c in range(n - 1, -1, -1):
+        acc = x[c]
+        for k in range(c + 1, n):
+            acc -= lu[c, k] * x[k]
+        x[c] = acc / lu[c, c]
+    return x
+
+
+@njit(**JIT_OPTIONS)
 def anderson_weights(iterates):
     """Extrapolation weights ``c`` (summing to 1) for the rows ``1..K`` of ``iterates``.
 
@@ -309,18 +341,27 @@ def anderson_weights(iterates):
     singular (the caller then skips extrapolation).
     """
     k = iterates.shape[0] - 1
+    m = iterates.shape[1]
     diffs = iterates[1:] - iterates[:-1]
-    gram = diffs @ diffs.T
+    # (loops, not ``diffs @ diffs.T`` and ``np.linalg.solve``: a K x K system, K ~ 5, where
+    # NumPy's versions cost seconds of compilation for no measurable speed)
+    gram = np.zeros((k, k), dtype=iterates.dtype)
+    for a in range(k):
+        for b in range(a, k):
+            acc = 0.0
+            for i in range(m):
+                acc += diffs[a, i] * diffs[b, i]
+            gram[a, b] = acc
+            gram[b, a] = acc
     scale = 0.0
     for i in range(k):
         scale += gram[i, i]
     if not scale > 0.0:
         return np.empty(0, dtype=iterates.dtype)
     gram /= scale  # conditioning; the weights are scale-free
-    try:
-        z = np.linalg.solve(gram, np.ones(k, dtype=iterates.dtype))
-    except Exception:  # noqa: BLE001 - singular system: no extrapolation this time
-        return np.empty(0, dtype=iterates.dtype)
+    z = solve_small(gram, np.ones(k, dtype=iterates.dtype))
+    if z.shape[0] == 0:  # singular system: no extrapolation this time
+        return z
     total = z.sum()
     if not np.isfinite(total) or total == 0.0:
         return np.empty(0, dtype=iterates.dtype)
