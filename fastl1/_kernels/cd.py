@@ -23,7 +23,6 @@ from .csr import (
     column_sq_norms_from_rows,
     gradient_from_rows,
     residual_from_rows,
-    row_chunks_for,
     take_columns_from_rows,
 )
 from .design import (
@@ -31,6 +30,7 @@ from .design import (
     column_dot_as,
     column_sq_norms,
     columns_nnz,
+    copy_into,
     dense_column_dot,
     dense_update_then_dot,
     init_residual,
@@ -247,7 +247,7 @@ def _gradient_from_rows(data, indices, indptr, chunks, buffers, sw, x_mean, r, r
             if r[i] + offset != r_ref[i]:
                 changed += 1
         if changed == 0:
-            grad[:] = grad_ref
+            copy_into(grad, grad_ref)
             return True
         if changed <= DELTA_ROWS_SHARE * n and not x_mean.any():
             change = np.zeros(n, dtype=r.dtype)
@@ -258,17 +258,17 @@ def _gradient_from_rows(data, indices, indptr, chunks, buffers, sw, x_mean, r, r
             for j in range(grad.shape[0]):
                 grad[j] += grad_ref[j]
                 grad_ref[j] = grad[j]
-            r_ref[:] = r
+            copy_into(r_ref, r)
             return True
     gradient_from_rows(data, indices, indptr, chunks, buffers, sw, x_mean, r, r_sum, grad,
                        parallel)
-    grad_ref[:] = grad
+    copy_into(grad_ref, grad)
     for i in range(n):
         r_ref[i] = r[i] + offset
     return True
 
 
-# A CSR fit hands over to a CSC copy of X (see _enet_cd) when a working set's new columns are
+# A CSR fit hands over to a CSC copy of X (see enet_cd) when a working set's new columns are
 # more than HANDOFF_NEW_SHARE of the features (about as much of the non-zeros), the whole set
 # more than HANDOFF_TOTAL_SHARE, or the features whose constraint is violated more than
 # HANDOFF_VIOLATED_SHARE. Copying columns out of the rows costs a pass over the column indices
@@ -357,7 +357,8 @@ def _inner_solve(X, data, indices, indptr, y_centred, sw, sw_sum, x_mean, norms2
                 dw_max = max(dw_max, dw_support)
         if anderson_k > 0 and not use_gram:
             slot = epoch % (anderson_k + 1)
-            iterates[slot] = w[ws]
+            for i in range(ws.shape[0]):
+                iterates[slot, i] = w[ws[i]]
             if slot == anderson_k:
                 r_sum = _try_extrapolation(X, data, indices, indptr, sw, sw_sum, x_mean, w,
                                            r, r_sum, penalty, ws, iterates)
@@ -386,7 +387,7 @@ def _inner_solve(X, data, indices, indptr, y_centred, sw, sw_sum, x_mean, norms2
     return n_epochs, r_sum
 
 
-#: The solver's settings (see :func:`_enet_cd`): epochs budget ``max_iter``, ``tol``,
+#: The solver's settings (see :func:`enet_cd`): epochs budget ``max_iter``, ``tol``,
 #: ``random`` coordinate order with ``seed``, ``working_sets`` starting at ``ws_start``
 #: features, Gap Safe ``screening``, Anderson extrapolation every ``anderson_k + 1`` epochs
 #: (0: none), ``support_sweeps``, ``parallel`` gradients on Numba's threads.
@@ -412,8 +413,9 @@ def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norm
             grad_ref, r_ref, has_ref, penalty, free, options, stop, rows):
     """Solve the elastic net by coordinate descent, in place in ``w``.
 
-    The design is ``(X, data, indices, indptr)``; when ``gram`` is non-empty the epochs use
-    it (with ``xty = X_c^T S y_c``) and the design is not read. ``col_norms2`` holds the
+    The design is ``(X, data, indices, indptr)``, ``indptr`` None for a dense one; when
+    ``gram`` is not None the epochs use it (with ``xty = X_c^T S y_c``) and the design is not
+    read. ``col_norms2`` holds the
     squared weighted norms of the centred columns when the caller has them (a path reuses
     them for every alpha); empty, they are computed here (by a CSR fit from zero, only if a
     working set is ranked by the scores, see below). ``grad_ref`` (length ``p``) and
@@ -425,12 +427,12 @@ def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norm
     full problem: the loop ends when the duality gap is below ``tol * y_c^T S y_c``
     (scikit-learn's rule) or after ``max_iter`` epochs in all. ``penalty`` holds the
     per-feature factors and bounds (:mod:`.penalty`), ``free`` the unpenalised features'
-    data for the dual point (:data:`.gap.Unpenalised`; every working set holds those
-    features, and screening is off with them). ``options`` (:data:`CDOptions`) holds the
-    solver's settings. ``support_sweeps`` ends each
-    epoch on a working set with a pass over its non-zero coefficients (see
-    ``SUPPORT_SWEEP_SHARE``). With ``parallel`` the full
-    gradient of each round runs on Numba's threads (never from concurrent Python threads).
+    data for the dual point (:data:`.gap.Unpenalised`, None if there are none; every working
+    set holds those features, and screening is off with them). ``options``
+    (:data:`CDOptions`) holds the solver's settings. ``support_sweeps`` ends each epoch on a
+    working set with a pass over its non-zero coefficients (see ``SUPPORT_SWEEP_SHARE``).
+    With ``parallel`` the full gradient of each round runs on Numba's threads (never from
+    concurrent Python threads).
     The fit ends early, wherever it is, once ``stop[0]`` is set (:mod:`fastl1._interrupt`).
 
     ``rows`` is None, or the row chunks (:func:`.csr.row_chunks_for`) of a CSR design whose
@@ -439,10 +441,17 @@ def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norm
     columns. A CSR fit from zero whose first working set is every violated constraint
     (:func:`.working_set.violated_first_set`) takes that set's norms from its copy, and the
     full problem's (a row scatter of ``X^2``, ~2 ms for 2M non-zeros) only if a later round
-    ranks features by their scores. Every CSR-only step sits under ``rows is not
-    None``, a test Numba resolves at compile time when ``rows`` is None, so dense and CSC
-    fits never compile the row kernels (with a runtime flag instead, the first dense fit
-    compiled 16-22 s longer: 68-74 against 52 s).
+    ranks features by their scores.
+
+    Compile-time dispatch: every CSR-only step sits under ``rows is not None``, every
+    sparse-only one under ``indptr is not None``, the Gram matrix's under ``gram is not
+    None`` and the projection of unpenalised features under ``free is not None`` (in this
+    function or in the callee that receives the argument): tests Numba resolves when it
+    compiles for a None argument, so each kind of fit compiles only its own code (with
+    runtime flags instead, the first dense fit compiled the row kernels too, 16-22 s longer).
+    The inner solve and the steps called from one place only (extrapolation, support steps,
+    bounded gradient, working-set gap) are inlined here: a separate function would be
+    optimised and turned into machine code once on its own and once more inside this one.
 
     Returns ``(gap, scaled_tol, n_epochs, n_outer, has_ref, handoff, norms2)``; ``gap`` is
     in the scale of :mod:`.gap`, ``n_outer`` counts full-problem gap evaluations (working-set
@@ -518,11 +527,15 @@ def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norm
             if w.any():
                 residual_from_rows(data, indices, indptr, y_centred, w, r)
             else:
-                r[:] = y_centred
+                copy_into(r, y_centred)
         else:
             init_residual(X, data, indices, indptr, y_centred, x_mean, w, r)
         r_sum = weighted_sum(r, sw)
-    norms = np.sqrt(norms2) if rows is None else norms2[:0]  # (for bounded_gradient)
+    norms = norms2[:0]  # (the column norms, for bounded_gradient)
+    if rows is None:
+        norms = np.empty(p, dtype=norms2.dtype)
+        for j in range(p):
+            norms[j] = np.sqrt(norms2[j])
     # Constant columns can never enter (and make screening and scores divide by zero).
     for j in range(p if norms_known else 0):
         if norms2[j] == 0.0:
@@ -649,7 +662,9 @@ def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norm
                                      sub_w, r, r_sum, sub_penalty, sub_free, sub_ws, inner_tol,
                                      max_iter - n_epochs, options, sub_grad, stop)
         if compact:
-            w[ws] = sub_w
+            if indptr is not None:  # (dense designs are never copied: known when compiling)
+                for a in range(ws.shape[0]):
+                    w[ws[a]] = sub_w[a]
         elif fresh.shape[0] > 0 and epochs > 0:
             fresh[ws] = True
             has_fresh = True

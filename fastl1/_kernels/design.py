@@ -5,8 +5,8 @@ non-empty. The squared-loss solver passes ``indptr=None`` for a dense design: ev
 then starts with ``indptr is None`` (or ``is not None``) on the function's own argument, which
 Numba resolves when it compiles (dead-branch pruning of None-typed arguments), so a dense fit
 never compiles the sparse code. An empty ``indptr`` still means dense, tested at run time
-(the logistic solver's designs). Sample weights ``sw`` are an empty array when the problem is unweighted, so the
-unweighted loops carry no multiplication.
+(the logistic solver's designs). Sample weights ``sw`` are an empty array when the problem
+is unweighted, so the unweighted loops carry no multiplication.
 
 Intercept by implicit centring (glmnet, scikit-learn's sparse CD): ``x_mean`` holds the
 (weighted) column means, zero without intercept. Dense residuals are kept exactly centred,
@@ -46,6 +46,33 @@ def layout_flags(indptr, sw):
     designs fold the weights into one loop, so they always get ``weighted=False``."""
     sparse = indptr.shape[0] > 0
     return sparse, sparse and sw.shape[0] > 0
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def copy_into(out, values):
+    """``out[:] = values`` (1-D, one length) as a plain loop: NumPy-style assignment of an
+    array to a slice compiles a shape check whose error message alone costs ~2 s of a first
+    compilation."""
+    for i in range(values.shape[0]):
+        out[i] = values[i]
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def dot(u, v):
+    """``u @ v`` for 1-D arrays, summed in float64 (a loop: no BLAS wrapper to compile)."""
+    acc = 0.0
+    for i in range(u.shape[0]):
+        acc += u[i] * v[i]
+    return acc
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def all_finite(v):
+    """``np.all(np.isfinite(v))`` for a 1-D array, as a loop."""
+    for i in range(v.shape[0]):
+        if not np.isfinite(v[i]):
+            return False
+    return True
 
 
 @njit(inline="always", **JIT_OPTIONS)
@@ -268,7 +295,7 @@ def dense_norms_and_gradient_parallel(X, sw, x_mean, v, norms2, grad):
 @njit(**JIT_OPTIONS)
 def init_residual(X, data, indices, indptr, y_centred, x_mean, w, r):
     """Residual of ``w`` in the design's convention (module docstring), written into ``r``."""
-    r[:] = y_centred
+    copy_into(r, y_centred)
     for j in range(w.shape[0]):
         if w[j] != 0.0:
             column_update(X, data, indices, indptr, j, w[j], x_mean[j], r)
@@ -577,7 +604,7 @@ def bounded_gradient(X, data, indices, indptr, sw, x_mean, r, r_sum, r_offset, w
             acc += (sw[i] if weighted else 1.0) * d * d
         delta = np.sqrt(acc)
         if delta == 0.0:
-            grad[:] = grad_ref
+            copy_into(grad, grad_ref)
             return True, 0
         margin = 1.0 - 1e-9  # for rounding in the bound
         count = 0
@@ -614,7 +641,7 @@ def bounded_gradient(X, data, indices, indptr, sw, x_mean, r, r_sum, r_offset, w
         gradient_parallel(X, data, indices, indptr, sw, x_mean, r, r_sum, features, grad)
     else:
         gradient(X, data, indices, indptr, sw, x_mean, r, r_sum, features, grad)
-    grad_ref[:] = grad
+    copy_into(grad_ref, grad)
     for i in range(n):
         r_ref[i] = r[i] + r_offset
     return True, features.shape[0]

@@ -104,7 +104,7 @@ def gap_from_statistics(w, grad, features, r_norm2, r_dot_y, penalty, free):
         j = k if every else features[k]
         w_l1 += penalty.factor[j] * abs(w[j])
         w_l2 += penalty.factor[j] * w[j] * w[j]
-    coef = np.zeros(0)
+    coef = np.zeros(0, dtype=np.float64)
     projected = np.zeros(0, dtype=np.bool_)
     proj_norm2 = r_norm2
     proj_dot_y = r_dot_y

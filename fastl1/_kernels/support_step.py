@@ -24,9 +24,12 @@ from numba import njit
 
 from . import JIT_OPTIONS
 from .design import (
+    all_finite,
     column_update,
     columns_nnz,
+    copy_into,
     dense_column_dot,
+    dot,
     gradient,
     sparse_design,
     weighted_sum,
@@ -78,13 +81,15 @@ def keep_if_lower(X, data, indices, indptr, sw, sw_sum, x_mean, w, r, r_sum, pen
     f_old = objective(w, ws, centred_r_norm2(indptr, sw, sw_sum, x_mean, w, r, r_sum, ws),
                       penalty)
     w_old = w[changed]
-    w[changed] = values
+    for k in range(changed.shape[0]):
+        w[changed[k]] = values[k]
     f_new = objective(w, ws, centred_r_norm2(indptr, sw, sw_sum, x_mean, w, r_new, r_sum_new,
                                              ws), penalty)
     if f_new < f_old:
-        r[:] = r_new
+        copy_into(r, r_new)
         return True, r_sum_new
-    w[changed] = w_old
+    for k in range(changed.shape[0]):
+        w[changed[k]] = w_old[k]
     return False, r_sum
 
 
@@ -144,7 +149,7 @@ def _face_minimiser(gram, rhs, w_s, singular_from):
                 return np.empty(0, dtype=w_s.dtype)
             ridged = singular
         step = _matvec(inverse, right)
-        if not np.all(np.isfinite(step)):
+        if not all_finite(step):
             return np.empty(0, dtype=w_s.dtype)
         fraction = 1.0  # of the step, where the first coefficient reaches zero
         hit = -1
@@ -294,7 +299,7 @@ def _sparse_gram_product(row_ptr, slots, values, sw, sw_sum, means, ridge, v, ou
                 acc *= sw[i]
             for q in range(row_ptr[i], row_ptr[i + 1]):
                 out[slots[q]] += acc * values[q]
-    mean_dot_v = means @ v
+    mean_dot_v = dot(means, v)
     for k in range(v.shape[0]):
         out[k] += ridge[k] * v[k] - sw_sum * mean_dot_v * means[k]
 
@@ -336,9 +341,11 @@ def _cg_direction(X, data, indices, indptr, sw, sw_sum, x_mean, norms2, ridge, s
     u = np.empty(0 if sparse else n_samples, dtype=rhs.dtype)
     x = np.zeros(m, dtype=rhs.dtype)
     res = rhs.copy()
-    z = res / diag
+    z = np.empty(m, dtype=rhs.dtype)
+    for k in range(m):
+        z[k] = res[k] / diag[k]
     direction = z.copy()
-    rz = res @ z
+    rz = dot(res, z)
     product = np.empty(m, dtype=rhs.dtype)
     for _ in range(CG_ITERATIONS):
         if indptr is not None and sparse:
@@ -347,7 +354,7 @@ def _cg_direction(X, data, indices, indptr, sw, sw_sum, x_mean, norms2, ridge, s
         else:
             _dense_gram_product(X, data, indices, indptr, sw, x_mean, ridge, support,
                                 direction, u, product)
-        curvature = direction @ product
+        curvature = dot(direction, product)
         if not curvature > 0.0:
             break
         step = rz / curvature
@@ -355,7 +362,7 @@ def _cg_direction(X, data, indices, indptr, sw, sw_sum, x_mean, norms2, ridge, s
             x[k] += step * direction[k]
             res[k] -= step * product[k]
             z[k] = res[k] / diag[k]
-        rz_new = res @ z
+        rz_new = dot(res, z)
         if not rz_new > 0.0:
             break
         ratio = rz_new / rz
@@ -407,7 +414,10 @@ def try_support_step(X, data, indices, indptr, sw, sw_sum, x_mean, norms2, w, r,
         ridge[k] = l2_of(penalty, support[k])
     # Without a ridge term n - 1 or more non-zeros may make X_S^T S X_S singular (centred
     # columns have rank at most n - 1).
-    singular_from = n - 1 if ridge.min() == 0.0 else m + 1
+    no_ridge = False
+    for k in range(m):
+        no_ridge = no_ridge or ridge[k] == 0.0
+    singular_from = n - 1 if no_ridge else m + 1
     # Right-hand side of the Newton system in the step d: X_S^T S r_c - l2_j w - l1_j s.
     gradient(X, data, indices, indptr, sw, x_mean, r, r_sum, support, grad)
     w_s = w[support].copy()
@@ -430,10 +440,12 @@ def try_support_step(X, data, indices, indptr, sw, sw_sum, x_mean, norms2, w, r,
         return False, r_sum  # (too large to solve directly: no step)
     direction = _cg_direction(X, data, indices, indptr, sw, sw_sum, x_mean, norms2, ridge,
                               support, rhs, n)
-    if direction.shape[0] != m or not np.all(np.isfinite(direction)):
+    if direction.shape[0] != m or not all_finite(direction):
         return False, r_sum
     # Projected full step: coefficients that would cross zero (or turn negative) stop at 0.
-    values = w_s + direction
+    values = np.empty(m, dtype=w_s.dtype)
+    for k in range(m):
+        values[k] = w_s[k] + direction[k]
     first_zero = 1.0  # step at which the first coefficient reaches zero
     for k in range(m):
         if values[k] * w_s[k] <= 0.0:  # with positive, w_s > 0: this also keeps w >= 0
@@ -443,7 +455,8 @@ def try_support_step(X, data, indices, indptr, sw, sw_sum, x_mean, norms2, w, r,
                                 penalty, ws, support, _clipped(penalty, support, values, w))
     if kept or first_zero >= 1.0 or first_zero <= 0.0:
         return kept, r_sum
-    values = w_s + first_zero * direction
+    for k in range(m):
+        values[k] = w_s[k] + first_zero * direction[k]
     for k in range(m):
         if values[k] * w_s[k] <= 0.0:
             values[k] = 0.0

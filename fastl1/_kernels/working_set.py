@@ -342,15 +342,15 @@ def anderson_weights(iterates):
     """
     k = iterates.shape[0] - 1
     m = iterates.shape[1]
-    diffs = iterates[1:] - iterates[:-1]
-    # (loops, not ``diffs @ diffs.T`` and ``np.linalg.solve``: a K x K system, K ~ 5, where
-    # NumPy's versions cost seconds of compilation for no measurable speed)
+    # (loops, not ``U @ U.T`` and ``np.linalg.solve``: a K x K system, K ~ 5, where NumPy's
+    # versions cost seconds of a first compilation)
     gram = np.zeros((k, k), dtype=iterates.dtype)
     for a in range(k):
         for b in range(a, k):
             acc = 0.0
             for i in range(m):
-                acc += diffs[a, i] * diffs[b, i]
+                acc += (iterates[a + 1, i] - iterates[a, i]) * \
+                    (iterates[b + 1, i] - iterates[b, i])
             gram[a, b] = acc
             gram[b, a] = acc
     scale = 0.0
@@ -362,10 +362,14 @@ def anderson_weights(iterates):
     z = solve_small(gram, np.ones(k, dtype=iterates.dtype))
     if z.shape[0] == 0:  # singular system: no extrapolation this time
         return z
-    total = z.sum()
+    total = 0.0
+    for a in range(k):
+        total += z[a]
     if not np.isfinite(total) or total == 0.0:
         return np.empty(0, dtype=iterates.dtype)
-    return z / total
+    for a in range(k):
+        z[a] /= total
+    return z
 
 
 @njit(**JIT_OPTIONS)
