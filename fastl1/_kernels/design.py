@@ -58,15 +58,6 @@ def copy_into(out, values):
 
 
 @njit(inline="always", **JIT_OPTIONS)
-def dot(u, v):
-    """``u @ v`` for 1-D arrays, summed in float64 (a loop: no BLAS wrapper to compile)."""
-    acc = 0.0
-    for i in range(u.shape[0]):
-        acc += u[i] * v[i]
-    return acc
-
-
-@njit(inline="always", **JIT_OPTIONS)
 def all_finite(v):
     """``np.all(np.isfinite(v))`` for a 1-D array, as a loop."""
     for i in range(v.shape[0]):
@@ -267,7 +258,7 @@ def _sparse_sq_norms(data, indices, indptr, sw, sw_sum, x_mean, out):
             wk = sw[indices[k]] if weighted else 1.0
             acc += wk * data[k] * data[k]
         acc -= m * m * sw_sum
-        out[j] = acc if acc > 0.0 else 0.0
+        out[j] = 0.0 if acc < 0.0 else acc
 
 
 @njit(**JIT_OPTIONS)

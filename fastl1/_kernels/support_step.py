@@ -29,7 +29,6 @@ from .design import (
     columns_nnz,
     copy_into,
     dense_column_dot,
-    dot,
     gradient,
     sparse_design,
     weighted_sum,
@@ -299,7 +298,7 @@ def _sparse_gram_product(row_ptr, slots, values, sw, sw_sum, means, ridge, v, ou
                 acc *= sw[i]
             for q in range(row_ptr[i], row_ptr[i + 1]):
                 out[slots[q]] += acc * values[q]
-    mean_dot_v = dot(means, v)
+    mean_dot_v = means @ v
     for k in range(v.shape[0]):
         out[k] += ridge[k] * v[k] - sw_sum * mean_dot_v * means[k]
 
@@ -345,7 +344,7 @@ def _cg_direction(X, data, indices, indptr, sw, sw_sum, x_mean, norms2, ridge, s
     for k in range(m):
         z[k] = res[k] / diag[k]
     direction = z.copy()
-    rz = dot(res, z)
+    rz = res @ z  # (BLAS, as the tuned iterations: not a loop's summation order)
     product = np.empty(m, dtype=rhs.dtype)
     for _ in range(CG_ITERATIONS):
         if indptr is not None and sparse:
@@ -354,7 +353,7 @@ def _cg_direction(X, data, indices, indptr, sw, sw_sum, x_mean, norms2, ridge, s
         else:
             _dense_gram_product(X, data, indices, indptr, sw, x_mean, ridge, support,
                                 direction, u, product)
-        curvature = dot(direction, product)
+        curvature = direction @ product
         if not curvature > 0.0:
             break
         step = rz / curvature
@@ -362,7 +361,7 @@ def _cg_direction(X, data, indices, indptr, sw, sw_sum, x_mean, norms2, ridge, s
             x[k] += step * direction[k]
             res[k] -= step * product[k]
             z[k] = res[k] / diag[k]
-        rz_new = dot(res, z)
+        rz_new = res @ z
         if not rz_new > 0.0:
             break
         ratio = rz_new / rz
