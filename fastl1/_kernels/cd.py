@@ -449,9 +449,9 @@ def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norm
     function or in the callee that receives the argument): tests Numba resolves when it
     compiles for a None argument, so each kind of fit compiles only its own code (with
     runtime flags instead, the first dense fit compiled the row kernels too, 16-22 s longer).
-    The inner solve and the steps called from one place only (extrapolation, support steps,
-    bounded gradient, working-set gap) are inlined here: a separate function would be
-    optimised and turned into machine code once on its own and once more inside this one.
+    The inner solve, extrapolation and support steps (each called from one place only) are
+    inlined here: a separate function would be optimised and turned into machine code once on
+    its own and once more inside this one.
 
     Returns ``(gap, scaled_tol, n_epochs, n_outer, has_ref, handoff, norms2)``; ``gap`` is
     in the scale of :mod:`.gap`, ``n_outer`` counts full-problem gap evaluations (working-set

@@ -559,7 +559,7 @@ def worth_threads(indptr, n, p, count):
     return count * per_column >= _PARALLEL_MIN_WORK
 
 
-@njit(inline="always", **JIT_OPTIONS)
+@njit(**JIT_OPTIONS)
 def bounded_gradient(X, data, indices, indptr, sw, x_mean, r, r_sum, r_offset, w, norms,
                      penalty, grad_ref, r_ref, has_ref, grad, fresh, parallel):
     """Fill ``grad`` with ``X_c^T S r_c`` where it matters and with upper bounds elsewhere.

@@ -223,7 +223,7 @@ def residual_statistics(indptr, y_centred, sw, sw_sum, x_mean, w, r, r_sum, feat
     return _centred_r_norm2(sw, sw_sum, r, r_sum, offset), r_dot_y
 
 
-@njit(inline="always", **JIT_OPTIONS)
+@njit(**JIT_OPTIONS)
 def design_gap(X, data, indices, indptr, y_centred, sw, sw_sum, x_mean, w, r, r_sum,
                penalty, free, features, grad, parallel):
     """Duality gap of ``w`` for a dense or CSC design, over ``features`` (see
