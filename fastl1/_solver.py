@@ -17,7 +17,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ._feature_penalty import FeaturePenalty
 from ._interrupt import STOP, interruptible, raise_if_stopped
-from ._kernels.cd import CDOptions, enet_cd, enet_cd_rows
+from ._kernels.cd import CDOptions, enet_cd
 from ._kernels.csr import column_sq_norms_from_rows, column_stats_from_rows, row_chunks_for
 from ._kernels.design import (
     column_sq_norms,
@@ -32,6 +32,7 @@ from ._kernels.design import (
     worth_threads,
 )
 from ._kernels.gap import Unpenalised
+from ._kernels.penalty import Penalty
 from ._threads import claims_threads, holds_threads
 from ._warn import warn_user
 
@@ -78,9 +79,9 @@ class Problem:
     Attributes
     ----------
     design : tuple of arrays
-        ``(X, data, indices, indptr)``: a dense F-ordered ``X`` with empty CSC arrays, or an
-        empty ``X`` with the CSC arrays of a sparse design (its CSR arrays if
-        ``transposed``).
+        ``(X, data, indices, indptr)``: a dense F-ordered ``X`` with empty ``data`` and
+        ``indices`` and ``indptr=None``, or a placeholder ``X`` with the CSC arrays of a
+        sparse design (its CSR arrays if ``transposed``).
     sample_weight : ndarray
         Weights rescaled to sum to ``n_samples`` (scikit-learn's convention), or empty.
     x_mean : ndarray
@@ -342,7 +343,9 @@ def make_problem(X, sample_weight: np.ndarray | None, fit_intercept: bool,
         return Problem(design, n, p, np.dtype(dtype), sw, bool(fit_intercept), X,
                        bool(parallel), transposed)
     X = kernel_array(np.asfortranarray(X))
-    design = (X, np.empty(0, dtype=dtype), _EMPTY_INDEX, _EMPTY_INDEX)
+    # indptr None: the kernels know the design is dense when they compile, so a dense fit
+    # never compiles their sparse code (see fastl1._kernels.design).
+    design = (X, np.empty(0, dtype=dtype), _EMPTY_INDEX, None)
     if fit_intercept and weights is not None:
         x_mean = np.empty(p, dtype=dtype)
         dense_weighted_means(X, sw, float(sw.sum()), x_mean)
@@ -501,7 +504,7 @@ class GradientReference:
 
 
 def _non_finite_message(problem: Problem, y_centred: np.ndarray, coef: np.ndarray,
-                        gram: np.ndarray, gap: float) -> str:
+                        with_gram: bool, gap: float) -> str:
     """Why a fit has no certificate: its duality gap (or the bound) is not a finite number."""
     if not np.isfinite(coef).all():
         cause = "the coefficients are not finite (check coef_init)"
@@ -513,10 +516,18 @@ def _non_finite_message(problem: Problem, y_centred: np.ndarray, coef: np.ndarra
             y_scale = float(np.max(np.abs(y_centred))) if y_centred.size else 0.0
         cause = ("X or y is too large for floating point (largest |X| = "
                  f"{x_scale:.3g}, largest |y - mean| = {y_scale:.3g})")
-        if gram.shape[0]:
+        if with_gram:
             cause += ", or a precompute Gram matrix or Xy given is inconsistent with them"
     return (f"The fit's duality gap is {gap} (not a finite number), so it cannot be "
             f"certified: {cause}. Rescale X and y (for example standardise them).")
+
+
+def _kernel_penalty(penalty: Penalty) -> Penalty:
+    """The penalty's arrays contiguous and writeable: the types every fit's kernels were
+    compiled for (a strided or read-only array would make Numba compile them all again)."""
+    return penalty._replace(**{name: kernel_array(np.ascontiguousarray(getattr(penalty, name),
+                                                                       dtype=np.float64))
+                               for name in ("factor", "lower", "upper")})
 
 
 @dataclass
@@ -569,28 +580,33 @@ def solve_enet(problem: Problem, y_centred: np.ndarray, coef: np.ndarray, alpha:
     dtype = problem.dtype
     if penalty is None:
         penalty = FeaturePenalty.default(problem.n_features, positive)
-    kernel_penalty = penalty.in_dtype(dtype).kernel(l1_reg, l2_reg)
+    kernel_penalty = _kernel_penalty(penalty.in_dtype(dtype).kernel(l1_reg, l2_reg))
     free = unpenalised_data(problem, penalty, y_centred, gram)
+    # None where a fit needs no Gram matrix or has no unpenalised feature: the kernels then
+    # know it when they compile, and a plain fit compiles neither (see fastl1._kernels.cd).
+    if free.index.shape[0] == 0:
+        free = None
     if gram is None:
-        gram = np.empty((0, 0), dtype=dtype)
         xty = np.empty(0, dtype=dtype)
         if reference is None and not coef.any():
             reference = GradientReference.at_zero(problem, y_centred, parallel)
         norms2 = problem.known_column_norms2()
     else:
         norms2 = np.empty(0, dtype=dtype)
-    if reference is None or gram.shape[0] > 0:
+    if reference is None or gram is not None:
         reference = GradientReference.empty(problem)
     n_iter = n_outer = 0
     while True:
-        solver = enet_cd_rows if problem.transposed else enet_cd
+        # None (resolved when Numba compiles: dense and CSC fits never compile the row
+        # kernels), or the row chunks of a CSR design read in place.
+        rows = row_chunks_for(problem.design[3]) if problem.transposed else None
         options = CDOptions(int(max_iter) - n_iter, tol, bool(random), int(seed),
                             bool(working_sets), bool(screening), int(anderson),
                             bool(support_sweeps), int(ws_start), bool(parallel))
-        gap, scaled_tol, epochs, rounds, reference.valid, handoff, used_norms2 = solver(
+        gap, scaled_tol, epochs, rounds, reference.valid, handoff, used_norms2 = enet_cd(
             *problem.design, y_centred, problem.sample_weight, problem.x_mean, gram, xty,
             norms2, coef, reference.grad, reference.residual, reference.valid,
-            kernel_penalty, free, options, STOP,
+            kernel_penalty, free, options, STOP, rows,
         )
         raise_if_stopped()
         n_iter += epochs
@@ -605,7 +621,7 @@ def solve_enet(problem: Problem, y_centred: np.ndarray, coef: np.ndarray, alpha:
         ws_start = handoff
         n_outer -= 1  # that gradient is not computed again
     if not (np.isfinite(gap) and np.isfinite(scaled_tol)):
-        raise ValueError(_non_finite_message(problem, y_centred, coef, gram, gap))
+        raise ValueError(_non_finite_message(problem, y_centred, coef, gram is not None, gap))
     converged = gap <= scaled_tol
     if not converged and warn:
         message = (

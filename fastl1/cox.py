@@ -30,6 +30,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._cox_data import CoxDatafit, RiskSets, check_strata, check_survival
 from ._cox_metrics import StepFunction, breslow_baseline, concordance_index
+from ._dask import dask_input
 from ._irls import design_correlations, linear_predictor, prox_newton
 from ._validation import _check_bool, _check_int, _check_real, check_sparse_structure
 from ._warn import warn_user
@@ -84,6 +85,9 @@ def _check_weights(sample_weight, n: int) -> np.ndarray:
 
 def _prepare(estimator, X, y, sample_weight, groups) -> _Survival:
     """The validated data set; X keeps its format (CSR, CSC or dense) and dtype."""
+    if dask_input(X, y, sample_weight):
+        raise ValueError("Cox regression does not take Dask arrays yet (only the squared "
+                         "and logistic losses do); compute X and y first.")
     if estimator.ties not in ("breslow", "efron"):
         raise ValueError(f"ties must be 'breslow' or 'efron', got {estimator.ties!r}.")
     check_sparse_structure(X)

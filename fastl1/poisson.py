@@ -30,6 +30,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import d2_tweedie_score
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._dask import dask_input
 from ._irls import (
     design_correlations,
     kkt_violation,
@@ -113,6 +114,9 @@ def _check_offset(offset, n: int) -> np.ndarray | None:
 def _prepare(estimator, X, y, sample_weight, offset, reset=True):
     """Validated ``(X, y, weights summing to n, offset)``; X keeps its format (CSR, CSC or
     dense) and dtype (float32 stays float32)."""
+    if dask_input(X, y, sample_weight):
+        raise ValueError("Poisson regression does not take Dask arrays yet (only the squared "
+                         "and logistic losses do); compute X and y first.")
     check_sparse_structure(X)
     X, y = validate_data(estimator, X, y, reset=reset, accept_sparse=["csc", "csr"],
                          dtype=[np.float64, np.float32], y_numeric=True,

@@ -1,7 +1,8 @@
 """Compile every kernel specialisation users hit, ahead of time, in parallel processes.
 
 Numba compiles a kernel the first time it meets a new combination of argument types (dtype,
-dense or sparse layout, index width) and caches the machine code on disk, so the first fit of
+dense or sparse layout, index width; for the squared loss also whether a Gram matrix or
+unpenalised features are given) and caches the machine code on disk, so the first fit of
 each kind on a machine costs a compile and later processes load it. :func:`precompile` pays
 all of it at once, for Docker images and cluster nodes (``fastl1 compile``): each
 specialisation group runs small fits that reach the same kernels as real ones (large enough
@@ -61,6 +62,10 @@ def _squared(X) -> None:
         Lasso(alpha=0.05, fit_intercept=intercept).fit(X, y)
         Lasso(alpha=0.05, fit_intercept=intercept, positive=True).fit(X, y, weights)
     ElasticNet(alpha=0.05, l1_ratio=0.5, selection="random").fit(X, y)
+    # An unpenalised feature: the solver's specialisation with the dual point's projection.
+    factor = np.ones(X.shape[1])
+    factor[0] = 0.0
+    Lasso(alpha=0.05, penalty_factor=factor).fit(X, y)
     enet_path(X, y, alphas=3, l1_ratio=0.5)
     LassoCV(alphas=3, cv=2, n_jobs=1).fit(X, y, sample_weight=weights)
     tall = X[:, :40]  # n_samples > n_features: the Gram-matrix (covariance) kernels

@@ -50,8 +50,8 @@ def _cache_counts(package_root, cache_dir):
         sys.path.insert(0, {str(package_root)!r})
         from fastl1._kernels import prox
         assert prox.__file__.startswith({str(package_root)!r}), prox.__file__
-        prox.enet_coordinate_update(1.0, 0.5, 2.0, 0.1, 0.0, False)
-        stats = prox.enet_coordinate_update.stats
+        prox.soft_threshold(1.0, 0.5)
+        stats = prox.soft_threshold.stats
         print(json.dumps([sum(stats.cache_hits.values()), sum(stats.cache_misses.values())]))
         """
     )

@@ -197,3 +197,10 @@ def test_matches_glmnet(tmp_path):
     model = PoissonRegression(alpha=0.02, tol=1e-12).fit(X, y)
     np.testing.assert_allclose(model.coef_, glmnet[1:], atol=1e-6)
     assert model.intercept_ == pytest.approx(glmnet[0], abs=1e-6)
+
+
+def test_dask_input_is_refused_clearly():
+    da = pytest.importorskip("dask.array")
+    X, y = _counts(seed=12, n=40, p=5)
+    with pytest.raises(ValueError, match="does not take Dask arrays"):
+        PoissonRegression(alpha=0.1).fit(da.from_array(X, chunks=10), y)

@@ -87,3 +87,22 @@ def test_the_logistic_workload_has_every_class_on_every_layout(layout, monkeypat
                         lambda self, X, y, sample_weight=None: seen.append(len(set(y))))
     precompile._logistic(precompile._design(layout, "float64"))
     assert seen and min(seen) >= 2 and max(seen) == 3
+
+
+def test_the_squared_workload_reaches_each_solver_specialisation(monkeypatch):
+    # The squared-loss solver compiles separately for a Gram matrix and for unpenalised
+    # features (None arguments otherwise, resolved when Numba compiles): the warm-up hits all.
+    from fastl1 import _solver
+
+    seen = set()
+    solver = _solver.enet_cd
+
+    def recording(*args):
+        gram, free, rows = args[7], args[15], args[18]
+        seen.add((args[3] is None, gram is None, free is None, rows is None))
+        return solver(*args)
+
+    monkeypatch.setattr(_solver, "enet_cd", recording)
+    precompile._squared(precompile._design("dense", "float64")[:60, :400])
+    assert seen == {(True, True, True, True), (True, False, True, True),
+                    (True, True, False, True)}

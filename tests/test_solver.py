@@ -796,3 +796,93 @@ def test_convergence_warnings_point_at_the_callers_line(n_jobs):
         with pytest.warns(ConvergenceWarning) as record:
             fit()
         assert {w.filename for w in record} == {__file__}
+
+
+def _compiled_in_fresh_process(script, tmp_path):
+    """Run ``script`` in a new process with an empty Numba cache; its printed JSON."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba-cache"),
+           "PYTHONPATH": str(root)}
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                            text=True, check=True, cwd=root)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+_DENSE_KERNELS_SCRIPT = """
+import json
+import numpy as np
+from fastl1._kernels import cd, design, support_step
+from fastl1._kernels.penalty import plain_penalty
+rng = np.random.default_rng(0)
+X = np.asfortranarray(rng.standard_normal((20, 6)))
+none = np.empty(0)
+empty = np.empty(0, dtype=np.int32)
+w = np.zeros(6)
+r = rng.standard_normal(20)
+norms2 = (X ** 2).sum(axis=0)
+features = np.arange(6)
+design.gradient(X, none, empty, None, none, np.zeros(6), r, 0.0, features, np.empty(6))
+cd.design_epoch(X, none, empty, None, none, 20.0, np.zeros(6), norms2, w, r, 0.0,
+                plain_penalty(1.0, 0.0, 6), features, False)
+design.column_sq_norms(X, none, empty, None, none, 20.0, np.zeros(6), np.empty(6))
+support_step._cg_direction(X, none, empty, None, none, 20.0, np.zeros(6), norms2,
+                           np.zeros(2), features[:2], np.ones(2), 20)
+print(json.dumps({name: len(getattr(module, name).signatures) for module, name in [
+    (cd, "_design_epoch"), (cd, "_dense_epoch"), (design, "_gradient"),
+    (design, "_sparse_sq_norms"), (support_step, "support_rows"),
+    (support_step, "_sparse_gram_product"), (support_step, "_dense_gram_product")]}))
+"""
+
+
+def test_a_dense_design_compiles_no_sparse_code(tmp_path):
+    # indptr=None is resolved when Numba compiles: the dense path alone, one variant of the
+    # literal-dispatched loops (the sparse and weighted ones are never compiled).
+    counts = _compiled_in_fresh_process(_DENSE_KERNELS_SCRIPT, tmp_path)
+    assert counts == {"_design_epoch": 0, "_dense_epoch": 1, "_gradient": 1,
+                      "_sparse_sq_norms": 0, "support_rows": 0, "_sparse_gram_product": 0,
+                      "_dense_gram_product": 1}
+
+
+_DENSE_FIT_SCRIPT = """
+import json
+import numpy as np
+from fastl1 import Lasso
+from fastl1._kernels import cd, csr, design, gap, support_step
+rng = np.random.default_rng(0)
+X = rng.standard_normal((60, 300))
+Lasso(alpha=0.05).fit(X, X[:, :4].sum(axis=1) + rng.standard_normal(60))
+print(json.dumps(sorted(
+    f"{module.__name__}.{name}" for module, name in [
+        (cd, "_design_epoch"), (cd, "_restricted"), (cd, "_gradient_from_rows"),
+        (design, "take_columns"), (design, "_sparse_sq_norms"), (csr, "scatter"),
+        (csr, "take_columns_from_rows"), (gap, "_free_projection"),
+        (support_step, "support_rows"), (support_step, "_sparse_support_gram")]
+    if getattr(module, name).signatures)))
+"""
+
+
+@pytest.mark.slow
+def test_a_plain_dense_fit_compiles_no_sparse_row_or_projection_code(tmp_path):
+    assert _compiled_in_fresh_process(_DENSE_FIT_SCRIPT, tmp_path) == []
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_solve_small_matches_numpy_and_reports_singular_systems(seed):
+    from fastl1._kernels.working_set import solve_small
+
+    rng = np.random.default_rng(seed)
+    A = rng.standard_normal((6, 6))
+    b = rng.standard_normal(6)
+    before = A.copy(), b.copy()
+    np.testing.assert_allclose(solve_small(A, b), np.linalg.solve(A, b), rtol=1e-10)
+    np.testing.assert_array_equal(A, before[0])  # inputs untouched
+    np.testing.assert_array_equal(b, before[1])
+    # singular or not finite: an empty result, never an exception
+    assert solve_small(np.zeros((3, 3)), np.ones(3)).shape == (0,)
+    assert solve_small(np.array([[1.0, np.nan], [0.0, 1.0]]), np.ones(2)).shape == (0,)

@@ -1,12 +1,15 @@
 """Numba kernels: pure ``@njit`` functions over plain arrays and scalars.
 
 Every kernel takes the design matrix as four arrays ``(X, data, indices, indptr)``:
-dense problems pass an F-ordered ``X`` and empty sparse arrays, CSC problems pass an empty
-``X`` and the CSC arrays. One compiled specialisation therefore serves dense and sparse
-inputs of a dtype, and the dense/sparse difference lives in the column helpers of
-:mod:`fastl1._kernels.design` only. A CSR design read in place passes its CSR arrays to
-:func:`fastl1._kernels.cd.enet_cd_rows` (row kernels in :mod:`fastl1._kernels.csr`); the
-epochs still run on compact CSC copies of the working sets.
+CSC problems pass a placeholder ``X`` and the CSC arrays; dense problems pass an F-ordered
+``X`` and empty sparse arrays, with ``indptr=None`` for the squared-loss solver. A None
+argument is resolved when Numba compiles (its dead-branch pruning), so the solver's dense
+specialisation contains no sparse code, and its plain one (``gram`` and the unpenalised
+features' ``free`` None) no Gram-matrix or projection code: each is compiled on first use
+only. The dense/sparse difference lives in the column helpers of
+:mod:`fastl1._kernels.design`. A CSR design read in place passes its CSR arrays and its row
+chunks as ``rows`` to :func:`fastl1._kernels.cd.enet_cd` (row kernels in
+:mod:`fastl1._kernels.csr`); the epochs still run on compact CSC copies of the working sets.
 
 On-disk cache and upgrades
 --------------------------

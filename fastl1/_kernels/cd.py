@@ -23,7 +23,6 @@ from .csr import (
     column_sq_norms_from_rows,
     gradient_from_rows,
     residual_from_rows,
-    row_chunks_for,
     take_columns_from_rows,
 )
 from .design import (
@@ -31,6 +30,7 @@ from .design import (
     column_dot_as,
     column_sq_norms,
     columns_nnz,
+    copy_into,
     dense_column_dot,
     dense_update_then_dot,
     init_residual,
@@ -38,6 +38,7 @@ from .design import (
     layout_flags,
     residual_offset,
     sparse_column_update,
+    sparse_design,
     take_columns,
     weighted_dot,
     weighted_sum,
@@ -89,6 +90,8 @@ def _pick(features, k, random):
 def design_epoch(X, data, indices, indptr, sw, sw_sum, x_mean, norms2, w, r, r_sum,
                  penalty, features, random):
     """One CD epoch with residual updates. Returns ``(max |dw|, max |w|, r_sum)``."""
+    if indptr is None:  # a dense design (known when compiling: no sparse variant compiled)
+        return _dense_epoch(X, sw, x_mean, norms2, w, r, r_sum, penalty, features, random)
     sparse, weighted = layout_flags(indptr, sw)
     if sparse and weighted:
         return _design_epoch(True, True, X, data, indices, indptr, sw, sw_sum, x_mean, norms2,
@@ -167,6 +170,8 @@ def _dense_epoch(X, sw, x_mean, norms2, w, r, r_sum, penalty, features, random):
 @njit(**JIT_OPTIONS)
 def gram_epoch(gram, xty, w, gram_w, penalty, features, random):
     """One CD epoch with covariance updates (``gram_w = G w`` kept up to date)."""
+    if gram is None:  # (no Gram matrix: never called, compiled as a stub)
+        return 0.0, 0.0
     dw_max = 0.0
     w_max = 0.0
     for k in range(features.shape[0]):
@@ -185,7 +190,7 @@ def gram_epoch(gram, xty, w, gram_w, penalty, features, random):
     return dw_max, w_max
 
 
-@njit(**JIT_OPTIONS)
+@njit(inline="always", **JIT_OPTIONS)
 def _try_extrapolation(X, data, indices, indptr, sw, sw_sum, x_mean, w, r, r_sum, penalty, ws,
                        iterates):
     """Replace ``w[ws]`` by its Anderson extrapolation if that lowers the objective.
@@ -242,7 +247,7 @@ def _gradient_from_rows(data, indices, indptr, chunks, buffers, sw, x_mean, r, r
             if r[i] + offset != r_ref[i]:
                 changed += 1
         if changed == 0:
-            grad[:] = grad_ref
+            copy_into(grad, grad_ref)
             return True
         if changed <= DELTA_ROWS_SHARE * n and not x_mean.any():
             change = np.zeros(n, dtype=r.dtype)
@@ -253,17 +258,17 @@ def _gradient_from_rows(data, indices, indptr, chunks, buffers, sw, x_mean, r, r
             for j in range(grad.shape[0]):
                 grad[j] += grad_ref[j]
                 grad_ref[j] = grad[j]
-            r_ref[:] = r
+            copy_into(r_ref, r)
             return True
     gradient_from_rows(data, indices, indptr, chunks, buffers, sw, x_mean, r, r_sum, grad,
                        parallel)
-    grad_ref[:] = grad
+    copy_into(grad_ref, grad)
     for i in range(n):
         r_ref[i] = r[i] + offset
     return True
 
 
-# A CSR fit hands over to a CSC copy of X (see _enet_cd) when a working set's new columns are
+# A CSR fit hands over to a CSC copy of X (see enet_cd) when a working set's new columns are
 # more than HANDOFF_NEW_SHARE of the features (about as much of the non-zeros), the whole set
 # more than HANDOFF_TOTAL_SHARE, or the features whose constraint is violated more than
 # HANDOFF_VIOLATED_SHARE. Copying columns out of the rows costs a pass over the column indices
@@ -304,12 +309,14 @@ def _columns_wanted(p, ws, kept_ws, grad, penalty):
 @njit(**JIT_OPTIONS)
 def _share_of_data(indptr, n, p, ws):
     """Fraction of the design's entries (non-zeros if sparse) in the columns ``ws``."""
+    if indptr is None:
+        return ws.shape[0] / p
     if not is_sparse(indptr):
         return ws.shape[0] / p
     return columns_nnz(indptr, ws) / max(indptr[p], 1)
 
 
-@njit(**JIT_OPTIONS)
+@njit(inline="always", **JIT_OPTIONS)
 def _inner_solve(X, data, indices, indptr, y_centred, sw, sw_sum, x_mean, norms2, gram, xty,
                  y_norm2, gram_w, w, r, r_sum, penalty, free, ws, inner_tol, max_epochs,
                  options, grad, stop):
@@ -323,8 +330,8 @@ def _inner_solve(X, data, indices, indptr, y_centred, sw, sw_sum, x_mean, norms2
     ``(n_epochs, r_sum)``."""
     tol, random, anderson_k = options.tol, options.random, options.anderson_k
     support_sweeps, parallel = options.support_sweeps, options.parallel
-    use_gram = gram.shape[0] > 0
-    sparse = is_sparse(indptr)
+    use_gram = gram_w.shape[0] > 0  # (gram may be None: see enet_cd)
+    sparse = sparse_design(indptr)
     parallel_gap = parallel and worth_threads(indptr, r.shape[0], norms2.shape[0],
                                               ws.shape[0])
     iterates = np.empty((anderson_k + 1, ws.shape[0]), dtype=w.dtype)
@@ -350,7 +357,8 @@ def _inner_solve(X, data, indices, indptr, y_centred, sw, sw_sum, x_mean, norms2
                 dw_max = max(dw_max, dw_support)
         if anderson_k > 0 and not use_gram:
             slot = epoch % (anderson_k + 1)
-            iterates[slot] = w[ws]
+            for i in range(ws.shape[0]):
+                iterates[slot, i] = w[ws[i]]
             if slot == anderson_k:
                 r_sum = _try_extrapolation(X, data, indices, indptr, sw, sw_sum, x_mean, w,
                                            r, r_sum, penalty, ws, iterates)
@@ -379,7 +387,7 @@ def _inner_solve(X, data, indices, indptr, y_centred, sw, sw_sum, x_mean, norms2
     return n_epochs, r_sum
 
 
-#: The solver's settings (see :func:`_enet_cd`): epochs budget ``max_iter``, ``tol``,
+#: The solver's settings (see :func:`enet_cd`): epochs budget ``max_iter``, ``tol``,
 #: ``random`` coordinate order with ``seed``, ``working_sets`` starting at ``ws_start``
 #: features, Gap Safe ``screening``, Anderson extrapolation every ``anderson_k + 1`` epochs
 #: (0: none), ``support_sweeps``, ``parallel`` gradients on Numba's threads.
@@ -389,41 +397,25 @@ CDOptions = namedtuple("CDOptions", ["max_iter", "tol", "random", "seed", "worki
 
 
 @njit(**JIT_OPTIONS)
-def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norms2, w,
-            grad_ref, r_ref, has_ref, penalty, free, options, stop):
-    """The elastic net by coordinate descent on a dense or CSC design (:func:`_enet_cd`)."""
-    return _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norms2, w,
-                    grad_ref, r_ref, has_ref, penalty, free, options, stop, None)
-
-
-@njit(**JIT_OPTIONS)
-def enet_cd_rows(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norms2, w,
-                 grad_ref, r_ref, has_ref, penalty, free, options, stop):
-    """The elastic net by coordinate descent on a CSR design read in place
-    (:func:`_enet_cd` with its row chunks); a separate entry point, so that dense and CSC
-    fits never compile the row kernels."""
-    return _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norms2, w,
-                    grad_ref, r_ref, has_ref, penalty, free, options, stop,
-                    row_chunks_for(indptr))
-
-
-@njit(**JIT_OPTIONS)
 def _restricted(penalty, free, ws):
     """The penalty and the unpenalised features' data of the working set ``ws`` (sorted),
     in its own numbering (the compact copies of its columns)."""
     sub = Penalty(penalty.l1_reg, penalty.l2_reg, penalty.factor[ws], penalty.lower[ws],
                   penalty.upper[ws], penalty.bounded)
+    if free is None:
+        return sub, free
     index = np.searchsorted(ws, free.index)
     return sub, Unpenalised(index, free.cross[ws], free.cross_y)
 
 
 @njit(**JIT_OPTIONS)
-def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norms2, w,
-             grad_ref, r_ref, has_ref, penalty, free, options, stop, rows):
+def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norms2, w,
+            grad_ref, r_ref, has_ref, penalty, free, options, stop, rows):
     """Solve the elastic net by coordinate descent, in place in ``w``.
 
-    The design is ``(X, data, indices, indptr)``; when ``gram`` is non-empty the epochs use
-    it (with ``xty = X_c^T S y_c``) and the design is not read. ``col_norms2`` holds the
+    The design is ``(X, data, indices, indptr)``, ``indptr`` None for a dense one; when
+    ``gram`` is not None the epochs use it (with ``xty = X_c^T S y_c``) and the design is not
+    read. ``col_norms2`` holds the
     squared weighted norms of the centred columns when the caller has them (a path reuses
     them for every alpha); empty, they are computed here (by a CSR fit from zero, only if a
     working set is ranked by the scores, see below). ``grad_ref`` (length ``p``) and
@@ -435,12 +427,12 @@ def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_nor
     full problem: the loop ends when the duality gap is below ``tol * y_c^T S y_c``
     (scikit-learn's rule) or after ``max_iter`` epochs in all. ``penalty`` holds the
     per-feature factors and bounds (:mod:`.penalty`), ``free`` the unpenalised features'
-    data for the dual point (:data:`.gap.Unpenalised`; every working set holds those
-    features, and screening is off with them). ``options`` (:data:`CDOptions`) holds the
-    solver's settings. ``support_sweeps`` ends each
-    epoch on a working set with a pass over its non-zero coefficients (see
-    ``SUPPORT_SWEEP_SHARE``). With ``parallel`` the full
-    gradient of each round runs on Numba's threads (never from concurrent Python threads).
+    data for the dual point (:data:`.gap.Unpenalised`, None if there are none; every working
+    set holds those features, and screening is off with them). ``options``
+    (:data:`CDOptions`) holds the solver's settings. ``support_sweeps`` ends each epoch on a
+    working set with a pass over its non-zero coefficients (see ``SUPPORT_SWEEP_SHARE``).
+    With ``parallel`` the full gradient of each round runs on Numba's threads (never from
+    concurrent Python threads).
     The fit ends early, wherever it is, once ``stop[0]`` is set (:mod:`fastl1._interrupt`).
 
     ``rows`` is None, or the row chunks (:func:`.csr.row_chunks_for`) of a CSR design whose
@@ -449,10 +441,17 @@ def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_nor
     columns. A CSR fit from zero whose first working set is every violated constraint
     (:func:`.working_set.violated_first_set`) takes that set's norms from its copy, and the
     full problem's (a row scatter of ``X^2``, ~2 ms for 2M non-zeros) only if a later round
-    ranks features by their scores. Every CSR-only step sits under ``rows is not
-    None``, a test Numba resolves at compile time when ``rows`` is None, so dense and CSC
-    fits never compile the row kernels (with a runtime flag instead, the first dense fit
-    compiled 16-22 s longer: 68-74 against 52 s).
+    ranks features by their scores.
+
+    Compile-time dispatch: every CSR-only step sits under ``rows is not None``, every
+    sparse-only one under ``indptr is not None``, the Gram matrix's under ``gram is not
+    None`` and the projection of unpenalised features under ``free is not None`` (in this
+    function or in the callee that receives the argument): tests Numba resolves when it
+    compiles for a None argument, so each kind of fit compiles only its own code (with
+    runtime flags instead, the first dense fit compiled the row kernels too, 16-22 s longer).
+    The inner solve, extrapolation and support steps (each called from one place only) are
+    inlined here: a separate function would be optimised and turned into machine code once on
+    its own and once more inside this one.
 
     Returns ``(gap, scaled_tol, n_epochs, n_outer, has_ref, handoff, norms2)``; ``gap`` is
     in the scale of :mod:`.gap`, ``n_outer`` counts full-problem gap evaluations (working-set
@@ -469,7 +468,10 @@ def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_nor
         ws_start, parallel = options
     if random:
         np.random.seed(seed)  # noqa: NPY002 (seeds Numba's per-thread RNG)
-    use_gram = gram.shape[0] > 0
+    use_gram = False
+    if gram is not None:  # (None: residual updates, known when compiling)
+        use_gram = gram.shape[0] > 0
+    sparse = sparse_design(indptr)
     sw_sum = float(n) if sw.shape[0] == 0 else sw.sum()
     y_norm2 = weighted_dot(y_centred, y_centred, sw)
     scaled_tol = tol * y_norm2
@@ -477,7 +479,9 @@ def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_nor
     grad = np.zeros(p, dtype=w.dtype)
     active = np.ones(p, dtype=np.bool_)
 
-    has_free = free.index.shape[0] > 0
+    has_free = False
+    if free is not None:  # (None: no unpenalised feature, known when compiling)
+        has_free = free.index.shape[0] > 0
     screening = screening and penalty.l1_reg > 0.0 and not has_free
     use_working_sets = use_working_sets and penalty.l1_reg > 0.0
 
@@ -491,7 +495,7 @@ def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_nor
     ws_indptr = np.zeros(1, dtype=indices.dtype)
 
     norms_known = True
-    if use_gram:
+    if gram is not None and use_gram:
         norms2 = np.diag(gram).copy()
     elif col_norms2.shape[0] == p:
         norms2 = col_norms2
@@ -512,7 +516,7 @@ def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_nor
     for j in range(p if norms_known else 0):
         if norms2[j] == 0.0:
             w[j] = 0.0
-    if use_gram:
+    if gram is not None and use_gram:
         gram_w = gram @ w
         r = np.empty(0, dtype=w.dtype)
         r_sum = 0.0
@@ -523,11 +527,15 @@ def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_nor
             if w.any():
                 residual_from_rows(data, indices, indptr, y_centred, w, r)
             else:
-                r[:] = y_centred
+                copy_into(r, y_centred)
         else:
             init_residual(X, data, indices, indptr, y_centred, x_mean, w, r)
         r_sum = weighted_sum(r, sw)
-    norms = np.sqrt(norms2) if rows is None else norms2[:0]  # (for bounded_gradient)
+    norms = norms2[:0]  # (the column norms, for bounded_gradient)
+    if rows is None:
+        norms = np.empty(p, dtype=norms2.dtype)
+        for j in range(p):
+            norms[j] = np.sqrt(norms2[j])
     # Constant columns can never enter (and make screening and scores divide by zero).
     for j in range(p if norms_known else 0):
         if norms2[j] == 0.0:
@@ -542,7 +550,7 @@ def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_nor
     support = 0
     # Dense working sets are solved in place, and the inner solve ends on a gap check that
     # leaves their exact correlations in grad: the next round need not compute them again.
-    fresh = np.zeros(p if not use_gram and not is_sparse(indptr) else 0, dtype=np.bool_)
+    fresh = np.zeros(p if not use_gram and not sparse else 0, dtype=np.bool_)
     no_fresh = np.zeros(0, dtype=np.bool_)
     has_fresh = False
 
@@ -583,7 +591,7 @@ def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_nor
         # violated_first_set): at a first round if they are more than the set would hold,
         # and at every later round of a sparse fit.
         ws = all_features[:0]
-        if use_working_sets and (n_outer == 1 or is_sparse(indptr)):
+        if use_working_sets and (n_outer == 1 or sparse):
             ws = violated_first_set(w, grad, penalty, active, ws_size if n_outer == 1 else 0)
         if rows is not None:
             if not norms_known and ws.shape[0] == 0:  # a set ranked by the scores
@@ -630,34 +638,35 @@ def _enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_nor
         # Once the last set held every violated constraint, it is solved to tol at once.
         inner_tol = scaled_tol if settled else \
             max(min(0.3, max(0.1, share)) * gap, scaled_tol)
-        compact = is_sparse(indptr) and share <= COMPACT_SHARE
-        if rows is not None:
-            compact = True  # made above, from the rows
+        sub_data, sub_indices, sub_indptr = data, indices, indptr
+        sub_mean, sub_norms2, sub_w, sub_ws, sub_grad = x_mean, norms2, w, ws, grad
+        sub_penalty, sub_free = penalty, free
+        compact = rows is not None or (sparse and share <= COMPACT_SHARE)
+        if indptr is not None:  # (None: a dense design, never copied; known when compiling)
+            if compact:
+                # Epochs on a compact copy of the set's columns, in the set's own numbering
+                # (every non-zero of w is in ws, so the restricted problem is the same).
+                if rows is None:
+                    ws_data, ws_indices, ws_indptr = take_columns(data, indices, indptr, ws)
+                sub_norms2 = norms2[ws]
+                if not norms_known:
+                    column_sq_norms(X, ws_data, ws_indices, ws_indptr, sw, sw_sum, x_mean[ws],
+                                    sub_norms2)
+                sub_penalty, sub_free = _restricted(penalty, free, ws)
+                sub_data, sub_indices, sub_indptr = ws_data, ws_indices, ws_indptr
+                sub_mean, sub_w, sub_ws = x_mean[ws], w[ws], np.arange(ws.shape[0])
+                sub_grad = np.empty(ws.shape[0], dtype=w.dtype)
+        # (one call site: the inner solve is compiled once, inlined here)
+        epochs, r_sum = _inner_solve(X, sub_data, sub_indices, sub_indptr, y_centred, sw,
+                                     sw_sum, sub_mean, sub_norms2, gram, xty, y_norm2, gram_w,
+                                     sub_w, r, r_sum, sub_penalty, sub_free, sub_ws, inner_tol,
+                                     max_iter - n_epochs, options, sub_grad, stop)
         if compact:
-            # Epochs on a compact copy of the set's columns, in the set's own numbering
-            # (every non-zero of w is in ws, so the restricted problem is the same).
-            if rows is None:
-                ws_data, ws_indices, ws_indptr = take_columns(data, indices, indptr, ws)
-            w_ws = w[ws]
-            ws_norms2 = norms2[ws]
-            if not norms_known:
-                column_sq_norms(X, ws_data, ws_indices, ws_indptr, sw, sw_sum, x_mean[ws],
-                                ws_norms2)
-            ws_penalty, ws_free = _restricted(penalty, free, ws)
-            epochs, r_sum = _inner_solve(X, ws_data, ws_indices, ws_indptr, y_centred, sw,
-                                         sw_sum, x_mean[ws], ws_norms2, gram, xty, y_norm2,
-                                         gram_w, w_ws, r, r_sum, ws_penalty, ws_free,
-                                         np.arange(ws.shape[0]), inner_tol,
-                                         max_iter - n_epochs, options,
-                                         np.empty(ws.shape[0], dtype=w.dtype), stop)
-            w[ws] = w_ws
-        else:
-            epochs, r_sum = _inner_solve(X, data, indices, indptr, y_centred, sw, sw_sum,
-                                         x_mean, norms2, gram, xty, y_norm2, gram_w, w, r,
-                                         r_sum, penalty, free, ws, inner_tol,
-                                         max_iter - n_epochs, options, grad, stop)
-            if fresh.shape[0] > 0 and epochs > 0:
-                fresh[ws] = True
-                has_fresh = True
+            if indptr is not None:  # (dense designs are never copied: known when compiling)
+                for a in range(ws.shape[0]):
+                    w[ws[a]] = sub_w[a]
+        elif fresh.shape[0] > 0 and epochs > 0:
+            fresh[ws] = True
+            has_fresh = True
         n_epochs += epochs
     return gap, scaled_tol, n_epochs, n_outer, has_ref, 0, norms2 if norms_known else norms2[:0]

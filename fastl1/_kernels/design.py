@@ -1,8 +1,12 @@
 """Column operations on a dense (F-ordered) or CSC design matrix.
 
 The design is passed as ``(X, data, indices, indptr)``; it is sparse when ``indptr`` is
-non-empty. Sample weights ``sw`` are an empty array when the problem is unweighted, so the
-unweighted loops carry no multiplication.
+non-empty. The squared-loss solver passes ``indptr=None`` for a dense design: every layout test
+then starts with ``indptr is None`` (or ``is not None``) on the function's own argument, which
+Numba resolves when it compiles (dead-branch pruning of None-typed arguments), so a dense fit
+never compiles the sparse code. An empty ``indptr`` still means dense, tested at run time
+(the logistic solver's designs). Sample weights ``sw`` are an empty array when the problem
+is unweighted, so the unweighted loops carry no multiplication.
 
 Intercept by implicit centring (glmnet, scikit-learn's sparse CD): ``x_mean`` holds the
 (weighted) column means, zero without intercept. Dense residuals are kept exactly centred,
@@ -25,6 +29,16 @@ def is_sparse(indptr):
     return indptr.shape[0] > 0
 
 
+@njit(**JIT_OPTIONS)
+def sparse_design(indptr):
+    """:func:`is_sparse` for callers that may pass ``indptr=None`` (dense, known when Numba
+    compiles) and that do not test it themselves (inlined code, whose test Numba does not
+    resolve)."""
+    if indptr is None:
+        return False
+    return indptr.shape[0] > 0
+
+
 @njit(inline="always", **JIT_OPTIONS)
 def layout_flags(indptr, sw):
     """``(sparse, weighted)``: the two facts hot loops are compiled for. Kernels branch on
@@ -32,6 +46,24 @@ def layout_flags(indptr, sw):
     designs fold the weights into one loop, so they always get ``weighted=False``."""
     sparse = indptr.shape[0] > 0
     return sparse, sparse and sw.shape[0] > 0
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def copy_into(out, values):
+    """``out[:] = values`` (1-D, one length) as a plain loop: NumPy-style assignment of an
+    array to a slice compiles a shape check whose error message alone costs ~2 s of a first
+    compilation."""
+    for i in range(values.shape[0]):
+        out[i] = values[i]
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def all_finite(v):
+    """``np.all(np.isfinite(v))`` for a 1-D array, as a loop."""
+    for i in range(v.shape[0]):
+        if not np.isfinite(v[i]):
+            return False
+    return True
 
 
 @njit(inline="always", **JIT_OPTIONS)
@@ -96,8 +128,9 @@ def dense_update_then_dot(X, k, delta, mean_k, j, r, sw):
 @njit(inline="always", **JIT_OPTIONS)
 def column_dot(X, data, indices, indptr, j, v, sw):
     """``sum_i sw_i X[i, j] v_i`` (``sw`` empty: unit weights)."""
-    if is_sparse(indptr):
-        return _sparse_column_dot(data, indices, indptr, j, v, sw)
+    if indptr is not None:
+        if indptr.shape[0] > 0:
+            return _sparse_column_dot(data, indices, indptr, j, v, sw)
     return dense_column_dot(X, j, v, sw)
 
 
@@ -114,6 +147,8 @@ def column_dot_as(sparse, weighted, X, data, indices, indptr, j, v, sw):
     (``sparse`` and ``weighted`` literal, see :func:`layout_flags`): the dispatch folds away,
     where a branch per column measured 1.7x slower loops on a CSC design with ~20 non-zeros
     per column."""
+    if indptr is None:
+        return dense_column_dot(X, j, v, sw)
     if not sparse:
         return dense_column_dot(X, j, v, sw)
     if weighted:
@@ -125,11 +160,12 @@ def column_dot_as(sparse, weighted, X, data, indices, indptr, j, v, sw):
 def column_update(X, data, indices, indptr, j, delta, mean_j, r):
     """Residual update after ``w_j += delta``: ``r -= delta * (x_j - mean_j)`` for dense
     designs, ``r -= delta * x_j`` on the non-zeros for sparse ones (module docstring)."""
-    if is_sparse(indptr):
-        sparse_column_update(data, indices, indptr, j, delta, r)
-    else:
-        for i in range(X.shape[0]):
-            r[i] -= delta * (X[i, j] - mean_j)
+    if indptr is not None:
+        if indptr.shape[0] > 0:
+            sparse_column_update(data, indices, indptr, j, delta, r)
+            return
+    for i in range(X.shape[0]):
+        r[i] -= delta * (X[i, j] - mean_j)
 
 
 @njit(**JIT_OPTIONS_DENSE)
@@ -202,22 +238,27 @@ def dense_column_stats(X, j, mean_j, v, sw):
 @njit(**JIT_OPTIONS)
 def column_sq_norms(X, data, indices, indptr, sw, sw_sum, x_mean, out):
     """Squared weighted norms of the centred columns, ``sum_i sw_i (X[i, j] - mean_j)^2``."""
-    weighted = sw.shape[0] > 0
+    if indptr is not None:
+        if indptr.shape[0] > 0:
+            _sparse_sq_norms(data, indices, indptr, sw, sw_sum, x_mean, out)
+            return
     no_vector = np.empty(0, dtype=out.dtype)
+    for j in range(out.shape[0]):
+        out[j], _ = dense_column_stats(X, j, x_mean[j], no_vector, sw)
+
+
+@njit(**JIT_OPTIONS)
+def _sparse_sq_norms(data, indices, indptr, sw, sw_sum, x_mean, out):
+    weighted = sw.shape[0] > 0
     for j in range(out.shape[0]):
         m = x_mean[j]
         acc = 0.0
-        if is_sparse(indptr):
-            # sum over non-zeros of sw x^2, minus the mean's share: sum sw x = m * sw_sum.
-            for k in range(indptr[j], indptr[j + 1]):
-                wk = sw[indices[k]] if weighted else 1.0
-                acc += wk * data[k] * data[k]
-            acc -= m * m * sw_sum
-            if acc < 0.0:
-                acc = 0.0
-        else:
-            acc, _ = dense_column_stats(X, j, m, no_vector, sw)
-        out[j] = acc
+        # sum over non-zeros of sw x^2, minus the mean's share: sum sw x = m * sw_sum.
+        for k in range(indptr[j], indptr[j + 1]):
+            wk = sw[indices[k]] if weighted else 1.0
+            acc += wk * data[k] * data[k]
+        acc -= m * m * sw_sum
+        out[j] = 0.0 if acc < 0.0 else acc
 
 
 @njit(**JIT_OPTIONS)
@@ -245,7 +286,7 @@ def dense_norms_and_gradient_parallel(X, sw, x_mean, v, norms2, grad):
 @njit(**JIT_OPTIONS)
 def init_residual(X, data, indices, indptr, y_centred, x_mean, w, r):
     """Residual of ``w`` in the design's convention (module docstring), written into ``r``."""
-    r[:] = y_centred
+    copy_into(r, y_centred)
     for j in range(w.shape[0]):
         if w[j] != 0.0:
             column_update(X, data, indices, indptr, j, w[j], x_mean[j], r)
@@ -257,17 +298,21 @@ def residual_offset(indptr, x_mean, w, features):
     designs, 0 for dense ones. ``features`` must hold every non-zero of ``w``; when it holds
     every feature (``np.arange(p)``), the pass is a contiguous one (same sum)."""
     offset = 0.0
-    if is_sparse(indptr):
-        every = features.shape[0] == w.shape[0]
-        for k in range(features.shape[0]):
-            j = k if every else features[k]
-            offset += x_mean[j] * w[j]
+    if indptr is not None:
+        if indptr.shape[0] > 0:
+            every = features.shape[0] == w.shape[0]
+            for k in range(features.shape[0]):
+                j = k if every else features[k]
+                offset += x_mean[j] * w[j]
     return offset
 
 
 @njit(**JIT_OPTIONS)
 def gradient(X, data, indices, indptr, sw, x_mean, r, r_sum, features, out):
     """``out[j] = x_j_centred^T S r_centred`` for ``j`` in ``features``."""
+    if indptr is None:
+        _gradient(False, False, X, data, indices, indptr, sw, x_mean, r, r_sum, features, out)
+        return
     sparse, weighted = layout_flags(indptr, sw)
     if sparse and weighted:
         _gradient(True, True, X, data, indices, indptr, sw, x_mean, r, r_sum, features, out)
@@ -293,6 +338,10 @@ def gradient_parallel(X, data, indices, indptr, sw, x_mean, r, r_sum, features, 
 
     Never call it from several Python threads at once: Numba's default threading layer
     aborts when parallel regions are entered concurrently."""
+    if indptr is None:
+        _gradient_parallel(False, False, X, data, indices, indptr, sw, x_mean, r, r_sum,
+                           features, out)
+        return
     sparse, weighted = layout_flags(indptr, sw)
     if sparse and weighted:
         _gradient_parallel(True, True, X, data, indices, indptr, sw, x_mean, r, r_sum,
@@ -503,7 +552,10 @@ _PARALLEL_MIN_WORK = 250_000
 def worth_threads(indptr, n, p, count):
     """Whether ``count`` column products (dense: ``n`` rows each; sparse: the average column
     length) are enough work for Numba's threads."""
-    per_column = indptr[p] / max(p, 1) if is_sparse(indptr) else n
+    per_column = float(n)
+    if indptr is not None:
+        if indptr.shape[0] > 0:
+            per_column = indptr[p] / max(p, 1)
     return count * per_column >= _PARALLEL_MIN_WORK
 
 
@@ -543,7 +595,7 @@ def bounded_gradient(X, data, indices, indptr, sw, x_mean, r, r_sum, r_offset, w
             acc += (sw[i] if weighted else 1.0) * d * d
         delta = np.sqrt(acc)
         if delta == 0.0:
-            grad[:] = grad_ref
+            copy_into(grad, grad_ref)
             return True, 0
         margin = 1.0 - 1e-9  # for rounding in the bound
         bounded = penalty.bounded
@@ -582,7 +634,7 @@ def bounded_gradient(X, data, indices, indptr, sw, x_mean, r, r_sum, r_offset, w
         gradient_parallel(X, data, indices, indptr, sw, x_mean, r, r_sum, features, grad)
     else:
         gradient(X, data, indices, indptr, sw, x_mean, r, r_sum, features, grad)
-    grad_ref[:] = grad
+    copy_into(grad_ref, grad)
     for i in range(n):
         r_ref[i] = r[i] + r_offset
     return True, features.shape[0]

@@ -26,7 +26,9 @@ from .penalty import bounded_conjugate, entering_correlation, l1_of, unbounded_e
 
 #: The unpenalised features' data for the dual point of a squared-loss fit (see
 #: :func:`gap_from_statistics`): ``index`` (k,) the features with factor 0; ``cross`` (p, k)
-#: ``X_c^T S X_c[:, index]``; ``cross_y`` (k,) ``X_c[:, index]^T S y_c``. k = 0: none.
+#: ``X_c^T S X_c[:, index]``; ``cross_y`` (k,) ``X_c[:, index]^T S y_c``. k = 0: none. The
+#: squared-loss solver takes None instead when there are none, so that Numba compiles the
+#: projection only for fits that have unpenalised features.
 Unpenalised = namedtuple("Unpenalised", ["index", "cross", "cross_y"])
 
 
@@ -92,8 +94,9 @@ def gap_from_statistics(w, grad, features, r_norm2, r_dot_y, penalty, free):
     Returns ``(gap, dual_norm)``, ``dual_norm = l1_reg / s`` (the scale of the dual point for
     screening); for the ridge and least-squares cases as scikit-learn (formulation B).
     """
-    if not penalty.bounded and free.index.shape[0] == 0 and penalty.l1_reg > 0.0:
-        return _unbounded_gap(w, grad, features, r_norm2, r_dot_y, penalty)
+    if free is None:  # (known when compiling: no unpenalised feature)
+        if not penalty.bounded and penalty.l1_reg > 0.0:
+            return _unbounded_gap(w, grad, features, r_norm2, r_dot_y, penalty)
     every = features.shape[0] == w.shape[0]  # then features[k] == k
     m = features.shape[0]
     l1_reg = penalty.l1_reg
@@ -104,15 +107,18 @@ def gap_from_statistics(w, grad, features, r_norm2, r_dot_y, penalty, free):
         j = k if every else features[k]
         w_l1 += penalty.factor[j] * abs(w[j])
         w_l2 += penalty.factor[j] * w[j] * w[j]
-    coef, projected = _free_projection(free, w, grad, penalty)
+    coef = np.zeros(0, dtype=np.float64)
+    projected = np.zeros(0, dtype=np.bool_)
     proj_norm2 = r_norm2
     proj_dot_y = r_dot_y
-    for a in range(coef.shape[0]):
-        if projected[a]:
-            proj_dot_y -= coef[a] * free.cross_y[a]
-            proj_norm2 -= 2.0 * coef[a] * grad[free.index[a]]
-            for b in range(coef.shape[0]):
-                proj_norm2 += coef[a] * coef[b] * free.cross[free.index[a], b]
+    if free is not None:  # (None: no unpenalised feature, known when compiling)
+        coef, projected = _free_projection(free, w, grad, penalty)
+        for a in range(coef.shape[0]):
+            if projected[a]:
+                proj_dot_y -= coef[a] * free.cross_y[a]
+                proj_norm2 -= 2.0 * coef[a] * grad[free.index[a]]
+                for b in range(coef.shape[0]):
+                    proj_norm2 += coef[a] * coef[b] * free.cross[free.index[a], b]
     if l1_reg == 0.0:
         return _ridge_gap(w, grad, features, r_norm2, proj_norm2, proj_dot_y, penalty, free,
                           coef, projected, w_l2)
@@ -186,11 +192,12 @@ def _dual_correlation(j, w, grad, penalty, free, coef, projected):
     """``x_j^T (r - X_F c) - l2_j w_j`` (0 for a feature of the projection itself, whose
     correlation vanishes up to rounding)."""
     v = grad[j] - penalty.l2_reg * penalty.factor[j] * w[j]
-    for a in range(coef.shape[0]):
-        if projected[a]:
-            if free.index[a] == j:
-                return 0.0
-            v -= free.cross[j, a] * coef[a]
+    if free is not None:
+        for a in range(coef.shape[0]):
+            if projected[a]:
+                if free.index[a] == j:
+                    return 0.0
+                v -= free.cross[j, a] * coef[a]
     return v
 
 
@@ -246,7 +253,7 @@ def residual_statistics(indptr, y_centred, sw, sw_sum, x_mean, w, r, r_sum, feat
 
 @njit(**JIT_OPTIONS)
 def design_gap(X, data, indices, indptr, y_centred, sw, sw_sum, x_mean, w, r, r_sum,
-               penalty, free, features, grad, parallel=False):
+               penalty, free, features, grad, parallel):
     """Duality gap of ``w`` for a dense or CSC design, over ``features`` (see
     :func:`gap_from_statistics`); fills ``grad[features]`` with ``X_c^T S r``, on Numba's
     threads if ``parallel``."""
@@ -263,6 +270,8 @@ def design_gap(X, data, indices, indptr, y_centred, sw, sw_sum, x_mean, w, r, r_
 def gram_gap(gram, xty, y_norm2, w, gram_w, penalty, free, features, grad):
     """Duality gap from the Gram matrix ``G = X_c^T S X_c``, ``xty = X_c^T S y_c``,
     ``y_norm2 = y_c^T S y_c`` and ``gram_w = G w``; fills ``grad`` with ``xty - G w``."""
+    if gram is None:  # (no Gram matrix: never called, compiled as a stub)
+        return 0.0, 0.0
     w_xty = 0.0
     w_gw = 0.0
     for j in features:

@@ -24,11 +24,13 @@ from numba import njit
 
 from . import JIT_OPTIONS
 from .design import (
+    all_finite,
     column_update,
     columns_nnz,
+    copy_into,
     dense_column_dot,
     gradient,
-    is_sparse,
+    sparse_design,
     weighted_sum,
 )
 from .gap import centred_r_norm2
@@ -67,7 +69,7 @@ def keep_if_lower(X, data, indices, indptr, sw, sw_sum, x_mean, w, r, r_sum, pen
     ``(kept, r_sum)``."""
     r_new = r.copy()
     r_sum_new = r_sum
-    sparse = is_sparse(indptr)
+    sparse = sparse_design(indptr)
     for k in range(changed.shape[0]):
         j = changed[k]
         delta = values[k] - w[j]
@@ -78,13 +80,15 @@ def keep_if_lower(X, data, indices, indptr, sw, sw_sum, x_mean, w, r, r_sum, pen
     f_old = objective(w, ws, centred_r_norm2(indptr, sw, sw_sum, x_mean, w, r, r_sum, ws),
                       penalty)
     w_old = w[changed]
-    w[changed] = values
+    for k in range(changed.shape[0]):
+        w[changed[k]] = values[k]
     f_new = objective(w, ws, centred_r_norm2(indptr, sw, sw_sum, x_mean, w, r_new, r_sum_new,
                                              ws), penalty)
     if f_new < f_old:
-        r[:] = r_new
+        copy_into(r, r_new)
         return True, r_sum_new
-    w[changed] = w_old
+    for k in range(changed.shape[0]):
+        w[changed[k]] = w_old[k]
     return False, r_sum
 
 
@@ -144,7 +148,7 @@ def _face_minimiser(gram, rhs, w_s, singular_from):
                 return np.empty(0, dtype=w_s.dtype)
             ridged = singular
         step = _matvec(inverse, right)
-        if not np.all(np.isfinite(step)):
+        if not all_finite(step):
             return np.empty(0, dtype=w_s.dtype)
         fraction = 1.0  # of the step, where the first coefficient reaches zero
         hit = -1
@@ -205,35 +209,48 @@ def _support_gram(X, data, indices, indptr, sw, sw_sum, x_mean, ridge, support, 
     support feature's ``l2_j``; ``rhs`` gives the dtype)."""
     m = support.shape[0]
     weighted = sw.shape[0] > 0
-    if is_sparse(indptr):
-        gram = np.empty((m, m), dtype=rhs.dtype)
-        scattered = np.zeros(n, dtype=rhs.dtype)  # S x_a, then cleared
-        for a in range(m):
-            ja = support[a]
-            for k in range(indptr[ja], indptr[ja + 1]):
-                i = indices[k]
-                scattered[i] = data[k] * (sw[i] if weighted else 1.0)
-            for b in range(a, m):
-                jb = support[b]
-                acc = 0.0
-                for k in range(indptr[jb], indptr[jb + 1]):
-                    acc += data[k] * scattered[indices[k]]
-                # sum_i sw_i x_ia = sw_sum * mean_a, so centring subtracts sw_sum m_a m_b.
-                acc -= sw_sum * x_mean[ja] * x_mean[jb]
-                gram[a, b] = acc
-                gram[b, a] = acc
-            for k in range(indptr[ja], indptr[ja + 1]):
-                scattered[indices[k]] = 0.0
-    else:
-        columns = np.empty((n, m), dtype=rhs.dtype)  # sqrt(S) (X_S - means)
-        for k in range(m):
-            j = support[k]
-            for i in range(n):
-                root = np.sqrt(sw[i]) if weighted else 1.0
-                columns[i, k] = root * (X[i, j] - x_mean[j])
-        gram = columns.T @ columns
+    if indptr is not None:  # (None: dense, known when compiling)
+        if indptr.shape[0] > 0:
+            gram = _sparse_support_gram(data, indices, indptr, sw, sw_sum, x_mean, support,
+                                        rhs, n)
+            for k in range(m):
+                gram[k, k] += ridge[k]
+            return gram
+    columns = np.empty((n, m), dtype=rhs.dtype)  # sqrt(S) (X_S - means)
+    for k in range(m):
+        j = support[k]
+        for i in range(n):
+            root = np.sqrt(sw[i]) if weighted else 1.0
+            columns[i, k] = root * (X[i, j] - x_mean[j])
+    gram = columns.T @ columns
     for k in range(m):
         gram[k, k] += ridge[k]
+    return gram
+
+
+@njit(**JIT_OPTIONS)
+def _sparse_support_gram(data, indices, indptr, sw, sw_sum, x_mean, support, rhs, n):
+    """``X_S^T S X_S`` of a CSC design's centred support columns."""
+    m = support.shape[0]
+    weighted = sw.shape[0] > 0
+    gram = np.empty((m, m), dtype=rhs.dtype)
+    scattered = np.zeros(n, dtype=rhs.dtype)  # S x_a, then cleared
+    for a in range(m):
+        ja = support[a]
+        for k in range(indptr[ja], indptr[ja + 1]):
+            i = indices[k]
+            scattered[i] = data[k] * (sw[i] if weighted else 1.0)
+        for b in range(a, m):
+            jb = support[b]
+            acc = 0.0
+            for k in range(indptr[jb], indptr[jb + 1]):
+                acc += data[k] * scattered[indices[k]]
+            # sum_i sw_i x_ia = sw_sum * mean_a, so centring subtracts sw_sum m_a m_b.
+            acc -= sw_sum * x_mean[ja] * x_mean[jb]
+            gram[a, b] = acc
+            gram[b, a] = acc
+        for k in range(indptr[ja], indptr[ja + 1]):
+            scattered[indices[k]] = 0.0
     return gram
 
 
@@ -308,13 +325,14 @@ def _cg_direction(X, data, indices, indptr, sw, sw_sum, x_mean, norms2, ridge, s
     """:data:`CG_ITERATIONS` Jacobi-preconditioned conjugate-gradient iterations on the
     system of :func:`_support_gram`, from zero."""
     m = support.shape[0]
-    sparse = is_sparse(indptr)
-    if sparse:
-        row_ptr, slots, values = support_rows(data, indices, indptr, support, n_samples)
-    else:
-        row_ptr = np.empty(0, dtype=np.int64)
-        slots = np.empty(0, dtype=indices.dtype)
-        values = np.empty(0, dtype=rhs.dtype)
+    sparse = False
+    row_ptr = np.empty(0, dtype=np.int64)
+    slots = np.empty(0, dtype=indices.dtype)
+    values = np.empty(0, dtype=rhs.dtype)
+    if indptr is not None:  # (None: dense, known when compiling)
+        if indptr.shape[0] > 0:
+            sparse = True
+            row_ptr, slots, values = support_rows(data, indices, indptr, support, n_samples)
     means = x_mean[support]
     diag = np.empty(m, dtype=rhs.dtype)  # Jacobi preconditioner, in the problem's dtype
     for k in range(m):
@@ -322,12 +340,14 @@ def _cg_direction(X, data, indices, indptr, sw, sw_sum, x_mean, norms2, ridge, s
     u = np.empty(0 if sparse else n_samples, dtype=rhs.dtype)
     x = np.zeros(m, dtype=rhs.dtype)
     res = rhs.copy()
-    z = res / diag
+    z = np.empty(m, dtype=rhs.dtype)
+    for k in range(m):
+        z[k] = res[k] / diag[k]
     direction = z.copy()
-    rz = res @ z
+    rz = res @ z  # (BLAS, as the tuned iterations: not a loop's summation order)
     product = np.empty(m, dtype=rhs.dtype)
     for _ in range(CG_ITERATIONS):
-        if sparse:
+        if indptr is not None and sparse:
             _sparse_gram_product(row_ptr, slots, values, sw, sw_sum, means, ridge,
                                  direction, product)
         else:
@@ -357,17 +377,17 @@ def _direct_affordable(indptr, support, n):
     ``m nnz_S / 2`` sparse, plus ``m^3 / 3``) costs at most ``DIRECT_COST_RATIO`` times the
     conjugate-gradient step (``CG_ITERATIONS`` products of ``2 n m`` or ``2 nnz_S``)."""
     m = support.shape[0]
-    if is_sparse(indptr):
-        entries = float(columns_nnz(indptr, support))
-        gram = 0.5 * m * entries
-    else:
-        entries = float(n) * m
-        gram = entries * m
+    entries = float(n) * m
+    gram = entries * m
+    if indptr is not None:  # (None: dense, known when compiling)
+        if indptr.shape[0] > 0:
+            entries = float(columns_nnz(indptr, support))
+            gram = 0.5 * m * entries
     direct = gram + m * m * m / 3.0
     return direct <= DIRECT_COST_RATIO * CG_ITERATIONS * 2.0 * entries
 
 
-@njit(**JIT_OPTIONS)
+@njit(inline="always", **JIT_OPTIONS)
 def try_support_step(X, data, indices, indptr, sw, sw_sum, x_mean, norms2, w, r, r_sum,
                      penalty, ws, grad, hard):
     """Move ``w`` towards the minimiser restricted to its support and signs (module
@@ -393,7 +413,10 @@ def try_support_step(X, data, indices, indptr, sw, sw_sum, x_mean, norms2, w, r,
         ridge[k] = l2_of(penalty, support[k])
     # Without a ridge term n - 1 or more non-zeros may make X_S^T S X_S singular (centred
     # columns have rank at most n - 1).
-    singular_from = n - 1 if ridge.min() == 0.0 else m + 1
+    no_ridge = False
+    for k in range(m):
+        no_ridge = no_ridge or ridge[k] == 0.0
+    singular_from = n - 1 if no_ridge else m + 1
     # Right-hand side of the Newton system in the step d: X_S^T S r_c - l2_j w - l1_j s.
     gradient(X, data, indices, indptr, sw, x_mean, r, r_sum, support, grad)
     w_s = w[support].copy()
@@ -416,10 +439,12 @@ def try_support_step(X, data, indices, indptr, sw, sw_sum, x_mean, norms2, w, r,
         return False, r_sum  # (too large to solve directly: no step)
     direction = _cg_direction(X, data, indices, indptr, sw, sw_sum, x_mean, norms2, ridge,
                               support, rhs, n)
-    if direction.shape[0] != m or not np.all(np.isfinite(direction)):
+    if direction.shape[0] != m or not all_finite(direction):
         return False, r_sum
     # Projected full step: coefficients that would cross zero (or turn negative) stop at 0.
-    values = w_s + direction
+    values = np.empty(m, dtype=w_s.dtype)
+    for k in range(m):
+        values[k] = w_s[k] + direction[k]
     first_zero = 1.0  # step at which the first coefficient reaches zero
     for k in range(m):
         if values[k] * w_s[k] <= 0.0:  # with positive, w_s > 0: this also keeps w >= 0
@@ -429,7 +454,8 @@ def try_support_step(X, data, indices, indptr, sw, sw_sum, x_mean, norms2, w, r,
                                 penalty, ws, support, _clipped(penalty, support, values, w))
     if kept or first_zero >= 1.0 or first_zero <= 0.0:
         return kept, r_sum
-    values = w_s + first_zero * direction
+    for k in range(m):
+        values[k] = w_s[k] + first_zero * direction[k]
     for k in range(m):
         if values[k] * w_s[k] <= 0.0:
             values[k] = 0.0
