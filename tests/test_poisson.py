@@ -201,6 +201,6 @@ def test_matches_glmnet(tmp_path):
 
 def test_dask_input_is_refused_clearly():
     da = pytest.importorskip("dask.array")
-    X, y = _counts(seed=12, n=40, p=5)
+    X, y = _counts(seed=12, n=40, p=8)
     with pytest.raises(ValueError, match="does not take Dask arrays"):
         PoissonRegression(alpha=0.1).fit(da.from_array(X, chunks=10), y)
