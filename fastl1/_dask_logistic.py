@@ -568,20 +568,11 @@ def fit_logistic(estimator, X, y, sample_weight, l1_ratio: float):
     result = solve(passes, labels, estimator.C, l1_ratio,
                    fit_intercept=bool(estimator.fit_intercept), tol=estimator.tol,
                    max_iter=estimator.max_iter, coef=coef0, intercept=intercept0)
+    from .logistic import store_fit
+
     dtype = labels.dtype
-    estimator.classes_ = classes
-    estimator.coef_ = result.coef.astype(dtype)
-    estimator.intercept_ = (result.intercept.astype(dtype) if estimator.fit_intercept
-                            else np.zeros(K, dtype=dtype))
-    estimator.n_iter_ = np.array([result.n_iter], dtype=np.int32)
-    estimator.kkt_violation_ = result.violation
-    estimator.dual_gap_ = result.dual_gap
-    if estimator.verbose:
-        print(f"[fastl1.LogisticRegression] prox_newton on a Dask array: {result.n_iter} "
-              f"iterations, {result.n_newton} Newton steps, {passes.count} passes over the "
-              f"data, KKT violation {result.violation:.3e}, duality gap "
-              f"{result.dual_gap:.3e}, {int(np.count_nonzero(estimator.coef_))} non-zero "
-              "coefficients")
+    store_fit(estimator, classes, result.coef.astype(dtype), result, dtype,
+              f"prox_newton on a Dask array ({passes.count} passes over the data)")
     return estimator
 
 

@@ -582,6 +582,24 @@ def _solve_rounds(design: LogisticDesign, y_codes, s, n_classes, penalty, has_du
     return W, b, n_iter, n_newton, violation, gap, primal, converged
 
 
+def store_fit(estimator, classes, coef: np.ndarray, result, dtype, solver: str) -> None:
+    """Set a fitted logistic model's attributes from a solver's result (``coef`` already in
+    ``dtype``); with ``verbose``, print what the solver did (``solver`` names it)."""
+    K = coef.shape[0]
+    estimator.classes_ = classes
+    estimator.coef_ = coef
+    estimator.intercept_ = (result.intercept.astype(dtype) if estimator.fit_intercept
+                            else np.zeros(K, dtype=dtype))
+    estimator.n_iter_ = np.array([result.n_iter], dtype=np.int32)
+    estimator.kkt_violation_ = result.violation
+    estimator.dual_gap_ = result.dual_gap
+    if estimator.verbose:
+        print(f"[fastl1.LogisticRegression] {solver}: {result.n_iter} iterations, "
+              f"{result.n_newton} Newton steps, KKT violation {result.violation:.3e}, "
+              f"duality gap {result.dual_gap:.3e}, "
+              f"{int(np.count_nonzero(coef))} non-zero coefficients")
+
+
 def cast_within_bounds(coef: np.ndarray, penalty: FeaturePenalty, dtype) -> np.ndarray:
     """``coef`` (float64, last axis the features) in ``dtype``, each value that rounding took
     past its bound moved one ulp towards zero (a float32 bound such as -0.3 is rounded away
@@ -836,19 +854,8 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
             logistic_design(X), y_codes, s, n_classes, self.C, l1_ratio,
             fit_intercept=bool(self.fit_intercept), tol=self.tol, max_iter=self.max_iter,
             solver=solver, coef=coef0, intercept=intercept0, penalty=penalty)
-        dtype = X.dtype
-        self.classes_ = classes
-        self.coef_ = cast_within_bounds(result.coef, penalty, dtype)
-        self.intercept_ = (result.intercept.astype(dtype) if self.fit_intercept
-                           else np.zeros(K, dtype=dtype))
-        self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
-        self.kkt_violation_ = result.violation
-        self.dual_gap_ = result.dual_gap
-        if self.verbose:
-            print(f"[fastl1.LogisticRegression] {solver}: {result.n_iter} iterations, "
-                  f"{result.n_newton} Newton steps, KKT violation {result.violation:.3e}, "
-                  f"duality gap {result.dual_gap:.3e}, "
-                  f"{int(np.count_nonzero(self.coef_))} non-zero coefficients")
+        store_fit(self, classes, cast_within_bounds(result.coef, penalty, X.dtype), result,
+                  X.dtype, solver)
         return self
 
     def decision_function(self, X):
