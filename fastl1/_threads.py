@@ -42,6 +42,15 @@ class _Claim:
 
 _CLAIM = _Claim()
 
+# GNU OpenMP's idle threads spin before they sleep (GOMP_SPINCOUNT, 300000 by default; it reads
+# OMP_WAIT_POLICY when the layer starts, just below). Between two parallel gradients a fit runs
+# serial coordinate descent on the main thread, with which the spinning workers compete for
+# the cores: on a machine that other work keeps busy, an L1 logistic path of the leukemia
+# data took 5-10 times longer than on one thread (docs/benchmarks.md, "Threads on a busy
+# machine"). Sleeping workers cost a wake-up of microseconds per parallel region instead, and
+# the kernels only go parallel for work far larger than that. A user's setting is kept.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 # Start Numba's threading layer now, before any kernel runs. A kernel loaded from the on-disk
 # cache that calls parallel code (the gradients) reaches the layer through pointers that only
 # its start sets, even when it runs single-threaded: a process whose first fit passed

@@ -390,7 +390,8 @@ def solve_logistic(design: LogisticDesign, y_codes: np.ndarray, sample_weight: n
                    tol: float = 1e-4, max_iter: int = 100, solver: str = "prox_newton",
                    coef: np.ndarray | None = None, intercept: np.ndarray | None = None,
                    parallel: bool | None = None, warn: bool = True,
-                   penalty: FeaturePenalty | None = None) -> LogisticFit:
+                   penalty: FeaturePenalty | None = None,
+                   previous_C: float | None = None) -> LogisticFit:
     """Fit L1 / elastic-net logistic regression at one ``C`` (scikit-learn's objective).
 
     The stopping rule is the module docstring's: the kernels first bring the largest KKT
@@ -430,6 +431,10 @@ def solve_logistic(design: LogisticDesign, y_codes: np.ndarray, sample_weight: n
         unpenalised features and the start has every penalised coefficient at zero, the
         intercept and the unpenalised features are fitted first (:func:`_null_model`); that
         fit is the solution when no penalised feature passes its threshold there.
+    previous_C : float, optional
+        On a path: the ``C`` whose solution ``coef`` is. The first working set is then the
+        sequential strong rule's (the support and the features whose gradient passes
+        ``2 l1 - l1_previous``), solved to the final optimality violation at once.
 
     Returns
     -------
@@ -471,7 +476,8 @@ def solve_logistic(design: LogisticDesign, y_codes: np.ndarray, sample_weight: n
         W, b, n_iter, steps, violation, gap, primal, converged = _solve_rounds(
             design, y_codes, s, n_classes, kernel_penalty, _has_dual(penalty), W, b,
             fit_intercept=fit_intercept, tol=tol, max_iter=max_iter, solver=solver,
-            parallel=parallel)
+            parallel=parallel,
+            l1_previous=0.0 if previous_C is None else l1_ratio / float(previous_C))
         n_newton += steps
     s_sum = float(s.sum())
     violation /= s_sum
@@ -504,9 +510,10 @@ def _warn_not_converged(solver, n_iter, gap, violation, tol, objective):
 
 
 def _solve_rounds(design: LogisticDesign, y_codes, s, n_classes, penalty, has_dual, W, b, *,
-                  fit_intercept, tol, max_iter, solver, parallel):
+                  fit_intercept, tol, max_iter, solver, parallel, l1_previous=0.0):
     """The kernel runs of :func:`solve_logistic` from ``(W, b)`` (updated in place), each
-    followed by a certificate, until the stopping rule holds (sum scale).
+    followed by a certificate, until the stopping rule holds (sum scale). On a path,
+    ``l1_previous`` is the previous point's ``l1_reg`` (the strong rule's; 0 otherwise).
 
     Returns ``(W, b, n_iter, n_newton, violation, gap, primal, converged)``."""
     A, data, indices, indptr, transposed = design.arrays
@@ -540,8 +547,9 @@ def _solve_rounds(design: LogisticDesign, y_codes, s, n_classes, penalty, has_du
             # ``budget`` working sets.
             outer, steps, violation, _, _ = prox_newton(
                 A, data, indices, indptr, bool(transposed), y, s, W, b, penalty,
-                bool(fit_intercept), kernel_tol, budget + 1, _WS_START, _INNER_FRACTION,
-                _MAX_NEWTON, bool(parallel), STOP)
+                bool(fit_intercept), kernel_tol, budget + 1, _WS_START, _INNER_FRACTION
+                if l1_previous == 0.0 else 0.0, _MAX_NEWTON, l1_previous, bool(parallel),
+                STOP)
             done = outer - 1
             # It returns early above its bound only when no step decreases the objective.
             stalled = violation > kernel_tol and done < budget
@@ -561,10 +569,11 @@ def _solve_rounds(design: LogisticDesign, y_codes, s, n_classes, penalty, has_du
             converged = violation <= kkt_tol
         if converged or stalled or n_iter >= max_iter:
             break
-        # The gap is roughly quadratic in the violation near the optimum: ask the kernel for
-        # the violation that would bring the gap to its bound (at least 10 times smaller).
+        # Near the optimum the gap is dominated by the scaling of the dual point, about the
+        # violation times the weighted L1 norm: ask the kernel for the violation that would
+        # bring the gap to half its bound (at least 10 and at most 1000 times smaller).
         kernel_tol = min(kernel_tol, violation) * (min(
-            0.1, max(1e-3, np.sqrt(gap_tol * primal / max(gap, 1e-300)))) if has_dual
+            0.1, max(1e-3, 0.5 * gap_tol * primal / max(gap, 1e-300))) if has_dual
             else 0.1)
         if floor is None and kernel_tol < _ROUNDING_ULPS * np.finfo(np.float64).eps * r_norm \
                 * np.sqrt(design.n_samples) * 1e6:

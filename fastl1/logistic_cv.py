@@ -95,7 +95,8 @@ def _fit_path(X, codes, s, n_classes, Cs, l1_ratio, fit_intercept, tol, max_iter
         result = solve_logistic(design, codes, s, n_classes, C, l1_ratio,
                                 fit_intercept=fit_intercept, tol=tol, max_iter=max_iter,
                                 solver=solver, coef=coef, intercept=intercept,
-                                parallel=parallel, warn=False, penalty=penalty)
+                                parallel=parallel, warn=False, penalty=penalty,
+                                previous_C=None if i == 0 else Cs[i - 1])
         coef, intercept = result.coef, result.intercept
         coefs[i], intercepts[i], n_iter[i] = coef, intercept, result.n_iter
         failures += not result.converged

@@ -120,6 +120,51 @@ def check_feature_vector(name: str, values, problem) -> np.ndarray:
     return values
 
 
+def _weighted_norm2(v: np.ndarray, sample_weight: np.ndarray) -> float:
+    """``sum_i s_i v_i^2`` in float64 (``s`` empty: unit weights)."""
+    v = np.asarray(v, dtype=np.float64)
+    if sample_weight.shape[0] == 0:
+        return float(v @ v)
+    return float(sample_weight @ (v * v))
+
+
+def _objective_share(problem: Problem, y_centred: np.ndarray, coef: np.ndarray, alpha: float,
+                     l1_ratio: float, penalty: FeaturePenalty | None,
+                     reference: GradientReference, gram, xty, y_norm2: float) -> float:
+    """Twice the objective at ``coef`` over its value at zero, ``||y_c||^2 / n`` (at most 1).
+
+    A path point's duality gap must be below ``tol`` times this share of scikit-learn's
+    bound ``tol ||y_c||^2 / n`` at the next point: scikit-learn's bound is relative to the
+    objective at ``alpha_max`` and, at the small-alpha end where the objective is a small
+    fraction of it, lets the solutions be percents above the optimum (glmnet's default
+    stops within a few tenths of a percent there). The objective decreases along the
+    path, so the previous point's bounds the next one's: each point's gap is below ``tol``
+    times twice its predecessor's objective, a relative rule. The residual comes from the
+    last exact gradient's (the residual fits), or from the Gram matrix (Gram fits).
+    """
+    if not y_norm2 > 0.0:
+        return 1.0
+    if gram is not None:
+        support = np.flatnonzero(coef)
+        w = coef[support].astype(np.float64)
+        fit = float(w @ xty[support])
+        residual2 = y_norm2 - 2.0 * fit + float(w @ (gram[np.ix_(support, support)] @ w))
+    elif reference.valid:
+        residual2 = _weighted_norm2(reference.residual, problem.sample_weight)
+    else:
+        return 1.0
+    factor = 1.0 if penalty is None else penalty.factor
+    w = coef.astype(np.float64)
+    n = problem.n_samples
+    penalised = alpha * n * float(np.sum(factor * (l1_ratio * np.abs(w)
+                                                   + 0.5 * (1.0 - l1_ratio) * w * w)))
+    share = (max(residual2, 0.0) + 2.0 * penalised) / y_norm2
+    return min(1.0, max(share, 1e-12))
+
+
+_ROUNDING_ULPS = 16  # the smallest gap a path point is asked for, in ulps of ||y_c||^2
+
+
 @interruptible
 @claims_threads
 def fit_path(problem: Problem, y_centred: np.ndarray, alphas: np.ndarray, l1_ratio: float, *,
@@ -135,9 +180,13 @@ def fit_path(problem: Problem, y_centred: np.ndarray, alphas: np.ndarray, l1_rat
     ``on_solution(i, coef)`` is called with each solution (cross-validation scores the test
     fold there, so folds need not keep their coefficients: ``store_coefs=False``). One
     :class:`~sklearn.exceptions.ConvergenceWarning` sums up the alphas that did not converge.
+    Each point's duality gap is below ``tol`` times the smaller of ``||y_c||^2 / n`` and twice
+    the previous point's objective (:func:`_objective_share`).
     """
     n_alphas = alphas.shape[0]
     coef = np.zeros(problem.n_features, dtype=problem.dtype)
+    y_norm2 = _weighted_norm2(y_centred, problem.sample_weight)
+    point_tol = tol
     if coef_init is not None:  # (validated by the callers: check_feature_vector)
         coef[:] = coef_init
     dual_gaps = np.empty(n_alphas)
@@ -151,12 +200,17 @@ def fit_path(problem: Problem, y_centred: np.ndarray, alphas: np.ndarray, l1_rat
     with blas_on_one_thread():  # small BLAS solves only (see ElasticNet.fit)
         for i, alpha in enumerate(alphas):
             result = solve_enet(problem, y_centred, coef, alpha, l1_ratio, positive=positive,
-                                penalty=penalty, max_iter=max_iter, tol=tol, random=random,
+                                penalty=penalty, max_iter=max_iter, tol=point_tol,
+                                random=random,
                                 seed=seed + i,
                                 gram=gram, xty=xty, parallel=parallel, warn=False,
                                 reference=reference)
             dual_gaps[i] = result.dual_gap
             n_iters.append(result.n_iter)
+            # (not below the dtype's rounding of the gap, which no fit could reach)
+            point_tol = max(tol * _objective_share(problem, y_centred, coef, alpha, l1_ratio,
+                                                   penalty, reference, gram, xty, y_norm2),
+                            min(tol, _ROUNDING_ULPS * np.finfo(problem.dtype).eps))
             if not result.converged:
                 failures.append((alpha, result.dual_gap))
             if store_coefs:
@@ -178,7 +232,8 @@ def fit_path(problem: Problem, y_centred: np.ndarray, alphas: np.ndarray, l1_rat
         warn_user(
             f"Objective did not converge for {len(failures)} of {n_alphas} alphas within "
             f"max_iter={max_iter} epochs each; the largest duality gap is {worst_gap:.3e} at "
-            f"alpha={worst_alpha:.4g} (tolerance {tol:g} relative to ||y_c||^2/n). Increase "
+            f"alpha={worst_alpha:.4g} (tolerance {tol:g} relative to the smaller of "
+            "||y_c||^2/n and twice the previous alpha's objective). Increase "
             "max_iter or tol, or stop the grid at a larger alpha (eps).",
             ConvergenceWarning)
     coefs = None
@@ -238,7 +293,12 @@ def enet_path(X, y, *, l1_ratio: float = 0.5, eps: float = 1e-3, n_alphas="depre
         are ``y_mean - X_mean @ coefs``).
     sample_weight : array-like of shape (n_samples,), default=None
         Weights, rescaled to sum to ``n_samples`` as in the estimators.
-    tol, max_iter, random_state, selection
+    tol : float, default=1e-4
+        Duality-gap tolerance at each alpha, relative to the objective: each point's gap is
+        below ``tol`` times the smaller of ``||y_c||^2 / n`` (scikit-learn's bound, twice the
+        objective at ``alpha_max``) and twice the previous point's objective, so the
+        solutions at the small-alpha end are as accurate relatively as at the start.
+    max_iter, random_state, selection
         As in :class:`fastl1.ElasticNet`, applied at each alpha.
     penalty_factor, lower_bounds, upper_bounds
         Per-feature penalty factors and coefficient bounds, as in

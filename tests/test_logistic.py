@@ -538,3 +538,39 @@ def test_warnings_point_at_the_caller():
     with pytest.warns(FutureWarning) as record:
         LogisticRegression(penalty="l1").fit(X, y)
     assert record[0].filename == __file__
+
+
+def test_line_search_takes_a_newton_step_past_the_minimum_when_the_objective_decreases():
+    from fastl1._kernels.logistic import _accept_step
+
+    # phi(t) = pen(w + t d) + loss(w + t d) along d: L1 part 1.0 t, loss slope -3 at t=0 and
+    # +0.2 at t=1 (just past the minimum), loss change -1.4: the objective fell by 0.4.
+    assert _accept_step(1.0, 1.0, 0.2, -3.0, -1.4, 10.0)
+    # The test of the objective still decreasing at t rejects it (rate-1/2 halvings).
+    assert not 1.0 + 1.0 * 0.2 < 0.0
+    # Far past the minimum the objective rose: rejected, though the trapezoid is negative.
+    assert not _accept_step(1.0, 1.0, 1.5, -3.0, -0.9, 10.0)
+    # Before the minimum: accepted by the derivative test alone.
+    assert _accept_step(1.0, 0.5, -1.5, -3.0, -1.2, 10.0)
+    # A step that does not decrease the model at all: rejected.
+    assert not _accept_step(0.0, 1.0, 0.5, 0.5, 0.5, 10.0)
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "rcv1_small_train.npz").exists(),
+                    reason="shared data absent")
+def test_a_warm_started_newton_solve_converges_quadratically_on_rcv1():
+    # From the solution at a C, the next C's solve took 13 Newton steps (each halving the
+    # violation) when full steps just past the minimum were refused.
+    from fastl1.logistic_cv import l1_min_c
+
+    data = np.load(SHARED_DATA / "rcv1_small_train.npz")
+    X = sp.csr_matrix((data["data"], data["indices"], data["indptr"]),
+                      shape=tuple(data["shape"]))[:1000]
+    y = (np.asarray(data["y"])[:1000] > 0).astype(int)
+    design, s = logistic_design(X), np.ones(X.shape[0])
+    Cs = l1_min_c(X, y) * np.array([1.0, 1.0 / 0.933])
+    first = solve_logistic(design, y, s, 2, Cs[0], 1.0, tol=1e-8, max_iter=100)
+    second = solve_logistic(design, y, s, 2, Cs[1], 1.0, tol=1e-4, max_iter=100,
+                            coef=first.coef, intercept=first.intercept, previous_C=Cs[0])
+    assert second.converged
+    assert second.n_newton <= 4, second.n_newton

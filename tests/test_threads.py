@@ -123,3 +123,17 @@ def test_a_process_whose_first_fit_runs_single_threaded_loads_the_cached_kernels
     """)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "ok True" in result.stdout
+
+
+def test_openmp_workers_sleep_when_idle_unless_the_user_says_otherwise():
+    # Spinning workers compete with the serial coordinate descent for the cores (module
+    # comment in fastl1/_threads.py): the layer starts with OMP_WAIT_POLICY=PASSIVE.
+    script = "import os, fastl1; print(os.environ['OMP_WAIT_POLICY'])"
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    for setting, expected in ((None, "PASSIVE"), ("ACTIVE", "ACTIVE")):
+        if setting is not None:
+            env["OMP_WAIT_POLICY"] = setting
+        result = subprocess.run([sys.executable, "-c", script], capture_output=True,
+                                text=True, timeout=600, env=env)
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert result.stdout.strip() == expected

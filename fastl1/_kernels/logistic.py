@@ -38,7 +38,9 @@ minimised by coordinate descent, the intercepts being unpenalised coordinates of
 model; then a backtracking line search along the Newton direction with skglm's test
 ``pen(w + t d) - pen(w) + t grad(w + t d) . d < 0``, which by convexity implies an objective
 decrease and, unlike a difference of objective values, does not lose precision near the
-optimum.
+optimum; a step past the minimum along the direction is taken too when the objective
+decreased (:func:`_accept_step`). Along a path the first working set is the sequential
+strong rule's set (Tibshirani et al., JRSS-B 2012), solved to the final tolerance at once.
 
 The violation of coefficient ``w`` of feature ``j`` with loss gradient ``g`` (the column of
 ``G``) is ``|g + l2_j w + l1_j sign(w)|`` for ``w`` strictly inside its bounds and
@@ -557,6 +559,28 @@ def _penalty_change(W, Wt, D, step, penalty):
     return penalty.l1_reg * l1 + penalty.l2_reg * l2
 
 
+@njit(inline="always", **JIT_OPTIONS)
+def _accept_step(penalty_change, step, slope, slope0, loss_change, loss):
+    """Whether the line search takes ``step`` along the Newton direction ``d``.
+
+    ``penalty_change`` is ``pen(w + t d) - pen(w)``, ``slope0`` and ``slope`` the loss's
+    directional derivatives ``grad . d`` at ``w`` and ``w + t d``, ``loss_change`` the
+    loss's difference. skglm's test ``pen change + t slope < 0`` (the objective still
+    decreases at ``w + t d``, so by convexity it decreased) keeps its precision near the
+    optimum but rejects every step past the minimum along ``d``: a full Newton step lands
+    there or just beyond it depending on the sign of a third-order term, and halving it each
+    time makes the convergence linear with rate 1/2. So a step past the minimum is taken
+    too when the objective decreased: by the trapezoid rule ``pen change + t (slope0 +
+    slope) / 2 < 0`` (exact up to the loss's third derivative, so reliable where a
+    difference of objectives is rounding), checked by that difference where it is
+    measurable. ``slope0 = inf`` keeps skglm's test alone."""
+    if penalty_change + step * slope < 0.0:
+        return True
+    if penalty_change + 0.5 * step * (slope0 + slope) >= 0.0:
+        return False
+    return penalty_change + loss_change <= 8.0 * np.finfo(np.float64).eps * abs(loss)
+
+
 @njit(**JIT_OPTIONS)
 def _solve_subproblem(Xs, data_s, indices_s, indptr_s, y, s, Wl, b, Z, R, H, Gl, loss, penalty,
                       fit_intercept, inner_tol, max_newton, stop):
@@ -604,7 +628,14 @@ def _solve_subproblem(Xs, data_s, indices_s, indptr_s, y, s, Wl, b, Z, R, H, Gl,
         # Inexact Newton: the model is solved to a fraction of the current violation.
         _newton_direction(Xs, data_s, indices_s, indptr_s, Wl, H, Gl, gb, hb, Hcc, penalty,
                           fit_intercept, max(0.3 * inner_tol, 0.1 * violation), D, Db, Xd)
-        # Backtracking line search (skglm's test, module docstring).
+        # Backtracking line search (module docstring). Steps past the minimum only with the
+        # exact curvature (binary): the multinomial model's block-diagonal one can overshoot
+        # a coefficient that should stay at zero out of it.
+        slope0 = np.inf
+        if K == 1:
+            slope0 = Db[0] * gb[0] if fit_intercept else 0.0
+            for c in range(m):
+                slope0 += Gl[0, c] * D[0, c]
         step = 1.0
         accepted = False
         loss_t = loss
@@ -622,7 +653,8 @@ def _solve_subproblem(Xs, data_s, indices_s, indptr_s, y, s, Wl, b, Z, R, H, Gl,
                     slope += Gt[k, c] * D[k, c]
                 if fit_intercept:
                     slope += Db[k] * Rt[k].sum()
-            if _penalty_change(Wl, Wt, D, step, penalty) + step * slope < 0.0:
+            change = _penalty_change(Wl, Wt, D, step, penalty)
+            if _accept_step(change, step, slope, slope0, loss_t - loss, loss):
                 accepted = True
                 break
             step *= 0.5
@@ -689,8 +721,21 @@ def violations(W, G, R, penalty, fit_intercept, w_max, g_max):
 
 
 @njit(**JIT_OPTIONS)
+def _path_set_size(w_max, g_max, threshold):
+    """The number of features in the support or whose ``|g_j| / f_j`` reaches
+    ``threshold``: with ``threshold = 2 l1 - l1_previous`` at the previous solution, the
+    sequential strong rule's set (Tibshirani et al., JRSS-B 2012, eq. 4; glmnet's), which
+    the working-set selection's ranking (support first, then by ``|g_j| / f_j``) returns."""
+    size = 0
+    for j in range(w_max.shape[0]):
+        if w_max[j] > 0.0 or g_max[j] >= threshold:
+            size += 1
+    return max(size, 1)
+
+
+@njit(**JIT_OPTIONS)
 def prox_newton(A, data, indices, indptr, transposed, y, s, W, b, penalty, fit_intercept, tol,
-                max_iter, ws_start, inner_fraction, max_newton, parallel, stop):
+                max_iter, ws_start, inner_fraction, max_newton, l1_previous, parallel, stop):
     """Solve the problem of the module docstring in place in ``(W, b)``, with the
     :class:`~fastl1._kernels.penalty.Penalty` ``penalty`` (``W`` must lie in its box).
 
@@ -698,6 +743,10 @@ def prox_newton(A, data, indices, indptr, transposed, y, s, W, b, penalty, fit_i
     ``max_iter`` bounds the number of outer iterations, each a full-gradient evaluation
     followed, unless it certifies convergence, by a proximal-Newton solve on the working set
     to ``inner_fraction`` times the current violation (at most ``max_newton`` steps).
+    On a path (``l1_previous > 0``: the previous point's ``l1_reg``, whose solution ``W``
+    is), the first working set is the sequential strong rule's set (:func:`_path_set_size`)
+    and later ones add the features that violate the optimality conditions, instead of
+    growing geometrically.
 
     Returns ``(n_outer, n_newton, violation, loss, gap)``: outer iterations, Newton steps
     in all, the final largest violation, the final weighted loss and, without intercept, the
@@ -737,7 +786,11 @@ def prox_newton(A, data, indices, indptr, transposed, y, s, W, b, penalty, fit_i
         violation, support = violations(W, G, R, penalty, fit_intercept, w_max, g_max)
         if violation <= tol or n_outer >= max_iter or stop[0]:
             break
-        size = min(max(ws_start, working_set_growth(support, last_size, n, p)), p)
+        if l1_previous > 0.0:
+            threshold = penalty.l1_reg if n_outer > 1 else 2.0 * penalty.l1_reg - l1_previous
+            size = _path_set_size(w_max, g_max, threshold)
+        else:
+            size = min(max(ws_start, working_set_growth(support, last_size, n, p)), p)
         last_size = size
         # Zero features ranked by |g_j| (= by violation); the support always comes first.
         scale = max(penalty.l1_reg, g_max.max())
