@@ -16,6 +16,12 @@ from .cox import CoxRegression, CoxRegressionCV, cox_path
 from .linear_model import ElasticNet, ElasticNetCV, Lasso, LassoCV
 from .logistic import LogisticRegression
 from .logistic_cv import LogisticRegressionCV, l1_logistic_path
+from .multitask import (
+    MultiTaskElasticNet,
+    MultiTaskElasticNetCV,
+    MultiTaskLasso,
+    MultiTaskLassoCV,
+)
 from .path import enet_path, lasso_path
 from .penalty import (
     elastic_net_penalty,
@@ -45,6 +51,10 @@ __all__ = [
     "LassoCV",
     "LogisticRegression",
     "LogisticRegressionCV",
+    "MultiTaskElasticNet",
+    "MultiTaskElasticNetCV",
+    "MultiTaskLasso",
+    "MultiTaskLassoCV",
     "PoissonRegression",
     "PoissonRegressionCV",
     "StabilitySelection",
