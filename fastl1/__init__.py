@@ -13,6 +13,7 @@ from importlib.metadata import PackageNotFoundError, version
 from ._deprecation import FastL1DeprecationWarning
 from ._feature_penalty import glmnet_factors
 from .cox import CoxRegression, CoxRegressionCV, cox_path
+from .group import GroupLasso, GroupLassoCV, group_lasso_path
 from .linear_model import ElasticNet, ElasticNetCV, Lasso, LassoCV
 from .logistic import LogisticRegression
 from .logistic_cv import LogisticRegressionCV, l1_logistic_path
@@ -47,6 +48,8 @@ __all__ = [
     "ElasticNet",
     "ElasticNetCV",
     "FastL1DeprecationWarning",
+    "GroupLasso",
+    "GroupLassoCV",
     "Lasso",
     "LassoCV",
     "LogisticRegression",
@@ -63,6 +66,7 @@ __all__ = [
     "elastic_net_penalty",
     "enet_path",
     "glmnet_factors",
+    "group_lasso_path",
     "l1_logistic_path",
     "l1_penalty",
     "l1_subgradient",

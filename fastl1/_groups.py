@@ -103,8 +103,8 @@ def parse_groups(groups, n_features: int) -> tuple[np.ndarray, np.ndarray]:
             raise ValueError(f"groups={groups} (contiguous groups of that size) must be a "
                              f"positive divisor of the number of features ({n_features}).")
         return _from_sizes(np.full(n_features // groups, groups, dtype=np.int64), n_features)
-    if isinstance(groups, (str, bytes)) or np.ndim(groups) == 0 and \
-            not isinstance(groups, (list, tuple)):
+    if isinstance(groups, (str, bytes)) or not hasattr(groups, "__iter__") or \
+            (isinstance(groups, np.ndarray) and groups.ndim != 1):
         raise TypeError(f"groups must be a list of group sizes, a list of index arrays or "
                         f"one label per feature; got {groups!r}.")
     items = list(groups)

@@ -142,7 +142,7 @@ class MultiTaskElasticNet(_LinearPredictor, MultiOutputMixin, RegressorMixin, Ba
     >>> Y = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]])
     >>> model = MultiTaskElasticNet(alpha=0.1, tol=1e-8).fit(X, Y)
     >>> np.round(model.coef_, 3).tolist()
-    [[0.457, 0.456], [0.457, 0.456]]
+    [[0.456, 0.456], [0.456, 0.456]]
     """
 
     _mixes_ridge = True
