@@ -255,10 +255,12 @@ def block_free(problem: Problem, structure: GroupStructure, Y: np.ndarray) -> Bl
 
 
 def block_alpha_max(problem: Problem, Y: np.ndarray, structure: GroupStructure,
-                    l1_ratio: float = 1.0) -> float:
+                    l1_ratio: float = 1.0, within_l1: float = 0.0) -> float:
     """Smallest ``alpha`` at which every penalised block is zero: ``max_g ||X_g,c^T S R||_F
     / (n l1_ratio f_g)``, ``R`` the centred targets with the unpenalised groups fitted first
-    (as glmnet); ``inf`` for ``l1_ratio == 0``."""
+    (as glmnet); ``inf`` for ``l1_ratio == 0``. With a within-group L1 (``within_l1 > 0``)
+    a block stays zero while ``||S_{alpha within_l1}(c_g)|| <= alpha l1_ratio f_g`` (``c_g =
+    X_g,c^T S R / n``, ``S`` the soft thresholding), found per group by bisection."""
     free = _unpenalised_features(structure)
     R = Y
     if free.shape[0]:
@@ -273,18 +275,41 @@ def block_alpha_max(problem: Problem, Y: np.ndarray, structure: GroupStructure,
     top = float(np.max(norms[penalised] / structure.weight[penalised], initial=0.0))
     if l1_ratio == 0:
         return np.inf if top > 0 else 0.0
-    return top / (problem.n_samples * l1_ratio)
+    top /= problem.n_samples * l1_ratio
+    if within_l1 > 0.0 and top > 0.0:
+        top = _sparse_group_alpha_max(corr.T / problem.n_samples, structure, l1_ratio,
+                                      within_l1, top)
+    return top
+
+
+def _sparse_group_alpha_max(C: np.ndarray, structure: GroupStructure, l1_ratio: float,
+                            within_l1: float, high: float) -> float:
+    """:func:`block_alpha_max` with a within-group L1, by bisection on ``alpha`` for all
+    groups at once (``C`` (T, p) the correlations over ``n``; ``high`` is feasible)."""
+    low = np.zeros(structure.n_groups)
+    high = np.full(structure.n_groups, high)
+    magnitude = np.abs(C)
+    group_of = np.empty(structure.features.shape[0], dtype=np.int64)
+    group_of[structure.features] = np.repeat(np.arange(structure.n_groups), structure.sizes)
+    for _ in range(60):
+        middle = 0.5 * (low + high)
+        thresholded = np.maximum(magnitude - within_l1 * middle[group_of], 0.0)
+        feasible = structure.block_norms(thresholded) <= middle * l1_ratio * structure.weight
+        high = np.where(feasible, middle, high)
+        low = np.where(feasible, low, middle)
+    penalised = structure.weight > 0.0
+    return float(np.max(high[penalised], initial=0.0))
 
 
 def block_alpha_grid(problem: Problem, Y: np.ndarray, structure: GroupStructure, *,
-                     l1_ratio: float = 1.0, n_alphas: int = 100,
-                     eps: float = 1e-3) -> np.ndarray:
+                     l1_ratio: float = 1.0, n_alphas: int = 100, eps: float = 1e-3,
+                     within_l1: float = 0.0) -> np.ndarray:
     """Log-spaced grid from :func:`block_alpha_max` down to ``eps`` times it (largest first),
     as :func:`fastl1.path.alpha_grid`."""
     if l1_ratio == 0:
         raise ValueError("An automatic alpha grid needs l1_ratio > 0 (alpha_max is infinite "
                          "for ridge); pass an explicit array of alphas.")
-    top = block_alpha_max(problem, Y, structure, l1_ratio)
+    top = block_alpha_max(problem, Y, structure, l1_ratio, within_l1)
     if top <= _RESOLUTION:
         return np.full(n_alphas, _RESOLUTION)
     return np.geomspace(top, top * eps, num=n_alphas)
@@ -303,19 +328,22 @@ def solve_block(problem: Problem, Y: np.ndarray, W: np.ndarray, alpha: float,
                 tol: float = 1e-4, random: bool = False, seed: int = 0,
                 working_sets: bool = True, ws_start: int | None = None, anderson: int = 5,
                 parallel: bool | None = None, warn: bool = True,
-                free: BlockFree | None | str = "auto") -> FitResult:
+                free: BlockFree | None | str = "auto", within_l1: float = 0.0) -> FitResult:
     """Fit one ``alpha`` from ``W`` ((T, p), overwritten), ``Y`` the centred targets (T, n).
 
     Returns the solution, the duality gap in the estimator's scale (divided by
     ``n_samples``) and the epochs; warns with a ConvergenceWarning when ``max_iter`` epochs
     did not bring the gap below ``tol`` (unless ``warn=False``). ``free``: the unpenalised
-    groups' data (computed when ``"auto"``; a path computes it once)."""
+    groups' data (computed when ``"auto"``; a path computes it once). ``within_l1`` adds
+    ``alpha * within_l1 * sum |W|`` to the penalty (the sparse group lasso)."""
+    if within_l1 > 0.0 and l1_ratio == 0.0:
+        raise ValueError("A within-group L1 (within_l1 > 0) needs l1_ratio > 0.")
     n = problem.n_samples
     alpha, l1_ratio, tol = float(alpha), float(l1_ratio), float(tol)
     lipschitz = lipschitz_constants(problem, structure)
     groups = Groups(structure.ptr, structure.features, lipschitz)
     penalty = BlockPenalty(alpha * l1_ratio * n, alpha * (1.0 - l1_ratio) * n,
-                           structure.weight)
+                           structure.weight, alpha * float(within_l1) * n)
     if isinstance(free, str):
         free = block_free(problem, structure, Y)
     options = BlockOptions(int(max_iter), tol, bool(random), int(seed), bool(working_sets),
@@ -366,7 +394,7 @@ def block_path(problem: Problem, Y: np.ndarray, alphas: np.ndarray, l1_ratio: fl
                structure: GroupStructure, *, coef_init: np.ndarray | None = None,
                max_iter: int = 1000, tol: float = 1e-4, random: bool = False, seed: int = 0,
                parallel: bool | None = None, store_coefs: bool = True, on_solution=None,
-               verbose: int = 0) -> BlockPath:
+               verbose: int = 0, within_l1: float = 0.0) -> BlockPath:
     """Warm-started fits at each of ``alphas`` (largest first), as
     :func:`fastl1.path.fit_path`: ``on_solution(i, W)`` sees each solution; one
     ConvergenceWarning sums up the alphas that did not converge."""
@@ -380,7 +408,7 @@ def block_path(problem: Problem, Y: np.ndarray, alphas: np.ndarray, l1_ratio: fl
         for i, alpha in enumerate(alphas):
             result = solve_block(problem, Y, W, alpha, l1_ratio, structure, max_iter=max_iter,
                                  tol=tol, random=random, seed=seed + i, parallel=parallel,
-                                 warn=False, free=free)
+                                 warn=False, free=free, within_l1=within_l1)
             dual_gaps[i] = result.dual_gap
             n_iters.append(result.n_iter)
             if not result.converged:

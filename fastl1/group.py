@@ -43,6 +43,12 @@ _GROUPS_DOC = """groups : int, list or array-like, default=None
         group (the lasso)."""
 
 
+def _check_within(within_l1, l1_ratios) -> None:
+    _check_real("within_l1", within_l1, low=0.0)
+    if within_l1 > 0 and min(l1_ratios) == 0:
+        raise ValueError("within_l1 > 0 (the sparse group lasso) needs l1_ratio > 0.")
+
+
 def _structure(estimator, n_features: int):
     groups = estimator.groups
     if groups is None:
@@ -79,6 +85,10 @@ class GroupLasso(_LinearPredictor, MultiOutputMixin, RegressorMixin, BaseEstimat
     group_weights : float or array-like of shape (n_groups,), default=None
         Non-negative weight ``v_g`` of each group's penalty (0 leaves a group unpenalised);
         None: ``sqrt(group size)``.
+    within_l1 : float, default=0.0
+        Adds ``alpha * within_l1 * ||w||_1`` to the penalty: the sparse group lasso (Simon,
+        Friedman, Hastie & Tibshirani, JCGS 2013), sparse within the selected groups too.
+        Needs ``l1_ratio > 0``.
     fit_intercept : bool, default=True
         Fit an unpenalised intercept (implicit centring).
     max_iter : int, default=1000
@@ -114,12 +124,13 @@ class GroupLasso(_LinearPredictor, MultiOutputMixin, RegressorMixin, BaseEstimat
     """
 
     def __init__(self, groups=None, alpha=1.0, *, l1_ratio=1.0, group_weights=None,
-                 fit_intercept=True, max_iter=1000, tol=1e-4, warm_start=False,
-                 random_state=None, selection="cyclic"):
+                 within_l1=0.0, fit_intercept=True, max_iter=1000, tol=1e-4,
+                 warm_start=False, random_state=None, selection="cyclic"):
         self.groups = groups
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.group_weights = group_weights
+        self.within_l1 = within_l1
         self.fit_intercept = fit_intercept
         self.max_iter = max_iter
         self.tol = tol
@@ -130,6 +141,7 @@ class GroupLasso(_LinearPredictor, MultiOutputMixin, RegressorMixin, BaseEstimat
     def _check_params(self):
         _check_real("alpha", self.alpha, low=0.0)
         _check_real("l1_ratio", self.l1_ratio, low=0.0, high=1.0)
+        _check_within(self.within_l1, [self.l1_ratio])
         _check_real("tol", self.tol, low=0.0)
         _check_int("max_iter", self.max_iter, low=1)
         _check_choice("selection", self.selection, ("cyclic", "random"))
@@ -165,9 +177,10 @@ class GroupLasso(_LinearPredictor, MultiOutputMixin, RegressorMixin, BaseEstimat
 
 
 def group_lasso_path(X, y, groups=None, *, l1_ratio: float = 1.0, group_weights=None,
-                     eps: float = 1e-3, alphas=100, fit_intercept: bool = False,
-                     sample_weight=None, tol: float = 1e-4, max_iter: int = 1000,
-                     coef_init=None, return_n_iter: bool = False, verbose: bool | int = False):
+                     within_l1: float = 0.0, eps: float = 1e-3, alphas=100,
+                     fit_intercept: bool = False, sample_weight=None, tol: float = 1e-4,
+                     max_iter: int = 1000, coef_init=None, return_n_iter: bool = False,
+                     verbose: bool | int = False):
     """Group-lasso regularisation path by warm-started block coordinate descent.
 
     The objective of :class:`GroupLasso` at each alpha of a grid (largest first), as
@@ -184,6 +197,8 @@ def group_lasso_path(X, y, groups=None, *, l1_ratio: float = 1.0, group_weights=
     l1_ratio : float, default=1.0
     group_weights : float or array-like of shape (n_groups,), default=None
         As in :class:`GroupLasso` (None: ``sqrt(group size)``).
+    within_l1 : float, default=0.0
+        The sparse group lasso's L1 share, as in :class:`GroupLasso`.
     eps : float, default=1e-3
         Grid end: ``alpha_min = eps * alpha_max``.
     alphas : int or array-like, default=100
@@ -219,6 +234,7 @@ def group_lasso_path(X, y, groups=None, *, l1_ratio: float = 1.0, group_weights=
     """
     _check_real("eps", eps, low=0.0)
     _check_real("l1_ratio", l1_ratio, low=0.0, high=1.0)
+    _check_within(within_l1, [l1_ratio])
     _check_real("tol", tol, low=0.0)
     _check_int("max_iter", max_iter, low=1)
     _check_bool("fit_intercept", fit_intercept)
@@ -232,7 +248,7 @@ def group_lasso_path(X, y, groups=None, *, l1_ratio: float = 1.0, group_weights=
     alphas = resolve_alphas(alphas, "deprecated")
     if isinstance(alphas, int):
         grid = block_alpha_grid(problem, Yk, structure, l1_ratio=l1_ratio, n_alphas=alphas,
-                                eps=eps)
+                                eps=eps, within_l1=within_l1)
     else:
         grid = check_alpha_array(alphas)
     if coef_init is not None:
@@ -241,7 +257,7 @@ def group_lasso_path(X, y, groups=None, *, l1_ratio: float = 1.0, group_weights=
             raise ValueError(f"coef_init must hold {problem.n_features} finite coefficients "
                              "per task.")
     path = block_path(problem, Yk, grid, l1_ratio, structure, coef_init=coef_init,
-                      max_iter=max_iter, tol=tol, verbose=int(verbose))
+                      max_iter=max_iter, tol=tol, verbose=int(verbose), within_l1=within_l1)
     coefs = np.stack([path.coef(i) for i in range(grid.shape[0])], axis=-1)
     if y.ndim == 1:
         coefs = coefs[0]
@@ -263,6 +279,8 @@ class GroupLassoCV(_LinearPredictor, MultiOutputMixin, RegressorMixin, BaseEstim
     l1_ratio : float or list of float, default=1.0
         Penalty mix(es) to try, in ``(0, 1]`` with an automatic grid.
     group_weights : float or array-like of shape (n_groups,), default=None
+    within_l1 : float, default=0.0
+        The sparse group lasso's L1 share, as in :class:`GroupLasso`.
     eps : float, default=1e-3
     alphas : int or array-like, default=100
     fit_intercept : bool, default=True
@@ -299,13 +317,14 @@ class GroupLassoCV(_LinearPredictor, MultiOutputMixin, RegressorMixin, BaseEstim
     [1.38, 0.0, 0.01, 0.0]
     """
 
-    def __init__(self, groups=None, *, l1_ratio=1.0, group_weights=None, eps=1e-3,
-                 alphas=100, fit_intercept=True, max_iter=1000, tol=1e-4, cv=None,
+    def __init__(self, groups=None, *, l1_ratio=1.0, group_weights=None, within_l1=0.0,
+                 eps=1e-3, alphas=100, fit_intercept=True, max_iter=1000, tol=1e-4, cv=None,
                  verbose=0, n_jobs=None, random_state=None, selection="cyclic",
                  alpha_rule="min"):
         self.groups = groups
         self.l1_ratio = l1_ratio
         self.group_weights = group_weights
+        self.within_l1 = within_l1
         self.eps = eps
         self.alphas = alphas
         self.fit_intercept = fit_intercept
@@ -339,6 +358,7 @@ class GroupLassoCV(_LinearPredictor, MultiOutputMixin, RegressorMixin, BaseEstim
         for ratio in ratios:
             _check_real("l1_ratio", ratio, low=0.0, high=1.0)
         ratios = ratios.astype(np.float64)
+        _check_within(self.within_l1, ratios)
         _check_real("eps", self.eps, low=0.0)
         if self.eps <= 0:
             raise ValueError(f"eps must be > 0, got {self.eps!r}.")

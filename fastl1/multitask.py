@@ -77,7 +77,8 @@ def fit_blocks(estimator, X, Y, sample_weight, structure: GroupStructure, l1_rat
         result = solve_block(problem, Yk, W, estimator.alpha, l1_ratio, structure,
                              max_iter=estimator.max_iter, tol=estimator.tol,
                              random=estimator.selection == "random",
-                             seed=int(rng.randint(np.iinfo(np.int32).max)))
+                             seed=int(rng.randint(np.iinfo(np.int32).max)),
+                             within_l1=float(getattr(estimator, "within_l1", 0.0)))
     intercept = np.asarray(y_mean, dtype=np.float64).reshape(-1) - W @ problem.x_mean \
         if estimator.fit_intercept else np.zeros(W.shape[0])
     if not (np.all(np.isfinite(W)) and np.all(np.isfinite(intercept))):
@@ -387,18 +388,20 @@ def cross_validate_blocks(estimator, X, Y, sample_weight, structure, alphas, l1_
     Y_centred, _ = problem.centre_target(Y)
     check_target_scale(Y_centred)
     Yk = task_major(Y_centred)
+    within_l1 = float(getattr(estimator, "within_l1", 0.0))
     if isinstance(alphas, int):
         if np.any(l1_ratios == 0):
             raise ValueError("An automatic alpha grid needs l1_ratio > 0; pass an explicit "
                              "array of alphas for l1_ratio=0 (ridge).")
         grids = [block_alpha_grid(problem, Yk, structure, l1_ratio=ratio, n_alphas=alphas,
-                                  eps=estimator.eps) for ratio in l1_ratios]
+                                  eps=estimator.eps, within_l1=within_l1)
+                 for ratio in l1_ratios]
     else:
         grids = [check_alpha_array(alphas)] * len(l1_ratios)
     rng = check_random_state(estimator.random_state)
     options = {"max_iter": estimator.max_iter, "tol": estimator.tol,
                "random": estimator.selection == "random",
-               "seed": int(rng.randint(np.iinfo(np.int32).max))}
+               "seed": int(rng.randint(np.iinfo(np.int32).max)), "within_l1": within_l1}
     folds = split(estimator.cv, X, Y, weights=sample_weight, **split_params)
     jobs = []
     for ratio, grid in zip(l1_ratios, grids, strict=True):

@@ -153,3 +153,44 @@ def test_agrees_with_skglm():
 @parametrize_with_checks([GroupLasso(alpha=0.01)])
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
+
+
+def sparse_group_kkt(X, y, coef, intercept, alpha, within, groups, weights):
+    """The sparse group lasso's optimality conditions, from scratch (no weights, l1_ratio 1):
+    with ``G_g = X_g^T r / n``, in a non-zero group ``G_j = alpha within sign(w_j) + alpha
+    v_g w_j / ||w_g||`` where ``w_j != 0`` and ``|G_j| <= alpha within`` where ``w_j = 0``; a
+    zero group needs ``||S_{alpha within}(G_g)|| <= alpha v_g``."""
+    n = X.shape[0]
+    r = y - X @ coef - intercept
+    worst = abs(r.sum()) / n
+    for members, v in zip(groups, weights, strict=True):
+        w_g = coef[members]
+        G = X[:, members].T @ r / n
+        norm = np.linalg.norm(w_g)
+        if norm == 0:
+            shrunk = np.maximum(np.abs(G) - alpha * within, 0.0)
+            worst = max(worst, np.linalg.norm(shrunk) - alpha * v)
+            continue
+        target = alpha * within * np.sign(w_g) + alpha * v * w_g / norm
+        on = w_g != 0
+        worst = max(worst, np.abs(G[on] - target[on]).max(initial=0.0),
+                    (np.abs(G[~on]) - alpha * within).max(initial=0.0))
+    return worst
+
+
+def test_sparse_group_lasso_kkt_and_alpha_max():
+    X, y = _grouped(seed=8)
+    groups = [np.arange(5 * g, 5 * g + 5) for g in range(12)]
+    weights = np.full(12, np.sqrt(5))
+    model = GroupLasso(groups=5, alpha=0.05, within_l1=1.0, tol=1e-12).fit(X, y)
+    assert sparse_group_kkt(X, y, model.coef_, model.intercept_, 0.05, 1.0, groups,
+                            weights) < 1e-7
+    plain = GroupLasso(groups=5, alpha=0.05, tol=1e-12).fit(X, y)
+    assert np.count_nonzero(model.coef_) < np.count_nonzero(plain.coef_)
+    alphas, coefs, _ = group_lasso_path(X, y, groups=5, within_l1=1.0, alphas=4,
+                                        fit_intercept=True, tol=1e-12)
+    assert not coefs[:, 0].any()
+    assert GroupLasso(groups=5, alpha=alphas[0] * 0.99, within_l1=1.0,
+                      tol=1e-12).fit(X, y).coef_.any()
+    with pytest.raises(ValueError, match="within_l1"):
+        GroupLasso(groups=5, l1_ratio=0.0, within_l1=1.0).fit(X, y)
