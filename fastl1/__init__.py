@@ -13,7 +13,13 @@ from importlib.metadata import PackageNotFoundError, version
 from ._deprecation import FastL1DeprecationWarning
 from ._feature_penalty import glmnet_factors
 from .cox import CoxRegression, CoxRegressionCV, cox_path
-from .group import GroupLasso, GroupLassoCV, group_lasso_path
+from .group import (
+    GroupLasso,
+    GroupLassoCV,
+    GroupLogisticRegression,
+    group_lasso_path,
+    plot_group_path,
+)
 from .linear_model import ElasticNet, ElasticNetCV, Lasso, LassoCV
 from .logistic import LogisticRegression
 from .logistic_cv import LogisticRegressionCV, l1_logistic_path
@@ -50,6 +56,7 @@ __all__ = [
     "FastL1DeprecationWarning",
     "GroupLasso",
     "GroupLassoCV",
+    "GroupLogisticRegression",
     "Lasso",
     "LassoCV",
     "LogisticRegression",
@@ -72,6 +79,7 @@ __all__ = [
     "l1_subgradient",
     "lasso_path",
     "poisson_path",
+    "plot_group_path",
     "prox_elastic_net",
     "soft_threshold",
 ]

@@ -7,7 +7,7 @@ import scipy.sparse as sp
 from sklearn.model_selection import KFold
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from fastl1 import GroupLasso, GroupLassoCV, Lasso, group_lasso_path
+from fastl1 import GroupLasso, GroupLassoCV, GroupLogisticRegression, Lasso, group_lasso_path
 
 from .conftest import as_format
 
@@ -150,7 +150,7 @@ def test_agrees_with_skglm():
         assert ours.intercept_ == pytest.approx(ref.intercept_, abs=1e-8)
 
 
-@parametrize_with_checks([GroupLasso(alpha=0.01)])
+@parametrize_with_checks([GroupLasso(alpha=0.01), GroupLogisticRegression(alpha=0.01)])
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
 
@@ -194,3 +194,59 @@ def test_sparse_group_lasso_kkt_and_alpha_max():
                       tol=1e-12).fit(X, y).coef_.any()
     with pytest.raises(ValueError, match="within_l1"):
         GroupLasso(groups=5, l1_ratio=0.0, within_l1=1.0).fit(X, y)
+
+
+def _binary(n=200, p=12, seed=9):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    eta = X[:, 0] + X[:, 1] - X[:, 2] + 0.5
+    y = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(int)
+    return X, y
+
+
+def test_group_logistic_kkt_in_numpy():
+    X, y = _binary()
+    sw = np.random.default_rng(10).uniform(0.5, 2.0, X.shape[0])
+    model = GroupLogisticRegression(groups=3, alpha=0.02, l1_ratio=0.8, tol=1e-10).fit(
+        X, y, sample_weight=sw)
+    n = X.shape[0]
+    s = sw * n / sw.sum()
+    eta = X @ model.coef_[0] + model.intercept_[0]
+    r = s * (y - 1 / (1 + np.exp(-eta)))
+    assert abs(r.sum()) / n < 1e-9
+    for g in [np.arange(3 * g, 3 * g + 3) for g in range(4)]:
+        w = model.coef_[0, g]
+        G = X[:, g].T @ r / n - 0.02 * 0.2 * np.sqrt(3) * w
+        norm = np.linalg.norm(w)
+        if norm > 0:
+            assert np.abs(G - 0.02 * 0.8 * np.sqrt(3) * w / norm).max() < 1e-8
+        else:
+            assert np.linalg.norm(G) <= 0.02 * 0.8 * np.sqrt(3) + 1e-9
+    assert model.coef_[0, :3].all() and model.kkt_violation_ <= 1e-10
+    assert model.score(X, y) > 0.7
+    np.testing.assert_array_equal(model.classes_, [0, 1])
+
+
+def test_group_logistic_singletons_match_l1_logistic():
+    from sklearn.linear_model import LogisticRegression as SK
+    X, y = _binary(seed=11)
+    alpha = 0.01
+    ours = GroupLogisticRegression(alpha=alpha, tol=1e-10).fit(X, y)
+    ref = SK(l1_ratio=1.0, C=1 / (alpha * X.shape[0]), solver="saga", tol=1e-12,
+             max_iter=100000).fit(X, y)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-5)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=1e-5)
+    with pytest.raises(ValueError, match="Only binary"):
+        GroupLogisticRegression().fit(X, np.arange(X.shape[0]) % 3)
+
+
+def test_plot_group_path():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    from fastl1 import plot_group_path
+
+    X, y = _grouped(seed=12)
+    alphas, coefs, _ = group_lasso_path(X, y, groups=5, alphas=6)
+    ax = plot_group_path(alphas, coefs, groups=5, max_labels=2)
+    assert len(ax.lines) == 12
+    assert len(ax.get_legend().get_texts()) == 2
