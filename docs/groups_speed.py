@@ -15,6 +15,8 @@ time is comparable on a shared machine::
 
     NUMBA_NUM_THREADS=1 PYTHONPATH=/path/to/skglm-and-celer python docs/groups_speed.py
 
+(``multitask`` or ``group`` as an argument runs one of the two problems.)
+
 Paths: fastl1's is the warm-started block path that its CV estimators run
 (``fastl1._groups.block_path``; for the group lasso the public ``group_lasso_path``),
 scikit-learn's ``lasso_path`` with a 2-D target, celer's ``mtl_path`` and ``celer_path``, and
@@ -195,12 +197,22 @@ def compare(solvers, objective, alphas, label):
     return result
 
 
-def main():
+def main(parts=("multitask", "group")):
+    if "multitask" in parts:
+        _multitask()
+    if "group" in parts:
+        _group()
+
+
+def _multitask():
     X, Y, alpha_max = multitask_problem()
     objective = (lambda a, W: mtl_objective(X, Y, a, W))  # noqa: E731
     grid = list(np.geomspace(alpha_max, alpha_max / 100, 100))
     compare(mtl_solvers(X, Y), objective, [alpha_max / 10], "multi-task single fit")
     compare(mtl_solvers(X, Y), objective, grid, "multi-task 100-alpha path")
+
+
+def _group():
     X, y, weights, alpha_max = group_problem()
     objective = (lambda a, w: group_objective(X, y, weights, a, w))  # noqa: E731
     grid = list(np.geomspace(alpha_max, alpha_max / 100, 100))
@@ -209,4 +221,6 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(tuple(sys.argv[1:]) or ("multitask", "group"))

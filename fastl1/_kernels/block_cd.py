@@ -301,6 +301,76 @@ def _dense_task_gradients(X, sw, x_mean, R, r_sum, G):
 
 
 @njit(**JIT_OPTIONS)
+def _dense_task_epoch(X, sw, x_mean, groups, penalty, W, Rt, ws, random, block):
+    """:func:`block_epoch` for a dense design and several tasks, on the residuals transposed
+    (``Rt``, rows x tasks): each column is read once for the correlations of every task and
+    once for their updates, where the per-task loops read it twice per task."""
+    n_tasks = W.shape[0]
+    weighted = sw.shape[0] > 0
+    acc = np.empty(n_tasks)
+    delta = np.empty(n_tasks)
+    dw_max = 0.0
+    w_max = 0.0
+    for k in range(ws.shape[0]):
+        g = _pick(ws, k, random)
+        lipschitz = groups.lipschitz[g]
+        if lipschitz == 0.0:
+            continue
+        start, stop = groups.ptr[g], groups.ptr[g + 1]
+        z_norm2 = 0.0
+        for a in range(stop - start):
+            j = groups.features[start + a]
+            for t in range(n_tasks):
+                acc[t] = 0.0
+            for i in range(X.shape[0]):  # (the centred residuals sum to zero: no mean term)
+                v = X[i, j] * sw[i] if weighted else X[i, j]
+                for t in range(n_tasks):
+                    acc[t] += v * Rt[i, t]
+            for t in range(n_tasks):
+                z = W[t, j] + acc[t] / lipschitz
+                if penalty.l1_within > 0.0:
+                    z = soft_threshold(z, penalty.l1_within / lipschitz)
+                block[a, t] = z
+                z_norm2 += z * z
+        factor = penalty.weight[g]
+        threshold = penalty.l1_reg * factor / lipschitz
+        z_norm = np.sqrt(z_norm2)
+        scale = 0.0
+        if z_norm > threshold:
+            scale = (1.0 - threshold / z_norm) / (1.0 + penalty.l2_reg * factor / lipschitz)
+        change2 = 0.0
+        norm2 = 0.0
+        for a in range(stop - start):
+            j = groups.features[start + a]
+            moved = False
+            for t in range(n_tasks):
+                new = scale * block[a, t]
+                delta[t] = new - W[t, j]
+                if delta[t] != 0.0:
+                    moved = True
+                    W[t, j] = new
+                    change2 += delta[t] * delta[t]
+                norm2 += new * new
+            if moved:
+                mean = x_mean[j]
+                for i in range(X.shape[0]):
+                    x = X[i, j] - mean
+                    for t in range(n_tasks):
+                        Rt[i, t] -= delta[t] * x
+        dw_max = max(dw_max, np.sqrt(change2))
+        w_max = max(w_max, np.sqrt(norm2))
+    return dw_max, w_max
+
+
+@njit(**JIT_OPTIONS)
+def _transpose_into(out, values):
+    """``out[:] = values.T`` (2-D) as plain loops."""
+    for a in range(out.shape[0]):
+        for b in range(out.shape[1]):
+            out[a, b] = values[b, a]
+
+
+@njit(**JIT_OPTIONS)
 def _gradients(X, data, indices, indptr, sw, x_mean, R, r_sum, features, G, parallel):
     """``G[t, j] = x_j,c^T S r_t,c`` for ``j`` in ``features``, every task. With several
     tasks each column is read once for all of them (its products with the rows of the
@@ -566,21 +636,39 @@ def _inner_solve(X, data, indices, indptr, Y, sw, sw_sum, x_mean, groups, penalt
     block = np.empty((max_size, n_tasks))
     parallel = options.parallel and worth_threads(indptr, R.shape[1], x_mean.shape[0],
                                                   n_tasks * m)
+    # A dense design with several tasks runs its epochs on the residuals transposed (see
+    # _dense_task_epoch); R is brought up to date before anything else reads it.
+    fused = False
+    if indptr is None:  # (known when compiling: sparse fits compile none of it)
+        fused = n_tasks > 1
+    Rt = np.empty((R.shape[1] if fused else 0, n_tasks), dtype=R.dtype)
+    if fused:
+        _transpose_into(Rt, R)
     n_epochs = 0
     for epoch in range(max_epochs):
         n_epochs = epoch + 1
-        dw_max, w_max = block_epoch(X, data, indices, indptr, sw, sw_sum, x_mean, groups,
-                                    penalty, W, R, r_sum, ws, options.random, block)
+        if indptr is None and fused:
+            dw_max, w_max = _dense_task_epoch(X, sw, x_mean, groups, penalty, W, Rt, ws,
+                                              options.random, block)
+        else:
+            dw_max, w_max = block_epoch(X, data, indices, indptr, sw, sw_sum, x_mean, groups,
+                                        penalty, W, R, r_sum, ws, options.random, block)
         if anderson_k > 0:
             slot = epoch % (anderson_k + 1)
             for t in range(n_tasks):
                 for a in range(m):
                     iterates[slot, t * m + a] = W[t, features[a]]
             if slot == anderson_k:
+                if fused:
+                    _transpose_into(R, Rt)
                 _try_extrapolation(X, data, indices, indptr, Y, sw, sw_sum, x_mean, groups,
                                    penalty, W, R, r_sum, ws, features, iterates)
+                if fused:
+                    _transpose_into(Rt, R)
         if w_max == 0.0 or dw_max <= options.tol * w_max or n_epochs % GAP_CHECK_EVERY == 0 \
                 or n_epochs == max_epochs:
+            if fused:
+                _transpose_into(R, Rt)
             _gradients(X, data, indices, indptr, sw, x_mean, R, r_sum, features, G, parallel)
             r_norm2, r_dot_y = _statistics(indptr, Y, sw, sw_sum, x_mean, W, R, r_sum,
                                            features)
@@ -589,6 +677,8 @@ def _inner_solve(X, data, indices, indptr, Y, sw, sw_sum, x_mean, groups, penalt
                 break
         if stop[0]:
             break
+    if fused:
+        _transpose_into(R, Rt)
     if sparse_design(indptr):  # re-anchor the tracked residual sums (rounding drift)
         for t in range(n_tasks):
             r_sum[t] = weighted_sum(R[t], sw)
