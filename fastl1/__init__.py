@@ -13,9 +13,22 @@ from importlib.metadata import PackageNotFoundError, version
 from ._deprecation import FastL1DeprecationWarning
 from ._feature_penalty import glmnet_factors
 from .cox import CoxRegression, CoxRegressionCV, cox_path
+from .group import (
+    GroupLasso,
+    GroupLassoCV,
+    GroupLogisticRegression,
+    group_lasso_path,
+    plot_group_path,
+)
 from .linear_model import ElasticNet, ElasticNetCV, Lasso, LassoCV
 from .logistic import LogisticRegression
 from .logistic_cv import LogisticRegressionCV, l1_logistic_path
+from .multitask import (
+    MultiTaskElasticNet,
+    MultiTaskElasticNetCV,
+    MultiTaskLasso,
+    MultiTaskLassoCV,
+)
 from .path import enet_path, lasso_path
 from .penalty import (
     elastic_net_penalty,
@@ -41,10 +54,17 @@ __all__ = [
     "ElasticNet",
     "ElasticNetCV",
     "FastL1DeprecationWarning",
+    "GroupLasso",
+    "GroupLassoCV",
+    "GroupLogisticRegression",
     "Lasso",
     "LassoCV",
     "LogisticRegression",
     "LogisticRegressionCV",
+    "MultiTaskElasticNet",
+    "MultiTaskElasticNetCV",
+    "MultiTaskLasso",
+    "MultiTaskLassoCV",
     "PoissonRegression",
     "PoissonRegressionCV",
     "StabilitySelection",
@@ -53,11 +73,13 @@ __all__ = [
     "elastic_net_penalty",
     "enet_path",
     "glmnet_factors",
+    "group_lasso_path",
     "l1_logistic_path",
     "l1_penalty",
     "l1_subgradient",
     "lasso_path",
     "poisson_path",
+    "plot_group_path",
     "prox_elastic_net",
     "soft_threshold",
 ]
