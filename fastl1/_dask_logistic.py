@@ -35,9 +35,9 @@ Nothing in the loop (:func:`solve_penalised`) depends on the loss beyond the per
 derivatives the blocks compute: a *datafit* object sent with every pass gives them
 (:class:`fastl1._dask_logistic_blocks.LogisticRows`, ``PoissonRows``), and a
 :class:`Model` gives the starting intercepts and the stopping rule's scale. Poisson
-regression (:mod:`fastl1._dask_poisson`) runs on the same loop. A fit on all rows but one
-fold's (:meth:`_Passes.for_fold`: the blocks give that fold's rows weight 0) is a
-cross-validation fold's (:mod:`fastl1._dask_logistic_cv`).
+regression (:mod:`fastl1._dask_poisson`) runs on the same loop. A fit on a
+cross-validation fold's training rows (:mod:`fastl1._dask_logistic_cv`) is a fit on all
+rows whose other rows get weight 0 in the blocks (:meth:`_Passes.for_fold`).
 """
 
 from __future__ import annotations
@@ -93,10 +93,11 @@ def merge_tree(tasks, merge):
 
 @dataclass
 class _Passes:
-    """The row blocks (as Dask delayed objects: tuples ``(x, y, w, offset, fold_ids)``, None
-    for an absent part), the datafit the blocks apply (:mod:`fastl1._dask_logistic_blocks`),
-    the fold whose rows a fit leaves out (None: all rows), and a count of the passes run.
-    ``n_samples`` counts the fit's rows, ``s_sum`` their total weight."""
+    """The row blocks (as Dask delayed objects: tuples ``(x, y, w, offset, folds)``, None
+    for an absent part; ``folds`` the rows' fold membership), the datafit the blocks apply
+    (:mod:`fastl1._dask_logistic_blocks`), the fold whose training rows a fit is on (None:
+    all rows), and a count of the passes run. ``n_samples`` counts the fit's rows,
+    ``s_sum`` their total weight."""
 
     blocks: list
     datafit: object
@@ -105,6 +106,7 @@ class _Passes:
     s_sum: float = 0.0
     fold: int | None = None
     count: int = 0
+    row_chunks: tuple = ()  # the blocks' numbers of rows
 
     def run(self, W, b, **request):
         """One pass at ``(W, b)`` (:func:`_block_pass`); returns the summed dictionary."""
@@ -117,9 +119,11 @@ class _Passes:
         return dask.compute(merge_tree([task(block, self.datafit, self.fold, point, request)
                                         for block in self.blocks], _add))[0]
 
-    def for_fold(self, fold, n_samples, s_sum):
-        """The passes of a fit on all rows but those of ``fold`` (their weights are 0)."""
-        return _Passes(self.blocks, self.datafit, n_samples, self.n_features, s_sum, fold)
+    def for_fold(self, blocks, fold, n_samples, s_sum):
+        """The passes of a fit on the training rows of ``fold`` (the others get weight 0),
+        over ``blocks``: these blocks with their fold membership."""
+        return _Passes(blocks, self.datafit, n_samples, self.n_features, s_sum, fold,
+                       row_chunks=self.row_chunks)
 
 
 @dataclass
@@ -215,7 +219,7 @@ def _prepare(X, y, sample_weight, class_weight, what: str):
     blocks = [(xb, yb, wb, None, None)
               for xb, yb, wb in zip(x_blocks, y_blocks, w_blocks, strict=True)]
     passes = _Passes(blocks, LogisticRows(classes, per_class, scale), n, p,
-                     float(totals.sum()))
+                     float(totals.sum()), row_chunks=tuple(int(c) for c in X.chunks[0]))
     return passes, _Labels(classes, per_class, totals, info["x_max"], dtype)
 
 

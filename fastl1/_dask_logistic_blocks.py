@@ -26,6 +26,9 @@ __all__ = ["LogisticRows", "PoissonRows", "_add", "_block_counts", "_block_label
            "_block_pass", "_merge_counts", "_merge_labels"]
 
 _NO_CURVATURE = np.empty((0, 0))
+# Bits of a row's fold membership (fastl1._dask_logistic_cv): in the fold's training rows,
+# in its test rows.
+TRAIN, TEST = 1, 2
 # Largest K (m + 1) for which a pass computes the exact multinomial Hessian of the working
 # set (2 MB, K^2 (m + 1)^2 / 2 multiply-adds per row) rather than its K diagonal blocks.
 _EXACT_MULTINOMIAL = 512
@@ -204,19 +207,21 @@ def _hessian_blocks(x, ws, H, cross):
 
 def _block_pass(block, datafit, fold, point, request):
     """The sums of one row block for a pass (:mod:`fastl1._dask_logistic`): ``block`` is
-    ``(x, y, w, offset, fold_ids)`` (None for an absent part), ``fold`` None or the fold
-    whose rows are left out (weight 0), ``point`` is ``(W, b)``, ``request`` a dict with
-    optional ``direction`` ``(ws, D, Db, steps)``, ``hessian`` (working-set indices),
-    ``intercept_hessian`` (bool) and ``conjugate`` (a scaling ``c``). BLAS runs on one
+    ``(x, y, w, offset, folds)`` (None for an absent part; ``folds`` the rows' fold
+    membership, ``(rows, n_folds)``, bit 1 for a training row), ``fold`` None (all rows) or
+    the fold whose training rows the fit is on (the others get weight 0), ``point`` is
+    ``(W, b)``, ``request`` a dict with optional ``direction`` ``(ws, D, Db, steps)``,
+    ``hessian`` (working-set indices), ``intercept_hessian`` (bool) and ``conjugate`` (a
+    scaling ``c``). BLAS runs on one
     thread: the blocks are the parallel work."""
     from ._blas import blas_on_one_thread
 
     # Start Numba's threading layer before a cached kernel runs (see fastl1._dask).
     numba.get_num_threads()
-    x_block, y_block, w_block, o_block, ids = block
+    x_block, y_block, w_block, o_block, folds = block
     y, s = datafit.rows(y_block, w_block)
     if fold is not None:
-        s = s * (np.asarray(ids) != fold)
+        s = s * ((np.asarray(folds)[:, fold] & TRAIN) != 0)
     offset = None if o_block is None else np.asarray(o_block, dtype=np.float64)
     with blas_on_one_thread():
         return _block_sums(_design(x_block), y, s, offset, datafit, *point, request)

@@ -114,9 +114,9 @@ def _check_offset(offset, n: int) -> np.ndarray | None:
 def _prepare(estimator, X, y, sample_weight, offset, reset=True):
     """Validated ``(X, y, weights summing to n, offset)``; X keeps its format (CSR, CSC or
     dense) and dtype (float32 stays float32)."""
-    if dask_input(X, y, sample_weight):
-        raise ValueError("Poisson regression does not take Dask arrays yet (only the squared "
-                         "and logistic losses do); compute X and y first.")
+    if dask_input(X, y, sample_weight, offset):  # PoissonRegressionCV: the others dispatch
+        raise ValueError(f"{type(estimator).__name__} does not take Dask arrays yet "
+                         "(PoissonRegression and poisson_path do); compute X and y first.")
     check_sparse_structure(X)
     X, y = validate_data(estimator, X, y, reset=reset, accept_sparse=["csc", "csr"],
                          dtype=[np.float64, np.float32], y_numeric=True,
@@ -272,6 +272,9 @@ class PoissonRegression(RegressorMixin, BaseEstimator):
         self
         """
         self._check_params()
+        if dask_input(X, y, sample_weight, offset):  # passes over the row blocks
+            from ._dask_poisson import fit_poisson
+            return fit_poisson(self, X, y, sample_weight, offset)
         X, y, weights, offset = _prepare(self, X, y, sample_weight, offset)
         penalty = feature_penalty_of(self, X.shape[1], self.l1_ratio)
         coef = intercept = None
@@ -376,6 +379,9 @@ def poisson_path(X, y, *, l1_ratio=1.0, eps=1e-3, alphas=100, fit_intercept=True
                                   max_iter=max_iter, penalty_factor=penalty_factor,
                                   lower_bounds=lower_bounds, upper_bounds=upper_bounds)
     estimator._check_params()
+    if dask_input(X, y, sample_weight, offset):  # passes over the row blocks
+        from ._dask_poisson import poisson_path as dask_path
+        return dask_path(X, y, estimator, alphas, eps, sample_weight, offset)
     X, y, weights, offset = _prepare(estimator, X, y, sample_weight, offset)
     penalty = feature_penalty_of(estimator, X.shape[1], l1_ratio)
     grid = _grid(X, y, weights, offset, alphas, eps, float(l1_ratio), penalty, fit_intercept)
