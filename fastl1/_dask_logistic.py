@@ -525,10 +525,13 @@ def solve_penalised(passes, model, lam1, lam2, *, fit_intercept=True, tol=1e-4,
     W, b, state = _start(passes, model, coef, intercept, fit_intercept)
     tol = float(tol)
     gap_tol = tol * model.gap_fraction
-    kernel_tol = tol * s_sum * _FIRST_KKT_FRACTION
+    eps = np.finfo(np.float64).eps
+    # Never below the gradient's rounding at the start: a tolerance under it (tol 1e-14,
+    # say) would have the working sets take rounding-sized steps, a pass each, for ever.
+    kernel_tol = max(tol * s_sum * _FIRST_KKT_FRACTION,
+                     _ROUNDING_ULPS * eps * np.sqrt(state["r2"]) * model.x_max * np.sqrt(n))
     n_iter = n_newton = 0
     floor = None
-    eps = np.finfo(np.float64).eps
     while True:
         budget = int(max_iter) - n_iter
         outer, steps, violation, state = _prox_newton(passes, W, b, state, lam1, lam2,

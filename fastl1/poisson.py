@@ -302,7 +302,11 @@ class PoissonRegression(RegressorMixin, BaseEstimator):
         return linear_predictor(X, self.coef_.astype(np.float64), self.intercept_, None)
 
     def predict(self, X):
-        """Expected counts ``exp(X w + b)`` (multiply by the exposure for an offset)."""
+        """Expected counts ``exp(X w + b)`` (multiply by the exposure for an offset); a lazy
+        Dask array with X's row chunks for a Dask X."""
+        if dask_input(X):  # blockwise, lazily: X stays on the cluster
+            from ._dask_predict import blockwise
+            return blockwise(self, X, "predict")
         return np.exp(np.minimum(self._linear(X), 700.0))
 
     def score(self, X, y, sample_weight=None):
