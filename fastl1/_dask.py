@@ -68,9 +68,9 @@ def refuse_dask(what: str, *values) -> None:
     if dask_input(*values):
         raise TypeError(
             f"{what} does not accept Dask arrays or DataFrames yet: Lasso, ElasticNet, "
-            "LassoCV, ElasticNetCV, the paths, LogisticRegression and StabilitySelection of "
-            "the lasso fit on them. Compute the data into memory first (X.compute()) if it "
-            "fits.")
+            "LassoCV, ElasticNetCV, LogisticRegression, LogisticRegressionCV, "
+            "PoissonRegression, the paths and StabilitySelection of the lasso fit on them. "
+            "Compute the data into memory first (X.compute()) if it fits.")
 
 
 # ---------------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ is given (the blocks use the kernels of in-memory fits: ``linear_predictor``, ``
 - on request, the loss's Hessian in the working set's coefficients and the intercepts (for
   two classes ``[X_ws, 1]^T diag(h) [X_ws, 1]``; for more, the exact multinomial Hessian,
   whose Newton steps converge much faster than the kernels' per-class model), the
-  intercepts' exact Hessian, or the entropy term of the dual at a given scaling;
+  intercepts' exact Hessian, or the conjugate term of the dual at a given scaling (the
+  entropy of the logistic losses);
 - for a Newton direction ``(D, Db)``, the loss and the slope ``grad(W + t D) . D`` at a few
   step sizes ``t`` (the line search), and everything above at the first of them.
 
@@ -29,6 +30,14 @@ the intercepts refitted exactly for the coefficients.
 Sample weights and class weights are applied in the blocks (``s_i = w_i cw[y_i]``); the
 classes and the weighted class counts come from a first pass that also checks the values.
 The blocks' side of the passes is :mod:`fastl1._dask_logistic_blocks`.
+
+Nothing in the loop (:func:`solve_penalised`) depends on the loss beyond the per-sample
+derivatives the blocks compute: a *datafit* object sent with every pass gives them
+(:class:`fastl1._dask_logistic_blocks.LogisticRows`, ``PoissonRows``), and a
+:class:`Model` gives the starting intercepts and the stopping rule's scale. Poisson
+regression (:mod:`fastl1._dask_poisson`) runs on the same loop. A fit on a
+cross-validation fold's training rows (:mod:`fastl1._dask_logistic_cv`) is a fit on all
+rows whose other rows get weight 0 in the blocks (:meth:`_Passes.for_fold`).
 """
 
 from __future__ import annotations
@@ -48,7 +57,13 @@ from ._dask import (
     check_design,
     dask_input,
 )
-from ._dask_logistic_blocks import _add, _block_labels, _block_pass, _merge_labels
+from ._dask_logistic_blocks import (
+    LogisticRows,
+    _add,
+    _block_labels,
+    _block_pass,
+    _merge_labels,
+)
 from ._kernels.logistic import MAX_BACKTRACK, _penalty_change, dual_gap, violations
 from ._kernels.penalty import plain_penalty
 from ._kernels.prox import soft_threshold
@@ -65,32 +80,33 @@ _MAX_CD_EPOCHS = 1000  # on the client a CD epoch costs m^2 flops: solve the mod
 # On the client: the data and the passes
 
 
+def merge_tree(tasks, merge):
+    """The Dask delayed ``merge`` of ``tasks``, as a tree of merges of ``_SPLIT_EVERY``."""
+    import dask
+
+    task = dask.delayed(merge, pure=True)
+    level = list(tasks)
+    while len(level) > 1:
+        level = [task(*level[i:i + _SPLIT_EVERY]) for i in range(0, len(level), _SPLIT_EVERY)]
+    return level[0]
+
+
 @dataclass
 class _Passes:
-    """The row blocks of X, y and the weights (as Dask delayed objects), the encoding the
-    blocks apply to y and the weights, and a count of the passes run."""
+    """The row blocks (as Dask delayed objects: tuples ``(x, y, w, offset, folds)``, None
+    for an absent part; ``folds`` the rows' fold membership), the datafit the blocks apply
+    (:mod:`fastl1._dask_logistic_blocks`), the fold whose training rows a fit is on (None:
+    all rows), and a count of the passes run. ``n_samples`` counts the fit's rows,
+    ``s_sum`` their total weight."""
 
-    x_blocks: list
-    y_blocks: list
-    w_blocks: list
-    encoding: tuple
+    blocks: list
+    datafit: object
     n_samples: int
     n_features: int
     s_sum: float = 0.0
+    fold: int | None = None
     count: int = 0
-
-    def _reduce(self, function, *args):
-        import dask
-
-        task = dask.delayed(function, pure=True)
-        level = [task(xb, yb, wb, *args) for xb, yb, wb in
-                 zip(self.x_blocks, self.y_blocks, self.w_blocks, strict=True)]
-        combine = dask.delayed(_add, pure=True)
-        while len(level) > 1:
-            level = [combine(*level[i:i + _SPLIT_EVERY])
-                     for i in range(0, len(level), _SPLIT_EVERY)]
-        self.count += 1
-        return level[0]
+    row_chunks: tuple = ()  # the blocks' numbers of rows
 
     def run(self, W, b, **request):
         """One pass at ``(W, b)`` (:func:`_block_pass`); returns the summed dictionary."""
@@ -98,7 +114,16 @@ class _Passes:
 
         point = dask.delayed((np.array(W), np.array(b)), pure=True, traverse=False)
         request = {key: value for key, value in request.items() if value is not None}
-        return dask.compute(self._reduce(_block_pass, self.encoding, point, request))[0]
+        task = dask.delayed(_block_pass, pure=True)
+        self.count += 1
+        return dask.compute(merge_tree([task(block, self.datafit, self.fold, point, request)
+                                        for block in self.blocks], _add))[0]
+
+    def for_fold(self, blocks, fold, n_samples, s_sum):
+        """The passes of a fit on the training rows of ``fold`` (the others get weight 0),
+        over ``blocks``: these blocks with their fold membership."""
+        return _Passes(blocks, self.datafit, n_samples, self.n_features, s_sum, fold,
+                       row_chunks=self.row_chunks)
 
 
 @dataclass
@@ -174,12 +199,9 @@ def _prepare(X, y, sample_weight, class_weight, what: str):
     y_blocks = list(y.to_delayed().ravel())
     w_blocks = [None] * len(x_blocks) if weights is None else list(weights.to_delayed().ravel())
     label_task = dask.delayed(_block_labels, pure=True)
-    level = [label_task(xb, yb, wb, scale)
-             for xb, yb, wb in zip(x_blocks, y_blocks, w_blocks, strict=True)]
-    merge = dask.delayed(_merge_labels, pure=True)
-    while len(level) > 1:
-        level = [merge(*level[i:i + _SPLIT_EVERY]) for i in range(0, len(level), _SPLIT_EVERY)]
-    (info,) = dask.compute(level[0])
+    (info,) = dask.compute(merge_tree([label_task(xb, yb, wb, scale) for xb, yb, wb in
+                                       zip(x_blocks, y_blocks, w_blocks, strict=True)],
+                                      _merge_labels))
     _check_labels(info)
     classes = info["labels"]
     check_classification_targets(classes)
@@ -194,8 +216,10 @@ def _prepare(X, y, sample_weight, class_weight, what: str):
     totals = info["weights"] * per_class
     if not totals.sum() > 0:
         raise ValueError("The sample weights (times the class weights) sum to zero.")
-    passes = _Passes(x_blocks, y_blocks, w_blocks, (classes, per_class, scale), n, p,
-                     float(totals.sum()))
+    blocks = [(xb, yb, wb, None, None)
+              for xb, yb, wb in zip(x_blocks, y_blocks, w_blocks, strict=True)]
+    passes = _Passes(blocks, LogisticRows(classes, per_class, scale), n, p,
+                     float(totals.sum()), row_chunks=tuple(int(c) for c in X.chunks[0]))
     return passes, _Labels(classes, per_class, totals, info["x_max"], dtype)
 
 
@@ -424,7 +448,7 @@ def _refit_intercept(passes, W, b, state):
 
 def _certificate(passes, W, b, state, lam1, lam2, fit_intercept):
     """:func:`fastl1.logistic._certificate` from passes: ``(b, violation, gap, primal,
-    ||R||, state)``; the dual's entropy term takes one pass more."""
+    ||R||, state)``; the dual's conjugate term of the rows takes one pass more."""
     from ._kernels.logistic import penalty_value
 
     if fit_intercept:
@@ -434,31 +458,49 @@ def _certificate(passes, W, b, state, lam1, lam2, fit_intercept):
     violation, _ = violations(W, G, state["rsum"][:, None], plain_penalty(lam1, lam2, p),
                               fit_intercept, np.empty(p), np.empty(p))
     # The kernel's dual scaling c and conjugate term, from a gap of no rows: that gap is
-    # loss + pen(W) + pen*(-c G), to which the rows' entropy adds.
+    # loss + pen(W) + pen*(-c G), to which the rows' conjugate term adds (the logistic
+    # entropy; the Poisson sum of q log q - q, as PoissonDatafit.certificate).
     no_rows = np.empty((K, 0))
     partial = dual_gap(no_rows, np.empty(0), np.empty(0), W, G, loss,
                        plain_penalty(lam1, lam2, W.shape[1]))
     g_max = float(np.abs(G).max()) if G.size else 0.0
     c = lam1 / g_max if lam2 == 0.0 and g_max > lam1 else 1.0
-    entropy = passes.run(W, b, entropy=c)["entropy"]
-    gap = float(partial + entropy)
+    conjugate = passes.run(W, b, conjugate=c)["conjugate"]
+    gap = float(partial + conjugate)
     primal = float(loss + penalty_value(W, plain_penalty(lam1, lam2, p)))
     return b, violation, max(gap, 0.0), primal, float(np.sqrt(state["r2"])), state
 
 
-def _start(passes, labels, K, coef, intercept, fit_intercept):
+@dataclass
+class Model:
+    """What the loop needs of a datafit besides its passes.
+
+    ``intercept`` starts the intercepts (``K`` of them: ``K = 1`` for one linear predictor);
+    ``x_max`` is ``max |x_ij|`` (the rounding floor of a gradient); the fit has converged
+    when its duality gap is below ``gap_fraction * tol`` times ``reference`` (None: the
+    objective, as the logistic fits' relative gap); ``failure(n_iter, gap, target,
+    violation)`` words a ConvergenceWarning (in the scale of the objective divided by the
+    weights' sum)."""
+
+    intercept: np.ndarray
+    x_max: float
+    gap_fraction: float
+    reference: float | None
+    failure: object
+
+
+def _start(passes, model, coef, intercept, fit_intercept):
     """The starting point (:func:`fastl1.logistic.solve_logistic`'s) and its first pass
     (with the Hessian of all features when they make one working set)."""
     from .logistic import _WS_START
 
+    K = model.intercept.shape[0]
     p = passes.n_features
     W = np.zeros((K, p)) if coef is None else np.array(coef, dtype=np.float64, order="C")
     if intercept is not None and fit_intercept:
         b = np.array(intercept, dtype=np.float64).reshape(K)
-    elif fit_intercept:  # fastl1.logistic._initial_intercept, from the class totals
-        freq = np.clip(labels.totals / labels.totals.sum(), 1e-12, 1.0)
-        b = np.array([np.log(freq[1]) - np.log(freq[0])]) if K == 1 \
-            else np.log(freq) - np.log(freq).mean()
+    elif fit_intercept:
+        b = np.array(model.intercept, dtype=np.float64)
     else:
         b = np.zeros(K)
     everything = np.arange(p) if p <= _WS_START else None
@@ -467,33 +509,29 @@ def _start(passes, labels, K, coef, intercept, fit_intercept):
     return W, b, state
 
 
-def solve(passes, labels, C, l1_ratio, *, fit_intercept=True, tol=1e-4, max_iter=100,
-          coef=None, intercept=None, warn=True):
-    """:func:`fastl1.logistic.solve_logistic` (its stopping rule, iteration count and
-    result) on the row blocks of ``passes``; returns a
+def solve_penalised(passes, model, lam1, lam2, *, fit_intercept=True, tol=1e-4,
+                    max_iter=100, coef=None, intercept=None, warn=True):
+    """Minimise ``loss(X W^T + b) + lam1 |W|_1 + lam2/2 |W|^2`` (the loss summed over the
+    rows with their weights) by :func:`fastl1.logistic.solve_logistic`'s loop (its stopping
+    rule and iteration count) on the row blocks of ``passes``; returns a
     :class:`fastl1.logistic.LogisticFit`."""
     from sklearn.exceptions import ConvergenceWarning
 
-    from .logistic import (
-        _FIRST_KKT_FRACTION,
-        _GAP_FLOOR,
-        _ROUNDING_ULPS,
-        GAP_FRACTION,
-        LogisticFit,
-    )
+    from .logistic import _FIRST_KKT_FRACTION, _GAP_FLOOR, _ROUNDING_ULPS, LogisticFit
 
     numba.get_num_threads()  # the threading layer before cached kernels run (fastl1._dask)
-    n_classes = labels.classes.shape[0]
-    K = 1 if n_classes == 2 else n_classes
+    K = model.intercept.shape[0]
     s_sum, n = passes.s_sum, passes.n_samples
-    W, b, state = _start(passes, labels, K, coef, intercept, fit_intercept)
-    C, l1_ratio, tol = float(C), float(l1_ratio), float(tol)
-    lam1, lam2 = l1_ratio / C, (1.0 - l1_ratio) / C
-    gap_tol = tol * GAP_FRACTION
-    kernel_tol = tol * s_sum * _FIRST_KKT_FRACTION
+    W, b, state = _start(passes, model, coef, intercept, fit_intercept)
+    tol = float(tol)
+    gap_tol = tol * model.gap_fraction
+    eps = np.finfo(np.float64).eps
+    # Never below the gradient's rounding at the start: a tolerance under it (tol 1e-14,
+    # say) would have the working sets take rounding-sized steps, a pass each, for ever.
+    kernel_tol = max(tol * s_sum * _FIRST_KKT_FRACTION,
+                     _ROUNDING_ULPS * eps * np.sqrt(state["r2"]) * model.x_max * np.sqrt(n))
     n_iter = n_newton = 0
     floor = None
-    eps = np.finfo(np.float64).eps
     while True:
         budget = int(max_iter) - n_iter
         outer, steps, violation, state = _prox_newton(passes, W, b, state, lam1, lam2,
@@ -507,13 +545,14 @@ def solve(passes, labels, C, l1_ratio, *, fit_intercept=True, tol=1e-4, max_iter
                              "contain values too large for its dtype.")
         b, violation, gap, primal, r_norm, state = _certificate(passes, W, b, state, lam1,
                                                                 lam2, fit_intercept)
-        converged = gap <= max(gap_tol, _GAP_FLOOR) * primal
+        reference = primal if model.reference is None else model.reference
+        converged = gap <= max(gap_tol, _GAP_FLOOR) * reference
         if converged or stalled or n_iter >= max_iter:
             break
         kernel_tol = min(kernel_tol, violation) * min(
-            0.1, max(1e-3, np.sqrt(gap_tol * primal / max(gap, 1e-300))))
+            0.1, max(1e-3, np.sqrt(gap_tol * reference / max(gap, 1e-300))))
         if floor is None and kernel_tol < _ROUNDING_ULPS * eps * r_norm * np.sqrt(n) * 1e6:
-            floor = _ROUNDING_ULPS * eps * r_norm * labels.x_max * np.sqrt(n)
+            floor = _ROUNDING_ULPS * eps * r_norm * model.x_max * np.sqrt(n)
         if floor is not None and kernel_tol < floor:
             converged = violation <= max(tol * s_sum, 2.0 * floor)
             break
@@ -521,16 +560,43 @@ def solve(passes, labels, C, l1_ratio, *, fit_intercept=True, tol=1e-4, max_iter
     gap /= s_sum
     n_iter = min(n_iter + 1, int(max_iter))
     if warn and not converged:
-        warn_user(
-            f"LogisticRegression (prox_newton on a Dask array) did not converge after "
-            f"{n_iter} iterations: duality gap {gap:.3e} > tol * {GAP_FRACTION:g} * objective "
-            f"({gap_tol * primal / s_sum:.3e}), largest optimality (KKT) violation "
-            f"{violation:.3e} (in the scale of the objective divided by C * "
-            "sum(sample_weight)). Increase max_iter or tol, scale the features, or "
-            "decrease C.", ConvergenceWarning)
+        warn_user(model.failure(n_iter, gap, gap_tol * reference / s_sum, violation),
+                  ConvergenceWarning)
     if K > 1 and fit_intercept:
         b -= b.mean()
     return LogisticFit(W, b, int(n_iter), int(n_newton), violation, gap, converged)
+
+
+def _logistic_failure(n_iter, gap, target, violation) -> str:
+    from .logistic import GAP_FRACTION
+
+    return (f"LogisticRegression (prox_newton on a Dask array) did not converge after "
+            f"{n_iter} iterations: duality gap {gap:.3e} > tol * {GAP_FRACTION:g} * objective "
+            f"({target:.3e}), largest optimality (KKT) violation {violation:.3e} (in the "
+            "scale of the objective divided by C * sum(sample_weight)). Increase max_iter or "
+            "tol, scale the features, or decrease C.")
+
+
+def logistic_model(totals, x_max) -> Model:
+    """The logistic loss's :class:`Model`: the intercepts start at the log-odds of the
+    weighted class totals (:func:`fastl1.logistic._initial_intercept`)."""
+    from .logistic import GAP_FRACTION
+
+    freq = np.clip(totals / totals.sum(), 1e-12, 1.0)
+    start = np.array([np.log(freq[1]) - np.log(freq[0])]) if totals.shape[0] == 2 \
+        else np.log(freq) - np.log(freq).mean()
+    return Model(start, x_max, GAP_FRACTION, None, _logistic_failure)
+
+
+def solve(passes, labels, C, l1_ratio, *, fit_intercept=True, tol=1e-4, max_iter=100,
+          coef=None, intercept=None, warn=True):
+    """:func:`fastl1.logistic.solve_logistic` on the row blocks of ``passes``
+    (:func:`solve_penalised` with ``lam1 = l1_ratio / C``, ``lam2 = (1 - l1_ratio) / C``)."""
+    C, l1_ratio = float(C), float(l1_ratio)
+    return solve_penalised(passes, logistic_model(labels.totals, labels.x_max),
+                           l1_ratio / C, (1.0 - l1_ratio) / C, fit_intercept=fit_intercept,
+                           tol=tol, max_iter=max_iter, coef=coef, intercept=intercept,
+                           warn=warn)
 
 
 # ---------------------------------------------------------------------------------------

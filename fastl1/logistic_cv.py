@@ -424,7 +424,9 @@ class LogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         if solver not in ("prox_newton", "fista"):
             raise ValueError(f"solver must be 'auto', 'prox_newton' or 'fista', got "
                              f"{self.solver!r}.")
-        refuse_dask("LogisticRegressionCV", X, y, sample_weight)
+        if dask_input(X, y, sample_weight):  # passes over the row blocks, X stays there
+            from ._dask_logistic_cv import fit_logistic_cv
+            return fit_logistic_cv(self, X, y, sample_weight, Cs, ratios, solver, params)
         check_sparse_structure(X)
         X, y = validate_data(self, X, y, accept_sparse=["csc", "csr"],
                              accept_large_sparse=True, dtype=[np.float64, np.float32])

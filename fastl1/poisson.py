@@ -114,9 +114,9 @@ def _check_offset(offset, n: int) -> np.ndarray | None:
 def _prepare(estimator, X, y, sample_weight, offset, reset=True):
     """Validated ``(X, y, weights summing to n, offset)``; X keeps its format (CSR, CSC or
     dense) and dtype (float32 stays float32)."""
-    if dask_input(X, y, sample_weight):
-        raise ValueError("Poisson regression does not take Dask arrays yet (only the squared "
-                         "and logistic losses do); compute X and y first.")
+    if dask_input(X, y, sample_weight, offset):  # PoissonRegressionCV: the others dispatch
+        raise ValueError(f"{type(estimator).__name__} does not take Dask arrays yet "
+                         "(PoissonRegression and poisson_path do); compute X and y first.")
     check_sparse_structure(X)
     X, y = validate_data(estimator, X, y, reset=reset, accept_sparse=["csc", "csr"],
                          dtype=[np.float64, np.float32], y_numeric=True,
@@ -272,6 +272,9 @@ class PoissonRegression(RegressorMixin, BaseEstimator):
         self
         """
         self._check_params()
+        if dask_input(X, y, sample_weight, offset):  # passes over the row blocks
+            from ._dask_poisson import fit_poisson
+            return fit_poisson(self, X, y, sample_weight, offset)
         X, y, weights, offset = _prepare(self, X, y, sample_weight, offset)
         penalty = feature_penalty_of(self, X.shape[1], self.l1_ratio)
         coef = intercept = None
@@ -299,7 +302,11 @@ class PoissonRegression(RegressorMixin, BaseEstimator):
         return linear_predictor(X, self.coef_.astype(np.float64), self.intercept_, None)
 
     def predict(self, X):
-        """Expected counts ``exp(X w + b)`` (multiply by the exposure for an offset)."""
+        """Expected counts ``exp(X w + b)`` (multiply by the exposure for an offset); a lazy
+        Dask array with X's row chunks for a Dask X."""
+        if dask_input(X):  # blockwise, lazily: X stays on the cluster
+            from ._dask_predict import blockwise
+            return blockwise(self, X, "predict")
         return np.exp(np.minimum(self._linear(X), 700.0))
 
     def score(self, X, y, sample_weight=None):
@@ -376,6 +383,9 @@ def poisson_path(X, y, *, l1_ratio=1.0, eps=1e-3, alphas=100, fit_intercept=True
                                   max_iter=max_iter, penalty_factor=penalty_factor,
                                   lower_bounds=lower_bounds, upper_bounds=upper_bounds)
     estimator._check_params()
+    if dask_input(X, y, sample_weight, offset):  # passes over the row blocks
+        from ._dask_poisson import poisson_path as dask_path
+        return dask_path(X, y, estimator, alphas, eps, sample_weight, offset)
     X, y, weights, offset = _prepare(estimator, X, y, sample_weight, offset)
     penalty = feature_penalty_of(estimator, X.shape[1], l1_ratio)
     grid = _grid(X, y, weights, offset, alphas, eps, float(l1_ratio), penalty, fit_intercept)

@@ -14,11 +14,11 @@ from fastl1 import (
     ElasticNetCV,
     Lasso,
     LassoCV,
-    LogisticRegressionCV,
     _dask,
     enet_path,
     lasso_path,
 )
+from fastl1.logistic_cv import l1_min_c
 
 dask = pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
@@ -278,12 +278,13 @@ def test_refuses_folds_that_do_not_partition_the_rows():
         LassoCV(precompute=np.eye(P)).fit(_chunked(X), y)
 
 
-def test_logistic_cross_validation_refuses_dask_arrays():
-    # (LogisticRegression and l1_logistic_path fit on them: tests/test_dask_logistic.py.)
+def test_l1_min_c_refuses_dask_arrays():
+    # (LogisticRegression, l1_logistic_path and LogisticRegressionCV fit on them:
+    # tests/test_dask_logistic.py, tests/test_dask_logistic_cv.py.)
     X, y, _ = _problem()
     labels = _chunked((y > np.median(y)).astype(np.int64))
-    with pytest.raises(TypeError, match="does not accept Dask arrays"):
-        LogisticRegressionCV().fit(_chunked(X), labels)
+    with pytest.raises(TypeError, match="l1_min_c does not accept Dask arrays"):
+        l1_min_c(_chunked(X), labels)
 
 
 @pytest.mark.skipif(os.name == "nt", reason="process spawning")

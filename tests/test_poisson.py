@@ -203,4 +203,4 @@ def test_dask_input_is_refused_clearly():
     da = pytest.importorskip("dask.array")
     X, y = _counts(seed=12, n=40, p=8)
     with pytest.raises(ValueError, match="does not take Dask arrays"):
-        PoissonRegression(alpha=0.1).fit(da.from_array(X, chunks=10), y)
+        PoissonRegressionCV().fit(da.from_array(X, chunks=10), y)
