@@ -186,9 +186,9 @@ def _working_sets(X, datafit, alpha, l1_ratio, penalty, coef, intercept, setting
         settled = not np.any(violated & ~inside)
         if settled and last is not None and np.array_equal(ws, last):
             break  # the set is solved to the tolerance and nothing outside it moves
-        last = ws
         relative = settings.tol if settled and rounds > 1 else max(
             settings.tol, _WS_SHARE * certificate / settings.tol_scale)
+        last = ws if relative == settings.tol else None
         sub = _Settings(settings.fit_intercept, settings.offset, relative, settings.tol_scale,
                         settings.max_iter - n_iter, settings.max_newton,
                         settings.solver_options, certificate)

@@ -161,3 +161,24 @@ def test_prox_newton_reports_the_full_problems_certificate():
     assert result.converged and result.n_rounds >= 2
     assert result.certificate == pytest.approx(
         _cox_kkt(X, time, event, result.coef, 0.05), rel=1e-6, abs=1e-12)
+
+
+def test_poisson_tall_dense_fit_is_certified():
+    # a set equal to the last round's, which was solved only to a fraction of the full
+    # certificate, must be solved again (not taken as final)
+    rng = np.random.default_rng(1)
+    n, p = 20000, 200
+    X = rng.standard_normal((n, p)) * 0.3
+    coef = np.zeros(p)
+    coef[:20] = rng.uniform(-1, 1, 20)
+    y = rng.poisson(np.exp(X @ coef + 0.5)).astype(float)
+    alpha = 0.016
+    model = PoissonRegression(alpha=alpha, tol=1e-8).fit(X, y)
+    assert model.n_newton_ >= 2
+    assert model.dual_gap_ < 1e-8
+    mu = np.exp(X @ model.coef_ + model.intercept_)
+    grad = X.T @ (y - mu) / n
+    support = model.coef_ != 0
+    np.testing.assert_allclose(grad[support], alpha * np.sign(model.coef_[support]),
+                               atol=1e-5)
+    assert np.abs(grad[~support]).max() <= alpha + 1e-5
