@@ -50,10 +50,6 @@ _INNER_SHARE = 0.1
 _INNER_MAX = 1e-3
 # Largest dense block (samples x support features) a support Newton step takes out of X.
 _SUPPORT_BLOCK = 20_000_000
-# A support Newton step is tried once a Newton step cuts the certificate by less than this
-# factor (the diagonal curvature's linear convergence has set in; before, the step costs more
-# than it saves: breast_cancer's single fits, 8 Newton steps with or without it).
-_SLOW_RATE = 0.2
 # Step sizes a support Newton step tries (1, 1/2, ...) before it is given up: a step that
 # needs more is not in its quadratic convergence region, and each costs a datafit value.
 _SUPPORT_HALVINGS = 8
@@ -250,7 +246,6 @@ def _newton_steps(X, datafit, alpha, l1_ratio, penalty, coef, intercept, setting
     tight = np.inf  # the subproblems' tolerance once tightened (see below)
     history = []  # the last Newton iterates (coefficients, then the intercept)
     previous_coef = coef
-    slow = False  # whether the last step cut the certificate by less than _SLOW_RATE
     for steps in range(1, settings.max_newton + 1):  # noqa: B007 (reported)
         d1, d2 = datafit.derivatives(eta)
         d2 = np.maximum(d2, _CURVATURE_FLOOR * max(float(d2.max()), 1e-300))
@@ -286,7 +281,7 @@ def _newton_steps(X, datafit, alpha, l1_ratio, penalty, coef, intercept, setting
         if fit_intercept:  # the dual point needs the intercept's condition to hold exactly
             intercept, eta = _intercept_step(datafit, intercept, eta)
             objective = datafit.value(eta) / n + penalty_value(coef, alpha, l1_ratio, penalty)
-        if slow and hasattr(datafit, "hessian_gram") and _same_orthant(coef, previous_coef):
+        if hasattr(datafit, "hessian_gram") and _same_orthant(coef, previous_coef):
             coef, intercept, eta, objective = _support_newton(
                 X, datafit, (alpha, l1_ratio), penalty, offset,
                 (coef, intercept, eta, objective))
@@ -297,11 +292,9 @@ def _newton_steps(X, datafit, alpha, l1_ratio, penalty, coef, intercept, setting
                 X, datafit, (alpha, l1_ratio), penalty, settings, np.array(history),
                 (coef, intercept, eta, objective))
             history = []
-        last_certificate = certificate
         certificate = datafit.certificate(X, coef, eta, penalty_value(coef, alpha, l1_ratio,
                                                                       penalty),
                                           (alpha, l1_ratio), penalty) / n
-        slow = certificate > _SLOW_RATE * last_certificate
         if certificate <= tol * tol_scale or n_iter >= max_iter:
             break
         if stalled and inner_tol == 0:
