@@ -179,10 +179,20 @@ class RiskSets:
         return at_risk, events
 
     def within_stratum_cumsum(self, per_group: np.ndarray) -> np.ndarray:
-        """``sum_{k' <= k, same stratum} per_group[k']`` for every group ``k``."""
-        total = np.cumsum(per_group)
-        before = np.append(0.0, total)[self.stratum_first_group]
+        """``sum_{k' <= k, same stratum} per_group[k']`` for every group ``k`` (rows of a
+        2-D ``per_group``)."""
+        total = np.cumsum(per_group, axis=0)
+        zero = np.zeros((1,) + per_group.shape[1:])
+        before = np.concatenate([zero, total])[self.stratum_first_group]
         return total - before
+
+    def group_sums(self, values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Each group's sum of the sorted rows of ``values`` where ``mask`` holds."""
+        masked = np.where(mask.reshape((-1,) + (1,) * (values.ndim - 1)), values, 0.0)
+        total = np.concatenate([np.zeros((1,) + values.shape[1:]),
+                                np.cumsum(masked, axis=0)])
+        ends = np.append(self.group_start[1:], values.shape[0])
+        return total[ends] - total[self.group_start]
 
     def saturated_loglik(self) -> float:
         """The saturated model's log partial likelihood, ``-sum_k D_k log D_k`` (glmnet's
@@ -250,11 +260,37 @@ class CoxDatafit:
         curvature[sets.order] = curvature_sorted
         return gradient, curvature
 
+    def hessian_gram(self, eta: np.ndarray, B: np.ndarray) -> np.ndarray:
+        """``B^T H B`` for the Hessian ``H`` of ``F`` with respect to ``eta`` and columns
+        ``B`` (n, m): with ``b_jr`` and ``a_kr`` of the module docstring, ``H`` is
+        ``diag(sum_{k, r: j at risk} c_k b_jr / a_kr) - sum_{k, r} c_k / a_kr^2 b_r b_r^T``,
+        so ``B^T H B = B^T diag(.) B - Z^T diag(c / a^2) Z`` with ``Z``'s rows the risk-set
+        sums ``sum_j b_jr B_j`` (cumulative sums in sorted order): two matrix products."""
+        sets = self.sets
+        _, risk, denominator = self._terms(eta)
+        c, f = sets.term_weight, sets.term_fraction
+        own = sets.event
+        block = np.asarray(B, dtype=np.float64)[sets.order]
+        weighted = risk[:, None] * block
+        tail = np.concatenate([np.cumsum(weighted[::-1], axis=0)[::-1],
+                               np.zeros((1, block.shape[1]))])
+        at_risk = tail[sets.group_start] - tail[sets.group_end]
+        events = sets.group_sums(weighted, own)
+        Z = at_risk[sets.term_group] - f[:, None] * events[sets.term_group]
+        first = sets.within_stratum_cumsum(np.bincount(
+            sets.term_group, weights=c / denominator, minlength=sets.n_groups))[sets.group] \
+            - np.where(own, np.bincount(sets.term_group, weights=f * c / denominator,
+                                        minlength=sets.n_groups)[sets.group], 0.0)
+        return (weighted * first[:, None]).T @ block \
+            - (Z * (c / denominator ** 2)[:, None]).T @ Z
+
     def intercept_step(self, eta: np.ndarray) -> float:
         return 0.0  # F is invariant to a shift of eta: there is no intercept
 
-    def certificate(self, X, coef, eta, penalty_value, strengths, penalty) -> float:
-        grad = design_correlations(X, -self.derivatives(eta)[0])
+    def certificate(self, X, coef, eta, penalty_value, strengths, penalty,
+                    grad=None) -> float:
+        if grad is None:
+            grad = design_correlations(X, -self.derivatives(eta)[0])
         return kkt_violation(grad, coef, strengths, penalty, X.shape[0])
 
     def deviance(self, eta: np.ndarray) -> np.ndarray:

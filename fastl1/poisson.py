@@ -67,11 +67,13 @@ class PoissonDatafit:
         mu_total = float(np.sum(self.weights * np.exp(np.minimum(eta, 700.0))))
         return float(np.log(np.sum(self.weights * self.y) / mu_total))
 
-    def certificate(self, X, coef, eta, penalty_value, strengths, penalty) -> float:
+    def certificate(self, X, coef, eta, penalty_value, strengths, penalty,
+                    grad=None) -> float:
         n = X.shape[0]
         mu = np.exp(np.minimum(eta, 700.0))
         theta = self.weights * (self.y - mu)
-        grad = design_correlations(X, theta)
+        if grad is None:
+            grad = design_correlations(X, theta)
         simple = bool(np.all(penalty.factor > 0) and np.all(np.isinf(penalty.lower))
                       and np.all(np.isinf(penalty.upper)))
         if not simple:
