@@ -35,6 +35,10 @@ from ._validation import (
     check_target_scale,
     check_weights,
 )
+from .cox import CoxRegression
+from .cox import _grid as cox_grid
+from .cox import _path as cox_fit_path
+from .cox import _prepare as cox_prepare
 from .cv import fold_rows, one_blas_thread, run_jobs
 from .linear_model import (
     ElasticNet,
@@ -46,10 +50,6 @@ from .logistic import LogisticRegression
 from .logistic_cv import _encode
 from .logistic_cv import _fit_path as _fit_logistic_path
 from .logistic_cv import l1_min_c as fastl1_l1_min_c
-from .cox import CoxRegression
-from .cox import _grid as cox_grid
-from .cox import _path as cox_fit_path
-from .cox import _prepare as cox_prepare
 from .path import alpha_grid, check_alpha_array, fit_path
 from .poisson import PoissonRegression
 from .poisson import _grid as poisson_grid
