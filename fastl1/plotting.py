@@ -310,7 +310,7 @@ def plot_kaplan_meier(time, event, groups=None, *, labels=None, logrank: bool = 
     labels : dict, default=None
         Legend text of each group label (default: the label itself).
     logrank : bool, default=True
-        Add the log-rank test of equal survival (:func:`fastl1._cox_metrics.logrank_test`)
+        Add the log-rank test of equal survival (``fastl1._cox_metrics.logrank_test``)
         to the legend when there are several groups.
     xlabel : str, default="time"
     ax : matplotlib Axes, default=None
