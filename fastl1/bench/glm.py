@@ -60,6 +60,7 @@ _FIT_INDEX = 30  # single fits: at the path's 31st alpha
 # skglm's path is a loop over the alphas here: it stops (the other alphas unfitted) once it
 # has run this long, as its Cox fits on unscaled columns can take minutes each.
 _PATH_BUDGET = 120.0
+_GLUM_MAX_FEATURES = 5000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -313,6 +314,10 @@ def _glm_skglm(problem: GLMProblem, tol: float):
 
 
 def _glm_glum(problem: GLMProblem, tol: float):
+    if problem.shape[1] > _GLUM_MAX_FEATURES:  # (its fit on 20000 features took 20 GB)
+        raise RuntimeError(f"not run: glum's solver forms a dense n_features x n_features "
+                           f"Hessian ({problem.shape[1]} features: "
+                           f"{8 * problem.shape[1] ** 2 / 1e9:.1f} GB)")
     from glum import GeneralizedLinearRegressor
 
     grid = problem.grid

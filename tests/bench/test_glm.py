@@ -144,3 +144,10 @@ def test_peers_reach_the_target(name):
     ran = [row for row in rows if row["status"] == "ok"]
     assert len(ran) >= 2
     assert all(row["within_target"] for row in ran), [(r["solver"], r["rel_error"]) for r in ran]
+
+
+def test_glum_is_not_run_on_wide_problems():
+    wide = glm.GLMProblem("wide", sp.csc_matrix((10, 6000)), np.ones(10), "poisson",
+                          np.array([1.0]), "wide")
+    with pytest.raises(RuntimeError, match="dense n_features x n_features Hessian"):
+        glm._glm_glum(wide, 1e-4)
