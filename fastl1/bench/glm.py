@@ -161,7 +161,9 @@ def cox_objective(X, y: np.ndarray, coef, alpha: float) -> float:
     eta = np.asarray(X @ coef, dtype=np.float64).ravel()
     order, ends, deaths = _breslow_terms(time_, event)
     # position q: log of the sum over the q + 1 longest times, without over- or underflow
-    log_risk = np.logaddexp.accumulate(eta[order])
+    # (NaN coefficients: an alpha a path did not reach, NaN objective)
+    with np.errstate(invalid="ignore"):
+        log_risk = np.logaddexp.accumulate(eta[order])
     loglik = float(event @ eta - deaths @ log_risk[ends - 1])
     return -loglik / eta.shape[0] + alpha * float(np.abs(coef).sum())
 
