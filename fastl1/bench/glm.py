@@ -309,7 +309,11 @@ def _glm_skglm(problem: GLMProblem, tol: float):
             warnings.warn(f"skglm stopped its path after {j} of {grid.shape[0]} alphas: "
                           f"{_PATH_BUDGET:g} s budget", UserWarning, stacklevel=2)
             break
-        w = solver.solve(X, y, datafit, L1(float(alpha)), w_init=w.copy())[0]
+        # skglm takes X w (+ intercept) of the start as given: zeros unless passed
+        start_xw = np.asarray(X @ w[:p], dtype=np.float64).ravel() + (w[p] if intercept
+                                                                       else 0.0)
+        w = solver.solve(X, y, datafit, L1(float(alpha)), w_init=w.copy(),
+                         Xw_init=start_xw)[0]
         coefs[:, j] = w[:p]
         intercepts[j] = w[p] if intercept else 0.0
     return coefs, intercepts

@@ -137,7 +137,7 @@ def test_solver_selection():
 
 
 @pytest.mark.peers
-@pytest.mark.parametrize("name", ["cox-fit-simulated", "poisson-fit-sparse"])
+@pytest.mark.parametrize("name", ["cox-fit-simulated", "poisson-fit-sparse", "poisson-path-tall"])
 def test_peers_reach_the_target(name):
     rows = bench.run([name], ["fastl1", "sksurv", "skglm", "glmnet-R", "glum"], repeats=1,
                      tol=1e-7, scale=SCALE)
