@@ -1,13 +1,17 @@
 """Harrell's concordance index and Breslow's baseline hazard, with step functions for the
-predicted survival and cumulative hazard (scikit-survival's conventions)."""
+predicted survival and cumulative hazard (scikit-survival's conventions); the Kaplan-Meier
+estimator and the log-rank test of survival curves."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 
 from ._cox_data import RiskSets
 
-__all__ = ["StepFunction", "breslow_baseline", "concordance_index"]
+__all__ = ["KaplanMeier", "StepFunction", "breslow_baseline", "concordance_index",
+           "kaplan_meier", "logrank_test"]
 
 
 class StepFunction:
@@ -136,3 +140,123 @@ def concordance_index(event, time, estimate, tied_tol: float = 1e-8) -> float:
         raise ValueError("No comparable pairs (no event is followed by a longer time): the "
                          "concordance index is undefined.")
     return float(numerator / denominator)
+
+
+@dataclasses.dataclass
+class KaplanMeier:
+    """The Kaplan-Meier estimate at every distinct time of a sample (see :func:`kaplan_meier`).
+
+    Attributes
+    ----------
+    time : ndarray of shape (n_times,)
+        The distinct times, increasing.
+    survival : ndarray of shape (n_times,)
+        ``S(t)`` from each time on (right-continuous: the events at ``t`` included).
+    at_risk : ndarray of shape (n_times,)
+        Samples with a time ``>= t`` (the risk set just before ``t``).
+    events, censored : ndarray of shape (n_times,)
+        Events and censored samples at ``t``.
+    """
+
+    time: np.ndarray
+    survival: np.ndarray
+    at_risk: np.ndarray
+    events: np.ndarray
+    censored: np.ndarray
+
+    def median(self) -> float:
+        """The median survival time: the first time with ``S(t) <= 0.5`` (NaN if the curve
+        stays above one half)."""
+        below = np.flatnonzero(self.survival <= 0.5)
+        return float(self.time[below[0]]) if below.size else float("nan")
+
+
+def _survival_arrays(time, event) -> tuple[np.ndarray, np.ndarray]:
+    time = np.asarray(time, dtype=np.float64).ravel()
+    event = np.asarray(event).ravel()
+    if event.shape != time.shape:
+        raise ValueError(f"{time.shape[0]} times but {event.shape[0]} event indicators.")
+    if time.size == 0:
+        raise ValueError("No samples.")
+    if not np.all(np.isfinite(time)):
+        raise ValueError("Survival times contain NaN or infinity.")
+    if not np.all(np.isin(event, (0, 1))):
+        raise ValueError("Event indicators must be 0/1 or False/True.")
+    return time, event.astype(bool)
+
+
+def kaplan_meier(time, event) -> KaplanMeier:
+    """The Kaplan-Meier (product-limit) estimate of the survival function.
+
+    ``S(t) = prod_{t_k <= t} (1 - d_k / n_k)`` over the distinct times ``t_k``, with ``d_k``
+    events at ``t_k`` and ``n_k`` samples still at risk (time ``>= t_k``) (Kaplan & Meier,
+    JASA 1958); a sample censored at an event time is at risk at it.
+
+    Parameters
+    ----------
+    time : array-like of shape (n_samples,)
+    event : array-like of shape (n_samples,)
+        1/True for an event, 0/False for a censored time.
+
+    Returns
+    -------
+    KaplanMeier
+    """
+    time, event = _survival_arrays(time, event)
+    distinct, index = np.unique(time, return_inverse=True)
+    events = np.bincount(index, weights=event, minlength=distinct.size)
+    counts = np.bincount(index, minlength=distinct.size)
+    at_risk = np.cumsum(counts[::-1])[::-1]  # samples with time >= t_k
+    survival = np.cumprod(1.0 - events / at_risk)
+    return KaplanMeier(distinct, survival, at_risk.astype(np.int64),
+                       events.astype(np.int64), (counts - events).astype(np.int64))
+
+
+def logrank_test(time, event, groups) -> tuple[float, float, int]:
+    """The log-rank test that the groups share one survival function.
+
+    At each distinct event time ``t_k`` with ``d_k`` events among ``n_k`` at risk, group
+    ``g`` expects ``E_gk = d_k n_gk / n_k`` events, with the hypergeometric covariance
+    ``V_ghk = d_k (n_k - d_k) / (n_k - 1) (n_gk / n_k) (delta_gh - n_hk / n_k)``; the
+    statistic ``(O - E)^T V^- (O - E)`` over the first ``G - 1`` groups is chi-squared with
+    ``G - 1`` degrees of freedom (Mantel 1966; Peto & Peto 1972).
+
+    Parameters
+    ----------
+    time, event : array-like of shape (n_samples,)
+    groups : array-like of shape (n_samples,)
+        Group labels, at least two distinct.
+
+    Returns
+    -------
+    statistic : float
+    p_value : float
+    dof : int
+    """
+    from scipy.stats import chi2
+
+    time, event = _survival_arrays(time, event)
+    labels, code = np.unique(np.asarray(groups).ravel(), return_inverse=True)
+    if code.shape != time.shape:
+        raise ValueError(f"{time.shape[0]} times but {code.shape[0]} group labels.")
+    if labels.size < 2:
+        raise ValueError("The log-rank test needs at least two groups.")
+    distinct, index = np.unique(time, return_inverse=True)
+    k, m = labels.size, distinct.size
+    counts = np.zeros((m, k))
+    deaths = np.zeros((m, k))
+    np.add.at(counts, (index, code), 1.0)
+    np.add.at(deaths, (index, code), event.astype(np.float64))
+    at_risk = np.cumsum(counts[::-1], axis=0)[::-1]  # (m, k): in group g with time >= t
+    n = at_risk.sum(axis=1)
+    d = deaths.sum(axis=1)
+    keep = d > 0
+    at_risk, deaths, n, d = at_risk[keep], deaths[keep], n[keep], d[keep]
+    share = at_risk / n[:, None]
+    observed_minus_expected = (deaths - d[:, None] * share).sum(axis=0)
+    spread = np.where(n > 1, d * (n - d) / np.maximum(n - 1, 1), 0.0)
+    covariance = (np.diag((spread[:, None] * share).sum(axis=0))
+                  - np.einsum("t,tg,th->gh", spread, share, share))
+    diff = observed_minus_expected[:-1]
+    statistic = float(diff @ np.linalg.pinv(covariance[:-1, :-1]) @ diff)
+    return statistic, float(chi2.sf(statistic, k - 1)), k - 1

@@ -21,6 +21,7 @@ compile
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -89,8 +90,11 @@ def _build_parser() -> argparse.ArgumentParser:
         description=(
             "Read a samples x features table (CSV/TSV/whitespace-delimited text or GCT, "
             "optionally gzipped; .npz, dense or scipy.sparse; svmlight/libsvm), fit a "
-            "cross-validated lasso / elastic net, or an L1 logistic regression for a class "
-            "target, and write to --out: the selected features with their coefficients (CSV, "
+            "cross-validated lasso / elastic net, an L1 logistic regression for a class "
+            "target, an L1 Poisson regression for counts (--family poisson) or an L1 Cox "
+            "model for survival data (--time and --event; with the Kaplan-Meier curves of "
+            "the high- and low-risk halves), "
+            "and write to --out: the selected features with their coefficients (CSV, "
             "sorted by |coef|, on the original scale of the data), the CV curve and the "
             "coefficient path (PNG, with matplotlib installed) and a JSON summary (alpha or C "
             "chosen, cross-validated performance, intercept, duality-gap certificate for "
@@ -101,10 +105,21 @@ def _build_parser() -> argparse.ArgumentParser:
                      ".npz, .svm/.svmlight/.libsvm)")
     fit.add_argument("--target", metavar="NAME",
                      help="target column (a row with --transpose); required for text tables")
-    fit.add_argument("--family", choices=["gaussian", "binomial", "poisson"],
+    fit.add_argument("--time", metavar="NAME",
+                     help="survival time column (a row with --transpose): fit a Cox model "
+                     "(L1 Cox regression chosen by cross-validated partial-likelihood "
+                     "deviance) with --event; both columns are removed from the features")
+    fit.add_argument("--event", metavar="NAME",
+                     help="event column for --time: 1/0, True/False, or two labels such as "
+                     "dead/alive or cBioPortal's 1:DECEASED/0:LIVING (1 = event, 0 = censored)")
+    fit.add_argument("--event-value", metavar="LABEL",
+                     help="the --event label that marks an event, when the labels are not "
+                     "self-explanatory")
+    fit.add_argument("--family", choices=["gaussian", "binomial", "poisson", "cox"],
                      help="glmnet's name for the model: gaussian = --task regression, "
                      "binomial = --task classification, poisson = counts (L1 Poisson "
-                     "regression chosen by cross-validated deviance)")
+                     "regression chosen by cross-validated deviance), cox = survival (needs "
+                     "--time and --event)")
     fit.add_argument("--task", choices=["auto", "regression", "classification"],
                      default="auto", help="default: classification if the target is labels "
                      "or has <= 10 integer values, else regression")
@@ -144,7 +159,8 @@ def _build_parser() -> argparse.ArgumentParser:
                      help="seed of the fold shuffling and subsampling (default: %(default)s)")
     fit.add_argument("--measure", choices=["mse", "deviance", "class", "auc"],
                      help="cross-validated measure that chooses the penalty (glmnet's "
-                     "type.measure): regression uses mse; classification deviance (log-loss, "
+                     "type.measure): regression uses mse, Poisson and Cox deviance; "
+                     "classification deviance (log-loss, "
                      "default), class (misclassification error) or auc (two classes); "
                      "classification reports accuracy, ROC AUC and log-loss in any case")
     fit.add_argument("--out", metavar="DIR", default="fastl1-output",
@@ -153,8 +169,8 @@ def _build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--overwrite", action="store_true",
                      help="write into a non-empty --out folder: the files of a previous run "
                      "(selected_features.csv, stability.csv, cv_curve.png, path.png, "
-                     "stability.png, summary.json) are removed first, other files are left "
-                     "alone")
+                     "stability.png, kaplan_meier.png, summary.json) are removed first, other "
+                     "files are left alone")
     fit.add_argument("--quiet", action="store_true", help="no progress bar or report")
     fit.set_defaults(func=_run_fit)
 
@@ -304,6 +320,8 @@ def _report(result, written, out_dir, max_rows: int = _DEMO_MAX_ROWS) -> list[st
              f"({result.task})"]
     if result.task == "poisson":
         lines.extend(_poisson_lines(summary))
+    elif result.task == "cox":
+        lines.extend(_cox_lines(summary))
     elif result.task == "regression":
         lines.append(f"model:     {summary['model']}, {summary['cv_folds']}-fold CV, alpha_rule="
                      f"{summary['alpha_rule']}: alpha = {summary['alpha']:.4g} (alpha_min = "
@@ -333,14 +351,74 @@ def _report(result, written, out_dir, max_rows: int = _DEMO_MAX_ROWS) -> list[st
 
 
 def _task(args: argparse.Namespace) -> str:
-    """The task from ``--task`` and ``--family`` (glmnet's names), which must agree."""
+    """The task from ``--task``, ``--family`` (glmnet's names) and ``--time``/``--event``,
+    which must agree."""
+    survival = args.time is not None
     if args.family is None:
-        return args.task
+        if survival and args.task != "auto":
+            raise ValueError(f"--time and --event fit a Cox model, not --task {args.task}")
+        return "cox" if survival else args.task
     task = {"gaussian": "regression", "binomial": "classification",
-            "poisson": "poisson"}[args.family]
+            "poisson": "poisson", "cox": "cox"}[args.family]
     if args.task not in ("auto", task):
         raise ValueError(f"--family {args.family} contradicts --task {args.task}")
+    if survival != (task == "cox"):
+        raise ValueError("--family cox needs --time and --event" if not survival else
+                         f"--time and --event fit a Cox model, not --family {args.family}")
     return task
+
+
+def _check_survival_options(args: argparse.Namespace) -> str | None:
+    """Why the survival options do not go together (None if they do)."""
+    if (args.time is None) != (args.event is None):
+        given, missing = ("--time", "--event") if args.event is None else ("--event", "--time")
+        return (f"{given} needs {missing}: a Cox model reads the survival time and the event "
+                "indicator (1 = event, 0 = censored) from two columns")
+    if args.time is None:
+        if args.event_value is not None:
+            return "--event-value goes with --time and --event"
+        return None
+    if args.target is not None:
+        return ("--target cannot be combined with --time/--event (the Cox model's target is "
+                "the pair of them)")
+    if args.time == args.event:
+        return "--time and --event name the same column"
+    return None
+
+
+def _cox_lines(summary: dict) -> list[str]:
+    lines = [
+        f"model:     {summary['model']} ({summary['ties'].capitalize()} ties), "
+        f"{summary['cv_folds']}-fold CV stratified on the event, alpha_rule="
+        f"{summary['alpha_rule']}: alpha = {summary['alpha']:.4g} (alpha_min = "
+        f"{summary['alpha_min']:.4g}, alpha_1se = {summary['alpha_1se']:.4g})",
+        f"events:    {summary['n_events']} events, {summary['n_censored']} censored",
+        f"CV error:  partial-likelihood deviance {summary['cv_deviance_at_alpha']:.4g} per "
+        f"event at alpha (minimum {summary['cv_deviance_min']:.4g}); KKT violation "
+        f"{summary['kkt_violation']:.2e}",
+    ]
+    cv = summary["c_index_cv"]
+    train = summary["c_index_train"]
+    parts = [] if train is None else [f"{train:.3f} on the training data (optimistic)"]
+    if cv is not None:
+        se = summary["c_index_cv_se"]
+        parts.append(f"{cv:.3f}{'' if se is None else f' +- {se:.3f}'} cross-validated "
+                     "(folds refitted at alpha)")
+    lines.append(f"C-index:   {', '.join(parts) or 'undefined (no comparable pairs)'}")
+    groups = summary["risk_groups"]
+    if "high" in groups:
+        def median(group):
+            value = group["median_survival"]
+            return "not reached" if value is None else f"{value:.4g}"
+
+        high, low = groups["high"], groups["low"]
+        lines.append(f"risk:      high (score > {groups['split_at_score']:.3g}) {high['n']} "
+                     f"samples, {high['events']} events, median survival {median(high)}; low "
+                     f"{low['n']}, {low['events']} events, median {median(low)}; log-rank "
+                     f"p = {groups['logrank_p']:.2g}")
+    else:
+        lines.append(f"risk:      {groups['note']}")
+    return lines
 
 
 def _poisson_lines(summary: dict) -> list[str]:
@@ -388,18 +466,82 @@ def _classification_lines(summary: dict) -> list[str]:
 
 
 def _load_data(args: argparse.Namespace):
-    """The table, with the loader's warnings (duplicate names ...) printed as one line each."""
+    """The table, with the loader's warnings (duplicate names ...) printed as one line each;
+    with ``--time``/``--event`` the target is the survival pair, both columns taken out of
+    the features."""
     import warnings
 
     from fastl1.datasets import load_table
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        data = load_table(args.data, args.target, transpose=args.transpose,
+        target = args.event if args.time is not None else args.target
+        data = load_table(args.data, target, transpose=args.transpose,
                           id_column=args.id_column)
     for warning in caught:
         print(f"fastl1 fit: warning: {warning.message}", file=sys.stderr)
+    if args.time is not None:
+        return _survival_data(args, data)
+    dropped = [name.strip() for note in data.notes
+               if note.startswith("dropped non-numeric annotation")
+               for name in note.partition(": ")[2].split(",")]
+    hint = _survival_hint(args.target, [*data.feature_names, *dropped])
+    if hint is not None and _task(args) in ("auto", "regression"):
+        print(f"fastl1 fit: warning: {hint}", file=sys.stderr)
+        data.notes.append(hint)
     return data
+
+
+def _survival_data(args: argparse.Namespace, data):
+    """``data`` with the time column taken out of the features and the target the
+    ``(n, 2)`` array of columns time, event."""
+    import difflib
+    import os
+
+    import scipy.sparse as sp
+
+    from fastl1.workflow import event_indicator
+
+    names = list(data.feature_names)
+    where = "row" if args.transpose else "column"
+    if args.time not in names:
+        close = difflib.get_close_matches(args.time, names, n=3)
+        hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise ValueError(f"{os.path.basename(args.data)}: no time {where} named "
+                         f"{args.time!r} (it must hold numbers).{hint}")
+    j = names.index(args.time)
+    X = data.data
+    column = X[:, [j]].toarray().ravel() if sp.issparse(X) else np.asarray(X[:, j]).copy()
+    keep = np.delete(np.arange(X.shape[1]), j)
+    if keep.size == 0:
+        raise ValueError(f"{os.path.basename(args.data)}: no features besides the time and "
+                         "the event.")
+    event = event_indicator(data.target, event_value=args.event_value,
+                            name=f"event {where} {args.event!r}")
+    data.data = X[:, keep]
+    data.feature_names = [names[k] for k in keep]
+    data.target = np.column_stack([column, event])
+    return data
+
+
+_TIME_NAME = re.compile(r"(^|[^a-z])(os|pfs|dfs|rfs|efs|dss|ttp)([^a-z]|$)|surviv|time|"
+                        r"month|day|year|week|follow", re.IGNORECASE)
+_EVENT_NAME = re.compile(r"status|event|censor|vital|dead|death|deceased|died",
+                         re.IGNORECASE)
+
+
+def _survival_hint(target: str | None, feature_names) -> str | None:
+    """A warning when a regression target looks like a survival time beside an event
+    column: a Gaussian fit ignores censoring (and would select the event column)."""
+    if target is None or not _TIME_NAME.search(str(target)):
+        return None
+    events = [name for name in feature_names if _EVENT_NAME.search(str(name))]
+    if not events:
+        return None
+    return (f"the target {target!r} looks like a survival time and {events[0]!r} like its "
+            "event indicator: a regression of the time ignores censoring (and may select the "
+            "event column); for a Cox model use --time "
+            f"{target} --event {events[0]} instead of --target")
 
 
 def _error(command: str, error: Exception) -> int:
@@ -410,6 +552,15 @@ def _error(command: str, error: Exception) -> int:
 def _run_fit(args: argparse.Namespace) -> int:
     from fastl1.workflow import check_output_dir, select_features, write_outputs
 
+    problem = _check_survival_options(args)
+    if problem is None:
+        try:
+            _task(args)
+        except ValueError as error:
+            problem = str(error)
+    if problem is not None:
+        print(f"fastl1 fit: error: {problem}", file=sys.stderr)
+        return 2
     try:
         check_output_dir(args.out, overwrite=args.overwrite)
         data = _load_data(args)

@@ -1,4 +1,5 @@
-"""Plots of regularisation paths, cross-validation curves and stability paths.
+"""Plots of regularisation paths, cross-validation curves, stability paths and Kaplan-Meier
+survival curves.
 
 matplotlib is an optional dependency (``pip install "fastl1[plot]"``); it is imported when a
 plot is drawn. Every function draws on ``ax`` (a new figure's axes by default) and returns it.
@@ -12,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["plot_cv", "plot_path", "plot_stability"]
+__all__ = ["plot_cv", "plot_kaplan_meier", "plot_path", "plot_stability"]
 
 _MARK_STYLES = (("k", "--"), ("0.4", ":"), ("0.6", "-."))
 
@@ -291,4 +292,64 @@ def plot_stability(selector, *, feature_names=None, max_labels: int = 10, ax=Non
     ax.set_title(f"Stability paths: {stable.shape[0]} stable features, E[false] <= "
                  f"{selector.expected_false_selections_bound_:.2g}")
     ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    return ax
+
+
+def plot_kaplan_meier(time, event, groups=None, *, labels=None, logrank: bool = True,
+                      xlabel: str = "time", ax=None):
+    """Kaplan-Meier survival curves, one per group, as step functions with a tick at each
+    censored time, and the log-rank test's p-value in the legend.
+
+    Parameters
+    ----------
+    time : array-like of shape (n_samples,)
+    event : array-like of shape (n_samples,)
+        1/True for an event, 0/False for a censored time.
+    groups : array-like of shape (n_samples,), default=None
+        Group labels (one curve per distinct label, in sorted order); None: one curve.
+    labels : dict, default=None
+        Legend text of each group label (default: the label itself).
+    logrank : bool, default=True
+        Add the log-rank test of equal survival (``fastl1._cox_metrics.logrank_test``)
+        to the legend when there are several groups.
+    xlabel : str, default="time"
+    ax : matplotlib Axes, default=None
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    from ._cox_metrics import kaplan_meier, logrank_test
+
+    time = np.asarray(time, dtype=np.float64).ravel()
+    event = np.asarray(event).ravel()
+    groups = np.zeros(time.shape[0], dtype=np.int64) if groups is None \
+        else np.asarray(groups).ravel()
+    if groups.shape != time.shape:
+        raise ValueError(f"{time.shape[0]} times but {groups.shape[0]} group labels.")
+    ax = _axes(ax)
+    names = labels or {}
+    levels = np.unique(groups)
+    for level, colour in zip(levels, _qualitative(levels.size), strict=True):
+        rows = groups == level
+        km = kaplan_meier(time[rows], event[rows])
+        # from (0, 1): a right-continuous step at every distinct time
+        x = np.concatenate([[0.0], km.time])
+        y = np.concatenate([[1.0], km.survival])
+        text = names.get(level, str(level)) if levels.size > 1 else "all samples"
+        ax.step(x, y, where="post", color=colour, lw=1.6,
+                label=f"{text} (n = {int(rows.sum())}, {int(km.events.sum())} events)")
+        censored = km.censored > 0
+        ax.plot(km.time[censored], km.survival[censored], ls="none", marker="|", ms=7,
+                color=colour)
+    if logrank and levels.size > 1:
+        statistic, p_value, dof = logrank_test(time, event, groups)
+        ax.plot([], [], ls="none", label=f"log-rank p = {p_value:.2g} "
+                f"(chi2 = {statistic:.3g}, {dof} df)")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlim(left=0.0)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("survival probability (Kaplan-Meier)")
+    ax.set_title("Kaplan-Meier estimate, ticks: censored")
+    ax.legend(fontsize="small", loc="best")
     return ax

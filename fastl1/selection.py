@@ -35,6 +35,10 @@ from ._validation import (
     check_target_scale,
     check_weights,
 )
+from .cox import CoxRegression
+from .cox import _grid as cox_grid
+from .cox import _path as cox_fit_path
+from .cox import _prepare as cox_prepare
 from .cv import fold_rows, one_blas_thread, run_jobs
 from .linear_model import (
     ElasticNet,
@@ -68,11 +72,13 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
 
     Parameters
     ----------
-    estimator : fastl1.Lasso, fastl1.ElasticNet, fastl1.LogisticRegression or \
-            fastl1.PoissonRegression, default=None
+    estimator : fastl1.Lasso, fastl1.ElasticNet, fastl1.LogisticRegression, \
+            fastl1.PoissonRegression or fastl1.CoxRegression, default=None
         The model whose selections are counted (default ``Lasso()``); its ``l1_ratio``,
         ``fit_intercept``, ``positive``, ``penalty_factor``, ``lower_bounds``,
-        ``upper_bounds``, ``tol`` and ``max_iter`` (and ``class_weight``) are used (a feature
+        ``upper_bounds``, ``tol`` and ``max_iter`` (and ``class_weight``, ``ties``) are used;
+        the cross-validated models (``PoissonRegressionCV``, ``CoxRegressionCV``) give their
+        settings the same way, their own alpha grid aside (a feature
         with penalty factor 0 is in every fit, so its score is 1). For logistic regression
         the grid is over ``C``: ``alphas_`` holds ``1 / C``,
         from :func:`sklearn.svm.l1_min_c` (where the first feature enters) to ``1 / eps``
@@ -168,10 +174,14 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         """A clone of the estimator with its parameters validated by the estimator's own
         checks (before any subsample is drawn), and the l1_ratio its fits use."""
         model = Lasso() if self.estimator is None else clone(self.estimator)
-        if not isinstance(model, (ElasticNet, LogisticRegression, PoissonRegression)):
+        if not isinstance(model, (ElasticNet, LogisticRegression, PoissonRegression,
+                                  CoxRegression)):
             raise TypeError("StabilitySelection works with fastl1.Lasso, fastl1.ElasticNet, "
-                            "fastl1.LogisticRegression or fastl1.PoissonRegression, got "
-                            f"{type(model).__name__}.")
+                            "fastl1.LogisticRegression, fastl1.PoissonRegression or "
+                            f"fastl1.CoxRegression, got {type(model).__name__}.")
+        if isinstance(model, CoxRegression):
+            model._check_shared_params()  # (a CoxRegressionCV has no alpha to check)
+            return model, float(model.l1_ratio)
         if isinstance(model, LogisticRegression):
             # Also resolves the deprecated ``penalty`` into the l1_ratio the fits use.
             return model, model._check_params()
@@ -179,20 +189,28 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         return model, float(model.l1_ratio)
 
     @one_blas_thread
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, groups=None):
         """Fit the paths on the subsamples and compute the selection frequencies.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
+        y : array-like of shape (n_samples,), or survival data
+            The target; for a Cox model scikit-survival's structured array (event, time) or
+            an ``(n_samples, 2)`` array of columns time, event.
         sample_weight : array-like of shape (n_samples,), default=None
+        groups : array-like of shape (n_samples,), default=None
+            Strata of a Cox model (each subsample keeps its rows' strata); other models take
+            none.
 
         Returns
         -------
         self
         """
         model, l1_ratio = self._model()
+        if groups is not None and not isinstance(model, CoxRegression):
+            raise ValueError("groups (strata) are for a Cox model; "
+                             f"{type(model).__name__} takes none.")
         _check_int("n_resamples", self.n_resamples, low=1)
         _check_real("threshold", self.threshold, low=0.0, high=1.0)
         if self.threshold <= 0.5:
@@ -212,7 +230,10 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
             from ._dask_selection import fit_stability
             refuse_feature_penalty_on_dask(model)
             return fit_stability(self, model, l1_ratio, X, y, sample_weight)
-        if isinstance(model, PoissonRegression):
+        if isinstance(model, CoxRegression):
+            grid, make_job, weights, X = self._cox_jobs(model, l1_ratio, X, y, sample_weight,
+                                                        groups)
+        elif isinstance(model, PoissonRegression):
             X, y, weights, offset = poisson_prepare(self, X, y, sample_weight, None)
             if sp.issparse(X):
                 X = X.tocsr()  # subsamples are row subsets
@@ -303,6 +324,21 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
             self.average_selected_ ** 2 / ((2 * self.threshold - 1) * X.shape[1]))
         return self
 
+    def _cox_jobs(self, model, l1_ratio, X, y, sample_weight, groups):
+        """The Cox grid (from ``alpha_max`` of all rows down to ``eps`` times it), the job
+        of a subsample, the weights and the validated X."""
+        check_sparse_structure(X)
+        X = validate_data(self, X, accept_sparse=["csc", "csr"],
+                          dtype=[np.float64, np.float32], accept_large_sparse=True)
+        if sp.issparse(X):
+            X = X.tocsr()  # subsamples are row subsets; each is converted once for its fits
+        data = cox_prepare(model, X, y, sample_weight, groups)
+        penalty = feature_penalty_of(model, X.shape[1], l1_ratio)
+        grid = cox_grid(data, self.alphas, self.eps, l1_ratio, penalty)
+        make_job = functools.partial(_cox_job, data, grid, l1_ratio, penalty, model)
+        # every Cox fit has weights (ones without sample_weight): a subsample needs some
+        return grid, make_job, data.weights, X
+
     def _c_grid(self, X, y, model) -> np.ndarray:
         """Decreasing penalty for logistic models: ``alphas_ = 1 / C`` with ``C`` from
         :func:`sklearn.svm.l1_min_c` (the first feature enters) up to ``1 / eps`` times it."""
@@ -344,6 +380,18 @@ def _logistic_job(X, codes, weights, n_classes, alphas, model, l1_ratio, penalty
         bool(model.fit_intercept), model.tol, model.max_iter, "prox_newton", False,
         penalty=penalty, on_solution=record)
     return selected, failures
+
+
+def _cox_job(data, alphas, l1_ratio, penalty, model, rows):
+    """The Cox path on ``rows`` (weights rescaled to sum to their count, strata kept): the
+    selected features at each alpha and the number of fits that stopped at ``max_iter``. A
+    subsample without events selects nothing (its partial likelihood is constant)."""
+    sub = data.rows(rows, model.ties)
+    if not np.any(sub.event & (sub.weights > 0)):
+        return np.zeros((data.X.shape[1], alphas.shape[0]), dtype=bool), 0
+    coefs, _, failures = cox_fit_path(sub, alphas, l1_ratio, penalty, float(model.tol),
+                                      int(model.max_iter))
+    return coefs != 0, failures
 
 
 def _poisson_job(X, y, weights, alphas, l1_ratio, penalty, model, rows):

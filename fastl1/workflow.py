@@ -23,12 +23,13 @@ from .cv import report_progress
 from .linear_model import ElasticNetCV, LassoCV
 from .selection import StabilitySelection
 
-__all__ = ["SelectionResult", "check_output_dir", "select_features", "write_outputs"]
+__all__ = ["SelectionResult", "check_output_dir", "event_indicator", "select_features",
+           "write_outputs"]
 
 
 #: The files :func:`write_outputs` may write; a previous run's are removed before writing.
 OUTPUT_FILES = ("selected_features.csv", "stability.csv", "cv_curve.png", "path.png",
-                "stability.png", "summary.json")
+                "stability.png", "kaplan_meier.png", "summary.json")
 
 #: Classification measures (glmnet's ``type.measure``) and the scikit-learn scorer of each.
 CLASSIFICATION_MEASURES = {"deviance": "neg_log_loss", "class": "accuracy", "auc": "roc_auc"}
@@ -41,7 +42,8 @@ class SelectionResult:
     ``curve`` and ``path`` hold what the plots draw: the per-fold CV values along the grid and
     the full-data coefficient path (on the standardised scale; divide by ``scale``), with the
     grid's parameter (``"alpha"`` or ``"C"``) and the chosen values. ``details`` holds the
-    task's entries of :meth:`summary` computed at fit time.
+    task's entries of :meth:`summary` computed at fit time. ``survival`` (Cox) holds the
+    times, events and high-risk mask of the Kaplan-Meier plot.
     """
 
     task: str
@@ -58,6 +60,7 @@ class SelectionResult:
     curve: dict | None = None
     path: dict | None = None
     details: dict = field(default_factory=dict)
+    survival: dict | None = None  # Cox: time, event and the high-risk mask of the KM plot
 
     def summary(self) -> dict:
         """A JSON-serialisable summary (the chosen penalty, CV performance, certificate,
@@ -122,7 +125,7 @@ def _standardise(X) -> tuple[object, np.ndarray]:
 
 def select_features(X, y, *, feature_names: Sequence[str] | None = None, task: str = "auto",
                     cv: int = 5, l1_ratio: Sequence[float] = (1.0,), alpha_rule: str = "min",
-                    alphas: int = 100, eps: float = 1e-3, standardize: bool = True,
+                    alphas: int = 100, eps: float | None = None, standardize: bool = True,
                     measure: str | None = None, stability: bool = False,
                     n_resamples: int = 50, threshold: float = 0.6, n_jobs: int | None = -1,
                     tol: float = 1e-4, random_state: int = 0,
@@ -135,13 +138,22 @@ def select_features(X, y, *, feature_names: Sequence[str] | None = None, task: s
     Parameters
     ----------
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
-    y : array-like of shape (n_samples,)
-        Continuous target (regression) or labels (classification).
+    y : array-like of shape (n_samples,), or survival data
+        Continuous target (regression), labels (classification), counts (Poisson), or for
+        ``task='cox'`` scikit-survival's structured array (event, time) or an
+        ``(n_samples, 2)`` array of columns time, event (see :func:`event_indicator` for
+        event columns of labels).
     feature_names : sequence of str, default=None
-    task : {'auto', 'regression', 'classification', 'poisson'}, default='auto'
-        ``'auto'``: classification when ``y`` is not numeric or has at most 10 distinct
-        integer values. ``'poisson'``: counts, by :class:`fastl1.PoissonRegressionCV`
-        (cross-validated Poisson deviance).
+    task : {'auto', 'regression', 'classification', 'poisson', 'cox'}, default='auto'
+        ``'auto'``: Cox regression for a structured survival array, else classification when
+        ``y`` is not numeric or has at most 10 distinct integer values, else regression.
+        ``'poisson'``: counts, by :class:`fastl1.PoissonRegressionCV` (cross-validated
+        Poisson deviance). ``'cox'``: survival times with censoring, by
+        :class:`fastl1.CoxRegressionCV` (cross-validated partial-likelihood deviance, folds
+        stratified on the event), reporting Harrell's concordance index (on the training
+        data and cross-validated) and the Kaplan-Meier curves of the high- and low-risk
+        halves of the samples (split at the median risk score ``X w`` of the selected model)
+        with their log-rank test.
     cv : int, default=5
         Folds (shuffled with ``random_state``; stratified for classification).
     l1_ratio : sequence of float, default=(1.0,)
@@ -150,7 +162,9 @@ def select_features(X, y, *, feature_names: Sequence[str] | None = None, task: s
         The penalty with the best mean CV measure, or the strongest one within one standard
         error of it (glmnet's ``lambda.1se``): the largest alpha, or for classification the
         smallest ``C``.
-    alphas, eps : grid size and end of the alpha grid. Classification uses a grid of
+    alphas, eps : grid size and end of the alpha grid (``eps=None``: 1e-3, and for Cox
+        glmnet's ``lambda.min.ratio``, 0.01 with more features than samples, else 1e-4).
+        Classification uses a grid of
         ``min(alphas, 30)`` values of ``C`` from :func:`sklearn.svm.l1_min_c` (where the
         first feature enters) up three decades.
     standardize : bool, default=True
@@ -167,7 +181,8 @@ def select_features(X, y, *, feature_names: Sequence[str] | None = None, task: s
         Threads.
     tol : float, default=1e-4
         The estimators' ``tol``: a duality-gap tolerance for regression (scikit-learn's rule),
-        a KKT-violation tolerance for classification (see :class:`fastl1.LogisticRegression`).
+        a KKT-violation tolerance for classification and Cox (see
+        :class:`fastl1.LogisticRegression`, :class:`fastl1.CoxRegression`).
     random_state : int, default=0
     unpenalized : sequence of str, default=()
         Names of features left unpenalised (penalty factor 0, glmnet's ``penalty.factor``):
@@ -189,6 +204,16 @@ def select_features(X, y, *, feature_names: Sequence[str] | None = None, task: s
         (many distinct numbers) or has a class with fewer samples than folds.
     """
     y = np.asarray(y)
+    if task == "auto" and y.dtype.names is not None:
+        task = "cox"
+    if task == "cox":
+        return _select_cox(X, y, feature_names=feature_names, cv=cv, l1_ratio=l1_ratio,
+                           alpha_rule=alpha_rule, alphas=alphas, eps=eps,
+                           standardize=standardize, measure=measure, stability=stability,
+                           n_resamples=n_resamples, threshold=threshold, n_jobs=n_jobs,
+                           tol=tol, random_state=random_state, unpenalized=unpenalized,
+                           progress=progress, stability_progress=stability_progress)
+    eps = 1e-3 if eps is None else eps
     if y.ndim != 1 or y.shape[0] != X.shape[0]:
         raise ValueError(f"y must be 1-D with one value per row of X, got shape {y.shape} for "
                          f"{X.shape[0]} rows.")
@@ -203,8 +228,8 @@ def select_features(X, y, *, feature_names: Sequence[str] | None = None, task: s
     if task == "auto":
         task = _guess_task(y)
     if task not in ("regression", "classification", "poisson"):
-        raise ValueError("task must be 'auto', 'regression', 'classification' or 'poisson', "
-                         f"got {task!r}")
+        raise ValueError("task must be 'auto', 'regression', 'classification', 'poisson' or "
+                         f"'cox', got {task!r}")
     if task == "regression" and measure not in (None, "mse"):
         raise ValueError(f"measure {measure!r} is for classification; regression uses 'mse'.")
     if task == "poisson" and measure not in (None, "deviance"):
@@ -380,6 +405,248 @@ def _fit_poisson(X, y, *, cv, l1_ratio, alphas, eps, alpha_rule, n_jobs, tol, ra
     return model, np.asarray(model.coef_, dtype=np.float64), curve, path, details
 
 
+#: Event-column labels read as an event / as censored (case-insensitive), for two-level
+#: string columns such as R's and cBioPortal's vital status.
+EVENT_LABELS = frozenset({"1", "true", "yes", "y", "event", "dead", "deceased", "died",
+                          "death", "relapse", "relapsed", "recurred", "recurrence",
+                          "progressed", "progression"})
+CENSORED_LABELS = frozenset({"0", "false", "no", "n", "censored", "alive", "living",
+                             "disease-free", "diseasefree", "none"})
+
+
+def _label_code(label: str) -> str:
+    """cBioPortal's ``"1:DECEASED"`` / ``"0:LIVING"``: the code before the colon."""
+    text = label.strip().lower()
+    head, colon, _ = text.partition(":")
+    return head.strip() if colon and head.strip() in ("0", "1") else text
+
+
+def event_indicator(values, *, event_value=None, name: str = "event") -> np.ndarray:
+    """Event indicators (bool) from an event column: 0/1, False/True, or two labels.
+
+    Parameters
+    ----------
+    values : array-like of shape (n_samples,)
+        Numbers 0/1, booleans, or strings: ``"0"``/``"1"``, ``"true"``/``"false"``,
+        cBioPortal's ``"1:DECEASED"``/``"0:LIVING"``, or any two labels of which one is a
+        known event word (dead, deceased, died, death, event, yes, relapse(d), recurred,
+        recurrence, progressed, progression) and the other not, or which ``event_value``
+        names.
+    event_value : str or number, default=None
+        The label that marks an event (the other label marks a censored time).
+    name : str, default="event"
+        The column's name, for the error messages.
+
+    Returns
+    -------
+    ndarray of bool of shape (n_samples,)
+
+    Raises
+    ------
+    ValueError
+        Numbers other than 0 and 1, more than two labels, ``event_value`` not among them,
+        or two labels of which neither (or both) reads as an event.
+    """
+    values = np.asarray(values).ravel()
+    if event_value is not None:
+        labels = values.astype(str)
+        wanted = str(event_value)
+        if values.dtype.kind in "fiu":  # numbers: compare as numbers ("1" == 1.0)
+            try:
+                return values.astype(np.float64) == float(event_value)
+            except ValueError:
+                raise ValueError(f"event value {wanted!r} is not a number, but the {name} "
+                                 "column holds numbers.") from None
+        levels = np.unique(labels)
+        if wanted not in levels:
+            raise ValueError(f"event value {wanted!r} is not in the {name} column (its "
+                             f"values: {', '.join(map(repr, levels[:5].tolist()))}).")
+        if levels.size > 2:
+            raise ValueError(f"the {name} column has {levels.size} distinct values "
+                             f"({', '.join(map(repr, levels[:5].tolist()))}); an event column "
+                             "has two.")
+        return labels == wanted
+    if values.dtype.kind == "b":
+        return values.copy()
+    if values.dtype.kind in "fiu":
+        bad = ~np.isin(values, (0, 1))
+        if np.any(bad):
+            raise ValueError(f"the {name} column must hold 0/1 (1 = event), True/False or two "
+                             f"labels; got {np.unique(values[bad])[:5].tolist()}.")
+        return values == 1
+    codes = np.array([_label_code(str(v)) for v in values])
+    levels = np.unique(codes)
+    shown = ", ".join(repr(v) for v in np.unique(values.astype(str))[:5])
+    if levels.size > 2:
+        raise ValueError(f"the {name} column has {levels.size} distinct values ({shown}); an "
+                         "event column has two (1 = event, 0 = censored).")
+    events = [level for level in levels if level in EVENT_LABELS]
+    censored = [level for level in levels if level in CENSORED_LABELS]
+    if len(events) == 1 and (levels.size == 1 or len(censored) == 1 or
+                             levels.size - len(events) == 1):
+        return codes == events[0]
+    if not events and len(censored) == levels.size:
+        return np.zeros(values.shape[0], dtype=bool)  # all censored (refused by the fit)
+    raise ValueError(f"cannot tell which value of the {name} column ({shown}) marks an event: "
+                     "recode it as 1 = event, 0 = censored, or name the event value "
+                     "(--event-value, event_value=).")
+
+
+def _select_cox(X, y, *, feature_names, cv, l1_ratio, alpha_rule, alphas, eps, standardize,
+                measure, stability, n_resamples, threshold, n_jobs, tol, random_state,
+                unpenalized, progress, stability_progress) -> SelectionResult:
+    """:func:`select_features` for survival data (``task='cox'``)."""
+    from ._cox_data import check_survival
+
+    times, event = check_survival(y, X.shape[0])
+    if measure not in (None, "deviance"):
+        raise ValueError(f"measure {measure!r} is not for survival data; Cox regression uses "
+                         "'deviance' (the partial-likelihood deviance).")
+    if sp.issparse(X) and np.iscomplexobj(X.data) or not sp.issparse(X) and \
+            np.iscomplexobj(X):
+        raise ValueError("X must be real: complex values are not supported.")
+    names = [f"x{j}" for j in range(X.shape[1])] if feature_names is None \
+        else list(feature_names)
+    if len(names) != X.shape[1]:
+        raise ValueError(f"{len(names)} feature names for {X.shape[1]} features.")
+    factor = _unpenalized_factor(names, unpenalized)
+    notes = []
+    scale = np.ones(X.shape[1])
+    if standardize:
+        X, scale = _standardise(X)
+        notes.append("features divided by their standard deviation before fitting "
+                     "(coefficients reported on the original scale)")
+    hook = report_progress(progress) if progress is not None else nullcontext()
+    start = time.perf_counter()
+    model, coef, curve, path, details, survival = _fit_cox(
+        X, times, event, cv=cv, l1_ratio=l1_ratio, alphas=alphas, eps=eps,
+        alpha_rule=alpha_rule, n_jobs=n_jobs, tol=tol, random_state=random_state, hook=hook,
+        penalty_factor=factor)
+    coef = coef / scale
+    fit_seconds = time.perf_counter() - start
+    selected = np.flatnonzero(coef)
+    selected = selected[np.argsort(-np.abs(coef[selected]), kind="stable")]
+    selector = None
+    if stability:
+        import fastl1
+
+        base = fastl1.CoxRegression(l1_ratio=float(list(l1_ratio)[0]), tol=tol,
+                                    penalty_factor=factor)
+        selector = StabilitySelection(base, n_resamples=n_resamples, threshold=threshold,
+                                      n_jobs=n_jobs, random_state=random_state)
+        stability_progress = progress if stability_progress is None else stability_progress
+        with (report_progress(stability_progress) if stability_progress is not None
+              else nullcontext()):
+            selector.fit(X, np.column_stack([times, event]))
+    if factor is not None:
+        notes.append("left unpenalised (in every model): " + ", ".join(unpenalized))
+    return SelectionResult("cox", model, names, coef, scale, selected, fit_seconds,
+                           int(times.shape[0]), float("nan"), selector, notes, curve, path,
+                           details, survival)
+
+
+def _fold_concordance(X, time, event, train, test, params) -> float:
+    """Harrell's C of a fold's test rows, by the model fitted on its training rows."""
+    from ._cox_metrics import concordance_index
+    from .cox import CoxRegression
+
+    y = np.column_stack([time, event])
+    model = CoxRegression(**params).fit(X[train], y[train])
+    try:
+        return concordance_index(event[test], time[test], model.predict(X[test]))
+    except ValueError:  # no comparable pair among the fold's test rows
+        return float("nan")
+
+
+def _fit_cox(X, time, event, *, cv, l1_ratio, alphas, eps, alpha_rule, n_jobs, tol,
+             random_state, hook, penalty_factor=None):
+    """Cross-validated L1 Cox regression: the model at the chosen alpha, the per-fold
+    deviances and the full-data path for the plots, the summary entries (with the
+    concordance indices and the risk groups) and the Kaplan-Meier plot's data."""
+    import functools
+
+    from ._cox_metrics import concordance_index
+    from .cox import CoxRegressionCV, cox_path
+    from .cv import run_jobs
+
+    ratios = list(l1_ratio)
+    if len(ratios) > 1:
+        raise ValueError("Cox fits take one --l1-ratio.")
+    ratio = float(ratios[0])
+    y = np.column_stack([time, event])
+    splitter = StratifiedKFold(cv, shuffle=True, random_state=random_state)
+    folds = list(splitter.split(np.zeros((time.shape[0], 1)), event))
+    model = CoxRegressionCV(l1_ratio=ratio, eps=eps, alphas=alphas, cv=folds, n_jobs=n_jobs,
+                            tol=tol, alpha_rule=alpha_rule, penalty_factor=penalty_factor)
+    with hook:
+        model.fit(X, y)
+    grid = model.alphas_
+    _, coefs, _ = cox_path(X, y, alphas=grid, l1_ratio=ratio, tol=tol,
+                           penalty_factor=penalty_factor)
+    params = {"alpha": model.alpha_, "l1_ratio": ratio, "tol": tol,
+              "penalty_factor": penalty_factor}
+    fold_c = np.array(run_jobs([functools.partial(_fold_concordance, X, time, event, train,
+                                                  test, params) for train, test in folds],
+                               n_jobs))
+    score = model.predict(X)
+    marks = {"alpha_min": model.alpha_min_, "alpha_1se": model.alpha_1se_}
+    if alpha_rule == "1se":
+        marks = {"alpha_1se": model.alpha_1se_, "alpha_min": model.alpha_min_}
+    curve = {"parameter": "alpha", "grid": grid, "scores": model.deviance_path_,
+             "measure": "partial-likelihood deviance per event", "marks": marks,
+             "n_nonzero": np.count_nonzero(coefs, axis=0)}
+    path = {"parameter": "alpha", "grid": grid, "coefs": coefs, "marks": marks,
+            "ylabel": "log hazard ratio"}
+    index = int(np.flatnonzero(grid == model.alpha_)[0])
+    valid = fold_c[np.isfinite(fold_c)]
+    details = {
+        "model": type(model).__name__, "measure": "deviance", "alpha_rule": alpha_rule,
+        "alpha": model.alpha_, "alpha_min": model.alpha_min_, "alpha_1se": model.alpha_1se_,
+        "l1_ratio": ratio, "ties": model.ties, "cv_folds": len(folds),
+        "n_events": int(event.sum()), "n_censored": int((~event).sum()),
+        "cv_deviance_at_alpha": float(model.deviance_mean_[index]),
+        "cv_deviance_min": float(model.deviance_mean_.min()),
+        "kkt_violation": float(model.dual_gap_),
+        "c_index_train": _concordance_or_nan(concordance_index, event, time, score),
+        "c_index_cv": float(valid.mean()) if valid.size else None,
+        "c_index_cv_se": float(valid.std(ddof=1) / np.sqrt(valid.size))
+        if valid.size > 1 else None,
+    }
+    high, groups = _risk_groups(time, event, score)
+    details["risk_groups"] = groups
+    survival = {"time": time, "event": event, "high_risk": high}
+    return model, np.asarray(model.coef_, dtype=np.float64), curve, path, details, survival
+
+
+def _concordance_or_nan(concordance_index, event, time, score):
+    try:
+        return concordance_index(event, time, score)
+    except ValueError:
+        return None
+
+
+def _risk_groups(time, event, score) -> tuple[np.ndarray | None, dict]:
+    """The high-risk mask (score above its median) and the groups' summary: sizes, events,
+    Kaplan-Meier median survival and the log-rank test; no split when the scores are all
+    equal (no feature selected)."""
+    from ._cox_metrics import kaplan_meier, logrank_test
+
+    split = float(np.median(score))
+    high = score > split
+    if not 0 < high.sum() < high.shape[0]:
+        return None, {"split_at_score": split, "note": "no split: every sample has the same "
+                      "risk score (no feature selected)"}
+    out: dict = {"split_at_score": split}
+    for label, rows in (("high", high), ("low", ~high)):
+        km = kaplan_meier(time[rows], event[rows])
+        median = km.median()
+        out[label] = {"n": int(rows.sum()), "events": int(event[rows].sum()),
+                      "median_survival": None if np.isnan(median) else median}
+    statistic, p_value, _ = logrank_test(time, event, high)
+    out.update(logrank_chi2=statistic, logrank_p=p_value)
+    return high, out
+
+
 def _fit_classification(X, y, *, cv, l1_ratio, alphas, alpha_rule, measure, n_jobs, tol,
                         random_state, hook, penalty_factor=None):
     """Cross-validated L1 logistic regression over a ``C`` grid from ``l1_min_c``: the fold
@@ -473,7 +740,8 @@ def check_output_dir(out_dir, *, overwrite: bool = False) -> Path:
     overwrite : bool, default=False
         Accept a non-empty folder; :func:`write_outputs` then replaces the files of a
         previous run (``selected_features.csv``, ``stability.csv``, ``cv_curve.png``,
-        ``path.png``, ``stability.png``, ``summary.json``) and leaves other files alone.
+        ``path.png``, ``stability.png``, ``kaplan_meier.png``, ``summary.json``) and leaves
+        other files alone.
 
     Returns
     -------
@@ -516,8 +784,9 @@ def write_outputs(result: SelectionResult, out_dir, *, extra_summary: dict | Non
 
     ``selected_features.csv``, ``summary.json`` and, with matplotlib installed,
     ``cv_curve.png`` and ``path.png`` (and ``stability.csv`` / ``stability.png`` with
-    stability selection). The files of a previous run (these six names) are removed first, so
-    that none is left beside the new ones; other files are left alone.
+    stability selection, ``kaplan_meier.png`` for Cox regression). The files of a previous
+    run (these seven names) are removed first, so that none is left beside the new ones;
+    other files are left alone.
 
     Parameters
     ----------
@@ -546,8 +815,10 @@ def write_outputs(result: SelectionResult, out_dir, *, extra_summary: dict | Non
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         coef = result.coef
+        cox = result.task == "cox"
         if coef.ndim == 1:
             header = ["rank", "feature", "coefficient", "abs_coefficient"]
+            header += ["hazard_ratio"] if cox else []
         else:
             header = ["rank", "feature", *[f"coef_{c}" for c in result.model.classes_],
                       "max_abs_coefficient"]
@@ -555,6 +826,7 @@ def write_outputs(result: SelectionResult, out_dir, *, extra_summary: dict | Non
         for rank, j in enumerate(result.selected, start=1):
             values = [f"{coef[j]:.10g}", f"{abs(coef[j]):.10g}"] if coef.ndim == 1 else \
                 [*(f"{c:.10g}" for c in coef[:, j]), f"{np.abs(coef[:, j]).max():.10g}"]
+            values += [f"{np.exp(coef[j]):.10g}"] if cox else []
             row = [rank, result.feature_names[j], *values]
             writer.writerow(row + ([f"{scores[j]:.4g}"] if scores is not None else []))
     written.append(path)
@@ -621,7 +893,23 @@ def _plots(result: SelectionResult) -> list:
                       measure=curve["measure"], marks=curve["marks"],
                       n_nonzero=curve["n_nonzero"])),
                   ("path.png", draw_path)]
+    if result.survival is not None and result.survival["high_risk"] is not None:
+        plots.append(("kaplan_meier.png", lambda: _plot_risk_groups(result)))
     if result.stability is not None:
         plots.append(("stability.png", lambda: plot_stability(result.stability,
                                                               feature_names=names)))
     return plots
+
+
+def _plot_risk_groups(result: SelectionResult):
+    """Kaplan-Meier curves of the high- and low-risk halves (split at the median score)."""
+    from .plotting import plot_kaplan_meier
+
+    data = result.survival
+    groups = np.where(data["high_risk"], "high", "low")
+    split = result.details["risk_groups"]["split_at_score"]
+    ax = plot_kaplan_meier(data["time"], data["event"], groups, labels={
+        "high": f"high risk (score > {split:.3g})", "low": f"low risk (score <= {split:.3g})"})
+    ax.set_title(f"Risk groups of the selected model ({result.selected.size} features; "
+                 "training data)")
+    return ax

@@ -534,7 +534,7 @@ def test_fit_counts_with_the_poisson_family(tmp_path, capsys):
     rows = list(csv.reader(open(out_dir / "selected_features.csv")))
     assert {"g1", "g4"} <= {row[1] for row in rows[1:]}
     assert main(["fit", str(path), "--target", "outcome", "--family", "poisson", "--task",
-                 "classification", "--out", str(tmp_path / "p")]) == 1
+                 "classification", "--out", str(tmp_path / "p")]) == 2  # a bad command line
     _one_error_line(capsys.readouterr().err, "contradicts")
 
 
@@ -554,3 +554,131 @@ def test_fit_classification_keeps_unpenalized_covariates(tmp_path, capsys):
                  "--quiet"]) == 0
     rows = list(csv.reader(open(tmp_path / "o" / "selected_features.csv")))
     assert "g5" in {row[1] for row in rows[1:]}
+
+
+def _survival_table(path, n=80, p=12, seed=21, event_labels=("0:LIVING", "1:DECEASED"),
+                    transpose=False):
+    """Samples x (os_months, os_status, genes): genes g2 and g5 drive the hazard."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p)) * 2.0 + 3.0
+    risk = 0.9 * (X[:, 2] - 3.0) - 0.7 * (X[:, 5] - 3.0)
+    event_time = 20 * rng.weibull(1.5, n) * np.exp(-risk / 1.5)
+    censored = rng.random(n) < 0.3
+    time = np.where(censored, rng.uniform(0, event_time), event_time)
+    header = ["sample", "os_months", "os_status"] + [f"g{j}" for j in range(p)]
+    rows = [[f"s{i}", f"{time[i]:.4f}", event_labels[int(not censored[i])]]
+            + [f"{v:.5f}" for v in X[i]] for i in range(n)]
+    table = [header, *rows]
+    if transpose:
+        table = [list(col) for col in zip(*table, strict=True)]
+    with open(path, "w", newline="") as handle:
+        csv.writer(handle, delimiter="\t").writerows(table)
+    return time, ~censored
+
+
+@pytest.mark.parametrize("transpose", [False, True])
+def test_fit_survival_time_and_event(tmp_path, capsys, transpose):
+    path = tmp_path / "survival.tsv"
+    time, event = _survival_table(path, transpose=transpose)
+    out_dir = tmp_path / "o"
+    argv = ["fit", str(path), "--time", "os_months", "--event", "os_status", "--out",
+            str(out_dir), "--cv", "3", "--alphas", "12"] + (["--transpose"] if transpose else [])
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "80 samples x 12 features (cox)" in out  # time and event are not features
+    assert "CoxRegressionCV (Breslow ties)" in out and "C-index:" in out
+    assert "log-rank p = " in out
+    summary = json.loads((out_dir / "summary.json").read_text())
+    assert summary["task"] == "cox" and summary["measure"] == "deviance"
+    assert summary["n_events"] == int(event.sum())
+    assert summary["c_index_train"] > 0.7 and summary["c_index_cv"] > 0.6
+    groups = summary["risk_groups"]
+    assert groups["high"]["n"] + groups["low"]["n"] == 80 and groups["logrank_p"] < 0.01
+    rows = list(csv.reader(open(out_dir / "selected_features.csv")))
+    assert rows[0][-1] == "hazard_ratio"
+    assert {"g2", "g5"} <= {row[1] for row in rows[1:]}
+    positive = {row[1]: float(row[2]) for row in rows[1:]}
+    assert positive["g2"] > 0 > positive["g5"]
+    assert float(rows[1][4]) == pytest.approx(np.exp(float(rows[1][2])), rel=1e-8)
+    for name in ("cv_curve.png", "path.png", "kaplan_meier.png"):
+        assert (out_dir / name).stat().st_size > 1000
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--time", "os_months"], "--time needs --event"),
+    (["--event", "os_status"], "--event needs --time"),
+    (["--time", "os_months", "--event", "os_status", "--target", "g1"], "--target cannot"),
+    (["--time", "os_months", "--event", "os_months"], "same column"),
+    (["--family", "cox", "--target", "g1"], "--family cox needs --time and --event"),
+    (["--time", "os_months", "--event", "os_status", "--family", "poisson"],
+     "not --family poisson"),
+    (["--time", "os_months", "--event", "os_status", "--task", "regression"],
+     "not --task regression"),
+    (["--target", "g1", "--event-value", "dead"], "--event-value goes with"),
+])
+def test_survival_options_are_checked(tmp_path, capsys, argv, message):
+    path = tmp_path / "survival.tsv"
+    _survival_table(path, n=10, p=6)
+    assert main(["fit", str(path), "--out", str(tmp_path / "o"), *argv]) == 2
+    _one_error_line(capsys.readouterr().err, message)
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("labels, extra, message", [
+    (("alive", "maybe", "dead"), [], "3 distinct values"),
+    (("A", "B"), [], "cannot tell which value"),
+    (("A", "B"), ["--event-value", "C"], "'C' is not in the event column"),
+    (("0", "2"), [], "must hold 0/1"),
+])
+def test_bad_event_columns_are_refused(tmp_path, capsys, labels, extra, message):
+    path = tmp_path / "survival.tsv"
+    _survival_table(path, n=12, p=6, event_labels=labels[:2])
+    if len(labels) == 3:  # a third label in the last row
+        text = path.read_text().splitlines()
+        cells = text[-1].split("\t")
+        cells[2] = labels[2]
+        text[-1] = "\t".join(cells)
+        path.write_text("\n".join(text) + "\n")
+    assert main(["fit", str(path), "--time", "os_months", "--event", "os_status", "--out",
+                 str(tmp_path / "o"), *extra]) == 1
+    _one_error_line(capsys.readouterr().err, message)
+
+
+def test_missing_time_column_is_named(tmp_path, capsys):
+    path = tmp_path / "survival.tsv"
+    _survival_table(path, n=12, p=6)
+    assert main(["fit", str(path), "--time", "os_month", "--event", "os_status", "--out",
+                 str(tmp_path / "o")]) == 1
+    _one_error_line(capsys.readouterr().err, "no time column named 'os_month'",
+                    "'os_months'")
+
+
+def test_event_labels_are_read():
+    from fastl1.workflow import event_indicator
+
+    np.testing.assert_array_equal(event_indicator(np.array([0.0, 1.0, 1.0])), [0, 1, 1])
+    np.testing.assert_array_equal(event_indicator(np.array([True, False])), [1, 0])
+    np.testing.assert_array_equal(
+        event_indicator(np.array(["Dead", "Alive", "dead"])), [1, 0, 1])
+    np.testing.assert_array_equal(
+        event_indicator(np.array(["1:DECEASED", "0:LIVING"])), [1, 0])
+    np.testing.assert_array_equal(event_indicator(np.array(["TRUE", "FALSE"])), [1, 0])
+    np.testing.assert_array_equal(
+        event_indicator(np.array(["relapse", "remission"])), [1, 0])
+    np.testing.assert_array_equal(
+        event_indicator(np.array(["x", "y", "x"]), event_value="y"), [0, 1, 0])
+    np.testing.assert_array_equal(event_indicator(np.array([2.0, 0.0]), event_value=2), [1, 0])
+    with pytest.raises(ValueError, match="cannot tell"):
+        event_indicator(np.array(["dead", "died"]))
+
+
+def test_survival_time_as_a_regression_target_gets_a_warning(tmp_path, capsys):
+    path = tmp_path / "survival.tsv"
+    _survival_table(path, n=40, p=6, event_labels=("0", "1"))
+    assert main(["fit", str(path), "--target", "os_months", "--out", str(tmp_path / "o"),
+                 "--cv", "3", "--alphas", "5", "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "looks like a survival time" in err
+    assert "--time os_months --event os_status" in err
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert any("looks like a survival time" in note for note in summary["notes"])

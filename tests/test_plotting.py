@@ -8,7 +8,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from fastl1 import ElasticNetCV, LassoCV, StabilitySelection, lasso_path  # noqa: E402
-from fastl1.plotting import plot_cv, plot_path, plot_stability  # noqa: E402
+from fastl1.plotting import (  # noqa: E402
+    plot_cv,
+    plot_kaplan_meier,
+    plot_path,
+    plot_stability,
+)
 
 from .conftest import make_regression  # noqa: E402
 
@@ -125,3 +130,25 @@ def test_plot_stability_over_c_for_a_logistic_base():
                                   random_state=0).fit(X, y)
     ax = plot_stability(selector)
     assert ax.get_xlabel() == "log10(C)"
+
+
+def test_plot_kaplan_meier_draws_steps_ticks_and_the_logrank_test(tmp_path):
+    rng = np.random.default_rng(2)
+    time = rng.exponential(1.0, 60)
+    event = rng.random(60) < 0.7
+    groups = np.where(np.arange(60) < 30, "high", "low")
+    ax = plot_kaplan_meier(time, event, groups, labels={"high": "high risk"})
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert texts[0].startswith("high risk (n = 30") and texts[1].startswith("low (n = 30")
+    assert texts[2].startswith("log-rank p = ")
+    steps = [line for line in ax.get_lines() if line.get_drawstyle() == "steps-post"]
+    assert len(steps) == 2
+    assert steps[0].get_ydata()[0] == 1.0 and steps[0].get_xdata()[0] == 0.0
+    ticks = [line for line in ax.get_lines() if line.get_marker() == "|"]
+    n_censored = sum(np.unique(time[(groups == g) & ~event]).size for g in ("high", "low"))
+    assert sum(line.get_xdata().size for line in ticks) == n_censored
+    assert _rendered(ax, tmp_path / "km.png")
+    single = plot_kaplan_meier(time, event)
+    assert [t.get_text() for t in single.get_legend().get_texts()][0].startswith("all samples")
+    with pytest.raises(ValueError, match="group labels"):
+        plot_kaplan_meier(time, event, groups[:10])

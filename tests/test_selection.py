@@ -12,7 +12,15 @@ from sklearn.linear_model import LinearRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from fastl1 import ElasticNet, Lasso, LogisticRegression, PoissonRegression, StabilitySelection
+from fastl1 import (
+    CoxRegression,
+    CoxRegressionCV,
+    ElasticNet,
+    Lasso,
+    LogisticRegression,
+    PoissonRegression,
+    StabilitySelection,
+)
 
 
 def _problem(n=120, p=60, seed=0):
@@ -244,3 +252,57 @@ def test_poisson_model_selects_the_count_signal():
     again = StabilitySelection(PoissonRegression(tol=1e-6), alphas=6, eps=0.1,
                                n_resamples=8, random_state=0, n_jobs=2).fit(X, y)
     np.testing.assert_array_equal(selector.stability_scores_, again.stability_scores_)
+
+
+def _survival(n=100, p=15, seed=4):  # features 3 and 8 drive the hazard
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    event_time = rng.weibull(1.5, n) * np.exp(-(1.2 * X[:, 3] - 1.0 * X[:, 8]) / 1.5)
+    censored = rng.random(n) < 0.3
+    time = np.where(censored, rng.uniform(0, event_time), event_time)
+    return X, time, ~censored
+
+
+def test_cox_model_selects_the_survival_signal():
+    X, time, event = _survival()
+    y = np.column_stack([time, event])
+    selector = StabilitySelection(CoxRegression(tol=1e-6), alphas=5, eps=0.3, n_resamples=4,
+                                  random_state=0).fit(X, y)
+    assert selector.stability_scores_.shape == (15, 5)
+    assert selector.alphas_[0] > selector.alphas_[-1]
+    assert set(np.flatnonzero(selector.get_support())) == {3, 8}
+    # scikit-survival's structured array (event field first) gives the same selections
+    structured = np.empty(time.shape[0], dtype=[("status", bool), ("days", float)])
+    structured["status"], structured["days"] = event, time
+    again = StabilitySelection(CoxRegression(tol=1e-6), alphas=5, eps=0.3, n_resamples=4,
+                               random_state=0, n_jobs=2).fit(X, structured)
+    np.testing.assert_array_equal(selector.stability_scores_, again.stability_scores_)
+
+
+def test_cox_cv_settings_and_strata_are_used():
+    X, time, event = _survival(seed=5)
+    y = np.column_stack([time, event])
+    strata = np.repeat([0, 1], 50)
+    selector = StabilitySelection(CoxRegressionCV(ties="efron", tol=1e-6), alphas=4, eps=0.3,
+                                  n_resamples=3, random_state=0)
+    selector.fit(X, y, groups=strata)
+    assert {3, 8} <= set(np.flatnonzero(selector.get_support()))
+    plain = StabilitySelection(CoxRegressionCV(ties="efron", tol=1e-6), alphas=4, eps=0.3,
+                               n_resamples=3, random_state=0).fit(X, y)
+    # strata change the partial likelihood, hence the grid's top and the selections' scale
+    assert selector.alphas_[0] != plain.alphas_[0]
+
+
+def test_cox_input_is_checked():
+    X, time, event = _survival(n=40, p=10)
+    with pytest.raises(ValueError, match="Event indicators must be 0/1"):
+        StabilitySelection(CoxRegression(), n_resamples=2).fit(
+            X, np.column_stack([time, np.where(event, 2.0, 0.0)]))
+    with pytest.raises(ValueError, match="No events"):
+        StabilitySelection(CoxRegression(), n_resamples=2).fit(
+            X, np.column_stack([time, np.zeros(40)]))
+    with pytest.raises(ValueError, match="groups .strata. are for a Cox model"):
+        StabilitySelection(Lasso(), n_resamples=2).fit(X, time, groups=np.zeros(40))
+    with pytest.raises(ValueError, match="l1_ratio"):
+        StabilitySelection(CoxRegression(l1_ratio=2.0), n_resamples=2).fit(
+            X, np.column_stack([time, event]))

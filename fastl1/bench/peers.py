@@ -712,7 +712,8 @@ GLMPATH_SOLVERS: dict[str, Solver] = {
 def solvers_for(task: str, requested: Sequence[str | Solver]) -> list[Solver]:
     """The solvers run on a problem of ``task``: by name from :data:`SOLVERS`, on the
     logistic task from :data:`LOGISTIC_SOLVERS` by name or family, on the glmpath task from
-    :data:`GLMPATH_SOLVERS` by name; Solver objects as given."""
+    :data:`GLMPATH_SOLVERS` by name, on the glm task (Cox, Poisson) from
+    :data:`fastl1.bench.glm.GLM_SOLVERS` by name; Solver objects as given."""
     out: list[Solver] = []
     for s in requested:
         if isinstance(s, Solver):
@@ -720,6 +721,11 @@ def solvers_for(task: str, requested: Sequence[str | Solver]) -> list[Solver]:
         elif task == "glmpath":
             if s in GLMPATH_SOLVERS:
                 out.append(GLMPATH_SOLVERS[s])
+        elif task == "glm":
+            from .glm import GLM_SOLVERS
+
+            if s in GLM_SOLVERS:
+                out.append(GLM_SOLVERS[s])
         elif task == "logistic":
             out.extend(v for k, v in LOGISTIC_SOLVERS.items() if s in (k, v.family))
         elif s in SOLVERS:
@@ -730,7 +736,9 @@ def solvers_for(task: str, requested: Sequence[str | Solver]) -> list[Solver]:
 def solver_names() -> list[str]:
     """Every name accepted as a solver: the regression solvers, the logistic ones and their
     families, the glmpath ones."""
-    names = [*SOLVERS, *LOGISTIC_SOLVERS, *GLMPATH_SOLVERS]
+    from .glm import GLM_SOLVERS
+
+    names = [*SOLVERS, *LOGISTIC_SOLVERS, *GLMPATH_SOLVERS, *GLM_SOLVERS]
     names += [s.family for s in LOGISTIC_SOLVERS.values() if s.family]
     return list(dict.fromkeys(names))
 

@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from .glm import GLM_SPECS, make_glm_problem
+
 __all__ = [
     "DATA_DIR_VARIABLE",
     "PROBLEMS",
@@ -34,7 +36,7 @@ __all__ = [
     "resolve_data_dir",
 ]
 
-TASKS = ("fit", "path", "cv", "logistic", "glmpath")
+TASKS = ("fit", "path", "cv", "logistic", "glmpath", "glm")
 LOSSES = ("squared", "logistic")
 # The folder of the real data sets when neither ``data_dir`` nor ``--data-dir`` names one.
 DATA_DIR_VARIABLE = "FASTL1_BENCH_DATA"
@@ -88,6 +90,9 @@ PROBLEMS: dict[str, _Spec] = {
     "glmpath-rcv1-logistic": _Spec("real:rcv1", 1, fmt="csr", task="glmpath",
                                    loss="logistic"),
     "glmpath-synthetic-logistic": _Spec("logistic", 1, task="glmpath", loss="logistic"),
+    # Cox and Poisson regression (fastl1.bench.glm): paths and single fits
+    **{name: _Spec(spec.data, 1, task="glm", loss=spec.loss)
+       for name, spec in GLM_SPECS.items()},
 }
 
 # Names accepted wherever problem names are (``run``, ``fastl1 bench --problems``).
@@ -97,6 +102,11 @@ PROBLEM_GROUPS: dict[str, list[str]] = {
     "glmpaths": [name for name, spec in PROBLEMS.items() if spec.task == "glmpath"],
     "cv": [name for name, spec in PROBLEMS.items() if spec.task == "cv"],
     "logistic": [name for name, spec in PROBLEMS.items() if spec.task == "logistic"],
+    "glm": [name for name, spec in PROBLEMS.items() if spec.task == "glm"],
+    "cox": [name for name, spec in PROBLEMS.items() if spec.task == "glm"
+            and spec.loss == "cox"],
+    "poisson": [name for name, spec in PROBLEMS.items() if spec.task == "glm"
+                and spec.loss == "poisson"],
     "all": list(PROBLEMS),
 }
 
@@ -317,6 +327,8 @@ def make_bench_problem(name: str, scale: float = 1.0,
     if not (scale > 0 and math.isfinite(scale)):
         raise ValueError(f"scale must be a positive number, got {scale!r}")
     spec = PROBLEMS[name]
+    if spec.task == "glm":  # Cox and Poisson: their own problem type (fastl1.bench.glm)
+        return make_glm_problem(name, scale)
     X, y, what = _data(spec.data, float(scale), resolve_data_dir(data_dir))
     if spec.fmt == "csr":
         X = X.tocsr()
@@ -408,9 +420,20 @@ def list_problems() -> list[tuple[str, str]]:
             "real:leukemia": "real leukemia 72 x 7129 (data folder)",
             "real:riboflavin": "real riboflavin 71 x 4088 (data folder)",
             "real:rcv1": "real rcv1 subset 1000 x 47117 (data folder)"}
+    what.update({"survival": "simulated survival 500 x 20000",
+                 "breast_cancer": "scikit-survival's breast_cancer 198 x 84",
+                 "counts-sparse": "sparse counts 5000 x 20000 CSC",
+                 "counts-tall": "tall dense counts 100000 x 200"})
     out = []
     for name, spec in PROBLEMS.items():
         model = "Lasso" if spec.l1_ratio == 1 else f"ElasticNet l1_ratio={spec.l1_ratio:g}"
+        if spec.task == "glm":
+            kind = GLM_SPECS[name].kind
+            loss = "Cox (Breslow)" if spec.loss == "cox" else "Poisson (intercept)"
+            text = (f"L1 {loss} {'100-alpha path' if kind == 'path' else 'fit at the 31st'}"
+                    f"{'' if kind == 'path' else ' alpha'}, {what[spec.data]}")
+            out.append((name, text))
+            continue
         fmt = "" if spec.fmt == "dense" else f" as {spec.fmt.upper()}"
         grid = f"{spec.n_alphas} alphas down to {spec.eps:g} alpha_max"
         if spec.task == "glmpath":

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 import scipy.sparse as sp
 
+from .glm import run_glm_problem
 from .objectives import PathSolution, coef_at, primal_dual_grid
 from .peers import GLMPATH_SOLVERS, Solver, Timed, solver_names, solvers_for
 from .problems import (
@@ -202,6 +203,10 @@ def run(problems: Iterable[str | BenchProblem] | None = None,
             continue
         if problem.task not in TASKS:
             raise ValueError(f"unknown task {problem.task!r}; choose from: {', '.join(TASKS)}")
+        if problem.task == "glm":  # Cox and Poisson: relative objective errors
+            results.extend(run_glm_problem(problem, solvers_for("glm", requested),
+                                           int(repeats), float(tol), float(time_limit), say))
+            continue
         results.extend(_run_problem(problem, solvers_for(problem.task, requested),
                                     int(repeats), float(tol),
                                     float(time_limit), say))
@@ -226,6 +231,8 @@ def _add_note(row: dict, note: str, first: bool = False) -> None:
 
 # Fields only the rows of a path or CV problem have (besides the common ones).
 _TASK_FIELDS = {
+    "glm": ("loss", "n_alphas", "alpha_min", "rel_error", "within_target", "ratio_best_peer",
+            "best_peer"),
     "fit": (),
     "logistic": (),
     "glmpath": ("n_alphas", "alpha_min", "loss", "accuracy", "objectives",

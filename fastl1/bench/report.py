@@ -20,7 +20,7 @@ def environment() -> dict:
     env = {"python": platform.python_version(), "platform": platform.platform(),
            "cpu_count": os.cpu_count()}
     for mod in ("fastl1", "numpy", "scipy", "numba", "sklearn", "celer", "skglm", "glmnet",
-                "adelie"):
+                "adelie", "sksurv", "glum"):
         try:
             env[mod] = str(getattr(importlib.import_module(mod), "__version__", "?"))
         except Exception:  # noqa: BLE001
@@ -169,8 +169,33 @@ def _cv_block(rows: Sequence[dict]) -> tuple[list[tuple], list[str], list[str]]:
     return table, after, notes
 
 
+def _glm_block(rows: Sequence[dict]) -> tuple[list[tuple], list[str], list[str]]:
+    header = ("solver", "tol", "median (s)", "first fit (s)", "rel. error (max)",
+              "fastl1/solver")
+    table, notes = [header], []
+    for row in rows:
+        table.append((
+            row["solver"] + ("" if row["status"] == "ok" else "*"),
+            _fmt(row["tol"], ".0e"),
+            _fmt(row["median"], ".4f"),
+            _fmt(row["first_fit"], ".3f"),
+            ("inf" if row["rel_error"] is None and row["median"] else
+             _fmt(row["rel_error"], ".1e")) + (" !" if row["within_target"] is False else ""),
+            _fmt(row["ratio"], ".2f"),
+        ))
+        if row["note"] or row["status"] != "ok":
+            notes.append(_row_note(row))
+    after = [f"target at every alpha: (objective - best objective of any fit) / best <= "
+             f"{rows[0]['gap_target']:.0e}; '!' = not reached"]
+    for row in rows:
+        if row.get("ratio_best_peer") is not None:
+            after.append(f"fastl1 / best peer within the target: {row['ratio_best_peer']:.2f} "
+                         f"({row['best_peer']})")
+    return table, after, notes
+
+
 _BLOCKS = {"fit": _fit_block, "path": _path_block, "cv": _cv_block, "logistic": _fit_block,
-           "glmpath": _glmpath_block}
+           "glmpath": _glmpath_block, "glm": _glm_block}
 
 _LEGENDS = {
     "fit": ("median: of the timed fits after one warm-up fit ('first fit', incl. JIT "
@@ -193,6 +218,13 @@ _LEGENDS = {
                 "best; cert. rel. error = (objective - best dual value) / objective, the dual "
                 "values including the reference solve's; R's glmnet is timed inside R around "
                 "glmnet() only; fastl1/solver compares rows of the same accuracy."),
+    "glm": ("Cox and Poisson problems: one 'fit' is the whole path (or the single fit). "
+            "Objectives computed by the harness in float64 (Cox: -1/n log partial likelihood, "
+            "Breslow ties; Poisson: deviance / (2n)) plus alpha ||w||_1; each solver's tol is "
+            "calibrated from its default by decades until ten times tighter lowers no alpha's "
+            "objective by more than the target; rel. error (max) = worst over the alphas of "
+            "(objective - best objective any fit reached) / best. R's glmnet is timed inside "
+            "R; 'first fit' is a small warm-up (JIT compile or cache load)."),
     "cv": ("cv problems: one 'fit' is the whole cross-validation, final refit included; "
            "fastl1/solver is against fastl1 with n_jobs=2. alpha_ = the alpha chosen (index "
            "in the grid, 0 = alpha_max); CV curve rel. diff = max over the alphas of |mean CV "
