@@ -86,8 +86,8 @@ def _check_weights(sample_weight, n: int) -> np.ndarray:
 def _prepare(estimator, X, y, sample_weight, groups) -> _Survival:
     """The validated data set; X keeps its format (CSR, CSC or dense) and dtype."""
     if dask_input(X, y, sample_weight):
-        raise ValueError("Cox regression does not take Dask arrays yet (only the squared "
-                         "and logistic losses do); compute X and y first.")
+        raise ValueError("Cox regression does not take Dask arrays (its risk sets span the "
+                         "row blocks); compute X and y first.")
     if estimator.ties not in ("breslow", "efron"):
         raise ValueError(f"ties must be 'breslow' or 'efron', got {estimator.ties!r}.")
     check_sparse_structure(X)

@@ -11,9 +11,9 @@ Each is fitted at ``alpha_max / 10`` (single fit) and along 100 alphas from ``al
 ``alpha_max / 100`` (warm-started path). A solver's time is the CPU time of its first run, in
 a ladder of tightening tolerances, whose objective is within ``1e-6`` (relative) of the best
 objective any run reached (at every alpha, for paths). Run with one Numba thread so that CPU
-time is comparable on a shared machine::
+time is comparable on a shared machine (it sets one Numba thread itself)::
 
-    NUMBA_NUM_THREADS=1 PYTHONPATH=/path/to/skglm-and-celer python docs/groups_speed.py
+    PYTHONPATH=/path/to/skglm-and-celer python -m fastl1.bench.groups
 
 (``multitask`` or ``group`` as an argument runs one of the two problems.)
 
@@ -26,14 +26,10 @@ these penalties).
 
 from __future__ import annotations
 
-import os
+import time
+import warnings
 
-os.environ.setdefault("NUMBA_NUM_THREADS", "1")
-
-import time  # noqa: E402
-import warnings  # noqa: E402
-
-import numpy as np  # noqa: E402
+import numpy as np
 
 MATCH = 1e-6  # relative suboptimality accepted as "the same objective"
 CAP = 300.0  # CPU seconds: a solver whose run takes longer stops its ladder there
@@ -221,6 +217,9 @@ def _group():
 
 
 if __name__ == "__main__":
+    import numba
+
+    numba.set_num_threads(1)
     import sys
 
     main(tuple(sys.argv[1:]) or ("multitask", "group"))
