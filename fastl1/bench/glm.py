@@ -8,7 +8,7 @@ is zero, down to glmnet's ``lambda.min.ratio``: 0.01 with more features than sam
 * Cox regression (Breslow ties, no intercept): a simulated 500 x 20000 survival problem
   (standard normal X, 10 non-zero coefficients, Weibull event times of shape 1.5, 30 % of
   the samples censored at a uniform time before their event; seed 5) and scikit-survival's
-  ``load_breast_cancer`` (198 x 84 after one-hot encoding its two categorical columns; the
+  ``load_breast_cancer`` (198 x 82 after one-hot encoding its two categorical columns; the
   problems are skipped without scikit-survival);
 * Poisson regression (log link, unpenalised intercept): 5000 x 20000 sparse CSC counts
   (density 0.01, N(0, 1) entries, 20 non-zero coefficients; seed 6) and a tall dense

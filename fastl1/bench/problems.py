@@ -421,7 +421,7 @@ def list_problems() -> list[tuple[str, str]]:
             "real:riboflavin": "real riboflavin 71 x 4088 (data folder)",
             "real:rcv1": "real rcv1 subset 1000 x 47117 (data folder)"}
     what.update({"survival": "simulated survival 500 x 20000",
-                 "breast_cancer": "scikit-survival's breast_cancer 198 x 84",
+                 "breast_cancer": "scikit-survival's breast_cancer 198 x 82",
                  "counts-sparse": "sparse counts 5000 x 20000 CSC",
                  "counts-tall": "tall dense counts 100000 x 200"})
     out = []
