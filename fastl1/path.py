@@ -129,8 +129,8 @@ def _weighted_norm2(v: np.ndarray, sample_weight: np.ndarray) -> float:
 
 
 def _objective_share(problem: Problem, y_centred: np.ndarray, coef: np.ndarray, alpha: float,
-                     l1_ratio: float, penalty: FeaturePenalty | None,
-                     reference: GradientReference, gram, xty, y_norm2: float) -> float:
+                     l1_ratio: float, penalty: FeaturePenalty | None, gram, xty,
+                     y_norm2: float) -> float:
     """``_OBJECTIVE_MULTIPLE`` times the objective at ``coef`` over ``||y_c||^2 / n``, at
     most 1: the share of scikit-learn's bound ``tol ||y_c||^2 / n`` that the next path
     point's duality gap must be below.
@@ -141,7 +141,7 @@ def _objective_share(problem: Problem, y_centred: np.ndarray, coef: np.ndarray, 
     few tenths of a percent there). The objective decreases along the path, so the previous
     point's bounds the next one's: deep in the path each point's gap is below ``tol`` times
     ten times its objective, a relative rule (``1e-3`` at the default ``tol``). The residual
-    comes from the last exact gradient's (the residual fits) or from the Gram matrix.
+    comes from the Gram matrix, or from the product of the support's columns of X.
     """
     if not y_norm2 > 0.0:
         return 1.0
@@ -150,10 +150,12 @@ def _objective_share(problem: Problem, y_centred: np.ndarray, coef: np.ndarray, 
         w = coef[support].astype(np.float64)
         fit = float(w @ xty[support])
         residual2 = y_norm2 - 2.0 * fit + float(w @ (gram[np.ix_(support, support)] @ w))
-    elif reference.valid:
-        residual2 = _weighted_norm2(reference.residual, problem.sample_weight)
-    else:
-        return 1.0
+    else:  # the support's columns only (the reference's residual may be some alphas old)
+        support = np.flatnonzero(coef)
+        w = coef[support].astype(np.float64)
+        fitted = np.asarray(problem.X[:, support] @ w, dtype=np.float64).ravel() - float(
+            problem.x_mean[support] @ w)
+        residual2 = _weighted_norm2(y_centred - fitted, problem.sample_weight)
     factor = 1.0 if penalty is None else penalty.factor
     w = coef.astype(np.float64)
     n = problem.n_samples
@@ -213,7 +215,7 @@ def fit_path(problem: Problem, y_centred: np.ndarray, alphas: np.ndarray, l1_rat
             n_iters.append(result.n_iter)
             # (not below the dtype's rounding of the gap, which no fit could reach)
             point_tol = max(tol * _objective_share(problem, y_centred, coef, alpha, l1_ratio,
-                                                   penalty, reference, gram, xty, y_norm2),
+                                                   penalty, gram, xty, y_norm2),
                             min(tol, _ROUNDING_ULPS * np.finfo(problem.dtype).eps))
             if not result.converged:
                 failures.append((alpha, result.dual_gap))
