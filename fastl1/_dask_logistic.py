@@ -549,8 +549,10 @@ def solve_penalised(passes, model, lam1, lam2, *, fit_intercept=True, tol=1e-4,
         converged = gap <= max(gap_tol, _GAP_FLOOR) * reference
         if converged or stalled or n_iter >= max_iter:
             break
+        # As the in-memory fits (fastl1.logistic._solve_rounds): the gap is about linear in
+        # the violation near the optimum.
         kernel_tol = min(kernel_tol, violation) * min(
-            0.1, max(1e-3, np.sqrt(gap_tol * reference / max(gap, 1e-300))))
+            0.1, max(1e-3, 0.5 * gap_tol * reference / max(gap, 1e-300)))
         if floor is None and kernel_tol < _ROUNDING_ULPS * eps * r_norm * np.sqrt(n) * 1e6:
             floor = _ROUNDING_ULPS * eps * r_norm * model.x_max * np.sqrt(n)
         if floor is not None and kernel_tol < floor:

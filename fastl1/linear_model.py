@@ -407,7 +407,7 @@ class ElasticNetCV(_LinearPredictor, RegressorMixin, BaseEstimator):
         Epochs allowed per alpha.
     tol : float, default=1e-4
         Duality-gap tolerance per alpha: below ``tol`` times the smaller of ``||y_c||^2 / n``
-        and ten times the previous alpha's objective (:func:`fastl1.enet_path`), on the folds
+        and five times the previous alpha's objective (:func:`fastl1.enet_path`), on the folds
         and on the path of all rows that gives the final model.
     cv : int, cross-validation generator or iterable, default=None
         As scikit-learn (None: 5-fold ``KFold``).
