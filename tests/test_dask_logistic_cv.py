@@ -55,7 +55,11 @@ def _assert_same(fitted, reference):
             got, want = np.array(list(got.values())), np.array(list(want.values()))
         assert got.shape == want.shape
         _close(got, want, 1e-7)
-    np.testing.assert_array_equal(fitted.n_iter_, reference.n_iter_)
+    # The in-memory paths start each point from the strong rule's working set: fewer
+    # iterations than the blockwise fits, which start every point afresh; both converge.
+    assert fitted.n_iter_.shape == reference.n_iter_.shape
+    assert np.all(fitted.n_iter_ < TIGHT["max_iter"])
+    assert np.all(reference.n_iter_ < TIGHT["max_iter"])
 
 
 @pytest.mark.parametrize("weighted", [False, True])
