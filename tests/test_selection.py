@@ -210,7 +210,19 @@ def test_logistic_selection_with_some_zero_weights():
     assert np.all(np.isfinite(selector.stability_scores_))
 
 
-def test_logistic_fits_stopped_at_max_iter_warn():
+def test_logistic_fits_stopped_at_max_iter_warn(monkeypatch):
+    # Along a path each point converges in one working-set solve (the strong rule's set,
+    # solved to the final tolerance), even with max_iter=1: a path whose fits stopped at
+    # max_iter is simulated, and the warning that sums them up is checked.
+    from fastl1 import selection
+
+    real = selection._fit_logistic_path
+
+    def stopped(*args, **kwargs):
+        coefs, intercepts, n_iter, _ = real(*args, **kwargs)
+        return coefs, intercepts, n_iter, 1
+
+    monkeypatch.setattr(selection, "_fit_logistic_path", stopped)
     X, y = _labels()
     with pytest.warns(ConvergenceWarning,
                       match=r"LogisticRegression did not converge within max_iter=1 for "
@@ -218,6 +230,7 @@ def test_logistic_fits_stopped_at_max_iter_warn():
         StabilitySelection(LogisticRegression(max_iter=1, tol=1e-10), alphas=5,
                            n_resamples=2, random_state=0).fit(X, y)
     assert record[0].filename == __file__  # points at the caller's fit
+    monkeypatch.undo()
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         StabilitySelection(LogisticRegression(), alphas=5, n_resamples=2,
