@@ -551,6 +551,38 @@ class GroupLogisticRegression(LinearClassifierMixin, BaseEstimator):
         self.group_weights_ = structure.weight.copy()
         return self
 
+    def predict_proba(self, X):
+        """Class probabilities, columns in the order of ``classes_``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, 2)
+        """
+        from scipy.special import expit
+
+        p = expit(self.decision_function(X))
+        return np.column_stack([1.0 - p, p])
+
+    def predict_log_proba(self, X):
+        """Logarithms of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, 2)
+        """
+        from scipy.special import log_expit
+
+        z = self.decision_function(X)
+        return np.column_stack([log_expit(-z), log_expit(z)])
+
 
 def _group_newton(model, X, y, sw, structure):
     """Proximal Newton for :class:`GroupLogisticRegression`; returns ``(coef, intercept,

@@ -250,3 +250,17 @@ def test_plot_group_path():
     ax = plot_group_path(alphas, coefs, groups=5, max_labels=2)
     assert len(ax.lines) == 12
     assert len(ax.get_legend().get_texts()) == 2
+
+
+def test_group_logistic_probabilities():
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((80, 12))
+    y = np.where(X[:, 0] - X[:, 1] + 0.3 * rng.standard_normal(80) > 0, "yes", "no")
+    model = GroupLogisticRegression(groups=[4, 4, 4], alpha=0.01).fit(X, y)
+    proba = model.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    z = model.decision_function(X)
+    np.testing.assert_allclose(proba[:, 1], 1.0 / (1.0 + np.exp(-z)), rtol=1e-12)
+    # (log of 1 - p near 1 in the reference loses digits: log_expit keeps them)
+    np.testing.assert_allclose(model.predict_log_proba(X), np.log(proba), rtol=1e-8)
+    assert np.array_equal(model.classes_[proba.argmax(axis=1)], model.predict(X))
