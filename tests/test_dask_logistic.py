@@ -11,16 +11,11 @@ from sklearn.exceptions import ConvergenceWarning
 from fastl1 import LogisticRegression
 from fastl1.logistic_cv import l1_logistic_path
 
-dask = pytest.importorskip("dask")
-da = pytest.importorskip("dask.array")
+from .dask_support import chunked, da, dask, synchronous  # noqa: F401 (autouse fixture)
+from .dask_support import close as _close
 
 TIGHT = {"tol": 1e-10, "max_iter": 1000}
 
-
-@pytest.fixture(autouse=True)
-def synchronous():
-    with dask.config.set(scheduler="synchronous"):
-        yield
 
 
 def _binary(seed=0, n=900, p=12):
@@ -41,13 +36,8 @@ def _multiclass(seed=1, n=800, p=10):
 
 
 def _chunked(a, chunk=200):
-    return da.from_array(a, chunks=(chunk,) + a.shape[1:])
+    return chunked(a, chunk)
 
-
-def _close(actual, expected, rtol=1e-8):
-    actual, expected = np.asarray(actual, np.float64), np.asarray(expected, np.float64)
-    scale = max(float(np.max(np.abs(expected))), 1e-300)
-    assert np.max(np.abs(actual - expected)) <= rtol * scale, (actual, expected)
 
 
 def _assert_same_fit(fitted, reference, same_iterations=True):

@@ -12,16 +12,11 @@ from sklearn.model_selection import GroupKFold, KFold, ShuffleSplit
 
 from fastl1 import LogisticRegressionCV
 
-dask = pytest.importorskip("dask")
-da = pytest.importorskip("dask.array")
+from .dask_support import chunked, da, dask, synchronous  # noqa: F401 (autouse fixture)
+from .dask_support import close as _close
 
 TIGHT = {"tol": 1e-10, "max_iter": 1000}
 
-
-@pytest.fixture(autouse=True)
-def synchronous():
-    with dask.config.set(scheduler="synchronous"):
-        yield
 
 
 def _binary(seed=0, n=600, p=8):
@@ -32,13 +27,8 @@ def _binary(seed=0, n=600, p=8):
 
 
 def _chunked(a, chunk=150):
-    return da.from_array(a, chunks=(chunk,) + a.shape[1:])
+    return chunked(a, chunk)
 
-
-def _close(actual, expected, rtol=1e-8):
-    actual, expected = np.asarray(actual, np.float64), np.asarray(expected, np.float64)
-    scale = max(float(np.max(np.abs(expected))), 1e-300)
-    assert np.max(np.abs(actual - expected)) <= rtol * scale, (actual, expected)
 
 
 def _assert_same(fitted, reference):

@@ -11,18 +11,13 @@ from sklearn.exceptions import ConvergenceWarning
 
 from fastl1 import CoxRegression, PoissonRegression, PoissonRegressionCV, poisson_path
 
-dask = pytest.importorskip("dask")
-da = pytest.importorskip("dask.array")
+from .dask_support import chunked, da, dask, synchronous  # noqa: F401 (autouse fixture)
+from .dask_support import close as _close
 
 # The in-memory solver's certificate at tol 1e-10 leaves ~1e-8 of relative error on an
 # elastic-net fit: both fits are asked for the optimum to rounding.
 TIGHT = {"tol": 1e-14, "max_iter": 100_000}
 
-
-@pytest.fixture(autouse=True)
-def synchronous():
-    with dask.config.set(scheduler="synchronous"):
-        yield
 
 
 def _counts(seed=0, n=600, p=8):
@@ -34,13 +29,8 @@ def _counts(seed=0, n=600, p=8):
 
 
 def _chunked(a, chunk=150):
-    return da.from_array(a, chunks=(chunk,) + a.shape[1:])
+    return chunked(a, chunk)
 
-
-def _close(actual, expected, rtol=1e-8):
-    actual, expected = np.asarray(actual, np.float64), np.asarray(expected, np.float64)
-    scale = max(float(np.max(np.abs(expected))), 1e-300)
-    assert np.max(np.abs(actual - expected)) <= rtol * scale, (actual, expected)
 
 
 def _assert_same_fit(fitted, reference):
