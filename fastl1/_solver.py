@@ -17,7 +17,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ._feature_penalty import FeaturePenalty
 from ._interrupt import STOP, interruptible, raise_if_stopped
-from ._kernels.cd import CDOptions, enet_cd
+from ._kernels.cd import CDOptions, Reference, Target, enet_cd
 from ._kernels.csr import column_sq_norms_from_rows, column_stats_from_rows, row_chunks_for
 from ._kernels.design import (
     column_sq_norms,
@@ -603,10 +603,11 @@ def solve_enet(problem: Problem, y_centred: np.ndarray, coef: np.ndarray, alpha:
         options = CDOptions(int(max_iter) - n_iter, tol, bool(random), int(seed),
                             bool(working_sets), bool(screening), int(anderson),
                             bool(support_sweeps), int(ws_start), bool(parallel))
+        target = Target(y_centred, problem.sample_weight, problem.x_mean, xty, norms2)
         gap, scaled_tol, epochs, rounds, reference.valid, handoff, used_norms2 = enet_cd(
-            *problem.design, y_centred, problem.sample_weight, problem.x_mean, gram, xty,
-            norms2, coef, reference.grad, reference.residual, reference.valid,
-            kernel_penalty, free, options, STOP, rows,
+            *problem.design, rows, gram, free, target, coef,
+            Reference(reference.grad, reference.residual, reference.valid),
+            kernel_penalty, options, STOP,
         )
         raise_if_stopped()
         n_iter += epochs

@@ -26,6 +26,49 @@ def test_the_csr_designs_are_large_enough_to_be_read_in_place():
     assert X.indices.dtype == X.indptr.dtype == "int64" and X.dtype == "float32"
 
 
+class _InlinePool:
+    """Runs submitted calls at once in this process (stands in for the process pool)."""
+
+    def __init__(self, workers, mp_context=None):
+        self.workers, self.context = workers, mp_context
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def submit(self, function, *args):
+        from concurrent.futures import Future
+
+        future = Future()
+        future.set_result(function(*args))
+        return future
+
+
+def test_precompile_hands_each_group_to_a_spawned_pool_and_reports_progress(monkeypatch):
+    # The orchestration alone (the real warm-up compiles for minutes on a cold cache: the
+    # slow test below runs it in fresh processes).
+    pools = []
+
+    def pool(workers, mp_context=None):
+        pools.append(_InlinePool(workers, mp_context))
+        return pools[-1]
+
+    monkeypatch.setattr(precompile, "ProcessPoolExecutor", pool)
+    monkeypatch.setattr(precompile, "warm", lambda group: float(len(group)))
+    seen = []
+    groups = ["squared dense float64", "logistic csr-int64 float32"]
+    seconds = precompile.precompile(groups, n_jobs=8, progress=lambda *a: seen.append(a))
+    assert seconds == {group: float(len(group)) for group in groups}
+    assert [(done, total) for done, total, _, _ in seen] == [(1, 2), (2, 2)]
+    assert sorted(group for _, _, group, _ in seen) == sorted(groups)
+    assert all(elapsed == seconds[group] for _, _, group, elapsed in seen)
+    assert pools[0].workers == 2  # never more processes than groups
+    assert pools[0].context.get_start_method() == "spawn"  # fresh interpreters
+
+
+@pytest.mark.slow
 def test_precompile_runs_groups_in_fresh_processes_and_reports_progress():
     seen = []
     seconds = precompile.precompile(["squared dense float64"], n_jobs=1,
@@ -98,7 +141,7 @@ def test_the_squared_workload_reaches_each_solver_specialisation(monkeypatch):
     solver = _solver.enet_cd
 
     def recording(*args):
-        gram, free, rows = args[7], args[15], args[18]
+        rows, gram, free = args[4], args[5], args[6]
         seen.add((args[3] is None, gram is None, free is None, rows is None))
         return solver(*args)
 

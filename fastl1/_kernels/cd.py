@@ -395,6 +395,32 @@ CDOptions = namedtuple("CDOptions", ["max_iter", "tol", "random", "seed", "worki
                                      "screening", "anderson_k", "support_sweeps", "ws_start",
                                      "parallel"])
 
+#: What :func:`enet_cd` fits besides the design: the centred target ``y_centred``, the
+#: sample weights ``sw`` (empty: all 1), the column means ``x_mean`` of the implicit
+#: centring, ``xty = X_c^T S y_c`` (with a Gram matrix; else empty) and ``col_norms2``, the
+#: columns' squared weighted centred norms when the caller has them (else empty).
+Target = namedtuple("Target", ["y_centred", "sw", "x_mean", "xty", "col_norms2"])
+
+#: A gradient ``grad`` (length ``p``) and the centred residual ``residual`` (length ``n``) it
+#: was computed at, usable if ``valid`` (see :func:`.design.bounded_gradient`).
+Reference = namedtuple("Reference", ["grad", "residual", "valid"])
+
+#: What :func:`enet_cd` returns: the duality ``gap`` and ``scaled_tol`` in the scale of
+#: :mod:`.gap`, the epochs ``n_epochs``, the full-problem gap evaluations ``n_outer``
+#: (working-set rounds), whether the reference is ``reference_valid`` at the end, the
+#: ``handoff`` working-set size of a CSR fit that stopped for a CSC copy (else 0) and the
+#: column ``norms2`` used (empty if the fit did not compute them).
+CDResult = namedtuple("CDResult", ["gap", "scaled_tol", "n_epochs", "n_outer",
+                                   "reference_valid", "handoff", "norms2"])
+
+#: The working-set loop's per-feature workspace: ``all_features`` (``arange(p)``), the full
+#: gradient ``grad``, the ``active``
+#: (unscreened) features, their ``scores``, the mask ``in_ws`` of the last working set, the
+#: features ``fresh`` whose exact correlations the last inner solve left in ``grad``, and the
+#: CSR row scatter's ``row_buffers``.
+Workspace = namedtuple("Workspace", ["all_features", "grad", "active", "scores", "in_ws",
+                                     "fresh", "row_buffers"])
+
 
 @njit(**JIT_OPTIONS)
 def _restricted(penalty, free, ws):
@@ -408,265 +434,272 @@ def _restricted(penalty, free, ws):
     return sub, Unpenalised(index, free.cross[ws], free.cross_y)
 
 
-@njit(**JIT_OPTIONS)
-def enet_cd(X, data, indices, indptr, y_centred, sw, x_mean, gram, xty, col_norms2, w,
-            grad_ref, r_ref, has_ref, penalty, free, options, stop, rows):
-    """Solve the elastic net by coordinate descent, in place in ``w``.
-
-    The design is ``(X, data, indices, indptr)``, ``indptr`` None for a dense one; when
-    ``gram`` is not None the epochs use it (with ``xty = X_c^T S y_c``) and the design is not
-    read. ``col_norms2`` holds the
-    squared weighted norms of the centred columns when the caller has them (a path reuses
-    them for every alpha); empty, they are computed here (by a CSR fit from zero, only if a
-    working set is ranked by the scores, see below). ``grad_ref`` (length ``p``) and
-    ``r_ref`` (length ``n``) hold a gradient and the centred residual it was computed at
-    (valid if ``has_ref``; not used with unpenalised features, whose projection the bounds
-    do not cover): each round computes exactly only the correlations that this
-    reference cannot bound below the threshold (:func:`.design.bounded_gradient`), and a
-    path hands the reference from one alpha to the next. The solution is certified on the
-    full problem: the loop ends when the duality gap is below ``tol * y_c^T S y_c``
-    (scikit-learn's rule) or after ``max_iter`` epochs in all. ``penalty`` holds the
-    per-feature factors and bounds (:mod:`.penalty`), ``free`` the unpenalised features'
-    data for the dual point (:data:`.gap.Unpenalised`, None if there are none; every working
-    set holds those features, and screening is off with them). ``options``
-    (:data:`CDOptions`) holds the solver's settings. ``support_sweeps`` ends each epoch on a
-    working set with a pass over its non-zero coefficients (see ``SUPPORT_SWEEP_SHARE``).
-    With ``parallel`` the full gradient of each round runs on Numba's threads (never from
-    concurrent Python threads).
-    The fit ends early, wherever it is, once ``stop[0]`` is set (:mod:`fastl1._interrupt`).
-
-    ``rows`` is None, or the row chunks (:func:`.csr.row_chunks_for`) of a CSR design whose
-    CSR arrays are passed, read in place (see :mod:`.csr`): each round's gradient is then a
-    scatter over the rows, and every working set is solved on a compact CSC copy of its
-    columns. A CSR fit from zero whose first working set is every violated constraint
-    (:func:`.working_set.violated_first_set`) takes that set's norms from its copy, and the
-    full problem's (a row scatter of ``X^2``, ~2 ms for 2M non-zeros) only if a later round
-    ranks features by their scores.
-
-    Compile-time dispatch: every CSR-only step sits under ``rows is not None``, every
-    sparse-only one under ``indptr is not None``, the Gram matrix's under ``gram is not
-    None`` and the projection of unpenalised features under ``free is not None`` (in this
-    function or in the callee that receives the argument): tests Numba resolves when it
-    compiles for a None argument, so each kind of fit compiles only its own code (with
-    runtime flags instead, the first dense fit compiled the row kernels too, 16-22 s longer).
-    The inner solve, extrapolation and support steps (each called from one place only) are
-    inlined here: a separate function would be optimised and turned into machine code once on
-    its own and once more inside this one.
-
-    Returns ``(gap, scaled_tol, n_epochs, n_outer, has_ref, handoff, norms2)``; ``gap`` is
-    in the scale of :mod:`.gap`, ``n_outer`` counts full-problem gap evaluations (working-set
-    rounds). ``handoff`` is 0, except on a CSR design whose next working set would copy too
-    many columns out of the rows (:func:`_columns_wanted`): the fit then stops before that
-    set's epochs and returns its size; ``w`` is the current iterate, and ``grad_ref`` and
-    ``r_ref`` hold its exact gradient, so the caller can convert X to CSC and go on from
-    there with ``ws_start`` = that size, at no extra gradient. ``norms2`` holds the column
-    norms used (for the caller to keep), or is empty if the fit did not compute them.
-    """
-    n = y_centred.shape[0]
+@njit(inline="always", **JIT_OPTIONS)
+def _start_norms(X, data, indices, indptr, rows, gram, target, sw_sum, w, row_buffers,
+                 use_working_sets, parallel):
+    """The columns' squared norms and whether they are known. A CSR fit from zero with
+    working sets computes them when it first needs them: its first working set, if of every
+    violated constraint, needs none (its columns' norms come from their copy), and a fit
+    certified after it never does. A constant (centred: zero) column does not change the
+    fit, so any penalty makes its coefficient 0; CD never visits it, so a warm start's
+    non-zero there is cleared here."""
     p = w.shape[0]
-    max_iter, tol, random, seed, use_working_sets, screening, anderson_k, support_sweeps, \
-        ws_start, parallel = options
-    if random:
-        np.random.seed(seed)  # noqa: NPY002 (seeds Numba's per-thread RNG)
+    norms_known = True
+    if gram is not None and gram.shape[0] > 0:
+        norms2 = np.diag(gram).copy()
+    elif target.col_norms2.shape[0] == p:
+        norms2 = target.col_norms2
+    else:
+        norms2 = np.empty(p, dtype=w.dtype)
+        if rows is None:
+            column_sq_norms(X, data, indices, indptr, target.sw, sw_sum, target.x_mean,
+                            norms2)
+        elif use_working_sets and not w.any():
+            norms_known = False
+        else:
+            column_sq_norms_from_rows(data, indices, indptr, rows, row_buffers, target.sw,
+                                      sw_sum, target.x_mean, norms2, parallel)
+    for j in range(p if norms_known else 0):
+        if norms2[j] == 0.0:
+            w[j] = 0.0
+    return norms2, norms_known
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def _start_residual(X, data, indices, indptr, rows, gram, target, w):
+    """``(gram_w, r, r_sum)``: the product ``G w`` for Gram epochs, or the centred residual
+    and its weighted sum for epochs on the design (the other one empty)."""
+    if gram is not None and gram.shape[0] > 0:
+        return gram @ w, np.empty(0, dtype=w.dtype), 0.0
+    r = np.empty(target.y_centred.shape[0], dtype=w.dtype)
+    if rows is not None:
+        if w.any():
+            residual_from_rows(data, indices, indptr, target.y_centred, w, r)
+        else:
+            copy_into(r, target.y_centred)
+    else:
+        init_residual(X, data, indices, indptr, target.y_centred, target.x_mean, w, r)
+    return np.empty(0, dtype=w.dtype), r, weighted_sum(r, target.sw)
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def _full_gap(X, data, indices, indptr, rows, gram, free, target, sw_sum, y_norm2, w, r,
+              r_sum, gram_w, norms, penalty, reference, has_ref, space, has_fresh, parallel):
+    """One round's full gradient (in ``space.grad``) and duality gap: ``(gap, dual_norm,
+    has_ref)``. The correlations the reference bounds below the threshold, or the last inner
+    solve left exact (``has_fresh``), are not computed again."""
+    all_features = space.all_features
+    if gram is not None and gram.shape[0] > 0:
+        gap, dual_norm = gram_gap(gram, target.xty, y_norm2, w, gram_w, penalty, free,
+                                  all_features, space.grad)
+        return gap, dual_norm, has_ref
+    if rows is not None:
+        has_ref = _gradient_from_rows(data, indices, indptr, rows, space.row_buffers,
+                                      target.sw, target.x_mean, r, r_sum, w, all_features,
+                                      reference.grad, reference.residual, has_ref, space.grad,
+                                      parallel)
+    else:
+        use_ref = has_ref and free is None
+        fresh = space.fresh if has_fresh else np.zeros(0, dtype=np.bool_)
+        has_ref, _ = bounded_gradient(
+            X, data, indices, indptr, target.sw, target.x_mean, r, r_sum,
+            residual_offset(indptr, target.x_mean, w, all_features), w, norms, penalty,
+            reference.grad, reference.residual, use_ref, space.grad, fresh, parallel)
+    if has_fresh:
+        space.fresh[:] = False
+    r_norm2, r_dot_y = residual_statistics(indptr, target.y_centred, target.sw, sw_sum,
+                                           target.x_mean, w, r, r_sum, all_features)
+    gap, dual_norm = gap_from_statistics(w, space.grad, all_features, r_norm2, r_dot_y,
+                                         penalty, free)
+    return gap, dual_norm, has_ref
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def _next_working_set(first, space, n_active, ws_size, n_outer, use_working_sets):
+    """The next round's working set and whether it is ``settled`` (solved to ``tol`` at
+    once): every violated constraint and the support when the violated ones are few (see
+    :func:`.working_set.violated_first_set`; at a first round if they are more than the set
+    would hold, at every later round of a sparse fit: ``first``, empty otherwise), else the
+    best scored features. Once the last set held all of this one, it is settled. Returns
+    ``(ws, settled, ws_size)``."""
+    if not use_working_sets:
+        return np.flatnonzero(space.active), True, ws_size
+    ws = first
+    if ws.shape[0] > 0:
+        settled = n_outer > 1 and _all_inside(ws, space.in_ws)
+    else:
+        settled = n_outer > 1 and violations_inside(space.scores, space.in_ws)
+        ws = working_set_from_scores(space.scores, n_active, ws_size)
+    space.in_ws[:] = False
+    space.in_ws[ws] = True
+    return ws, settled, max(ws_size, ws.shape[0])
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def _norms_from_rows(data, indices, indptr, rows, target, sw_sum, norms2, penalty, space,
+                     parallel):
+    """Compute a CSR fit's deferred column norms (in place in ``norms2``), screen out the
+    constant columns and return their inverse (:func:`.working_set.inverse_norms`)."""
+    column_sq_norms_from_rows(data, indices, indptr, rows, space.row_buffers, target.sw,
+                              sw_sum, target.x_mean, norms2, parallel)
+    for j in range(norms2.shape[0]):
+        if norms2[j] == 0.0:
+            space.active[j] = False
+    return inverse_norms(norms2, penalty)
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def _solve_on_set(X, data, indices, indptr, rows, gram, free, target, sw_sum, y_norm2, norms2,
+                  norms_known, gram_w, w, r, r_sum, penalty, ws, ws_copy, share, inner_tol,
+                  max_epochs, options, space, stop):
+    """Epochs on the working set ``ws`` (:func:`_inner_solve`), in place or, for a sparse
+    design, on a compact copy of its columns (``ws_copy``: the copy a CSR fit took out of
+    its rows) in the set's own numbering: every non-zero of ``w`` is in ``ws``, so the
+    restricted problem is the same. Returns ``(epochs, r_sum)``."""
+    sub_data, sub_indices, sub_indptr = data, indices, indptr
+    sub_mean, sub_norms2, sub_w, sub_ws, sub_grad = target.x_mean, norms2, w, ws, space.grad
+    sub_penalty, sub_free = penalty, free
+    compact = rows is not None or (sparse_design(indptr) and share <= COMPACT_SHARE)
+    if indptr is not None:  # (None: a dense design, never copied; known when compiling)
+        if compact:
+            sub_data, sub_indices, sub_indptr = ws_copy
+            if rows is None:
+                sub_data, sub_indices, sub_indptr = take_columns(data, indices, indptr, ws)
+            sub_norms2 = norms2[ws]
+            if not norms_known:
+                column_sq_norms(X, sub_data, sub_indices, sub_indptr, target.sw, sw_sum,
+                                target.x_mean[ws], sub_norms2)
+            sub_penalty, sub_free = _restricted(penalty, free, ws)
+            sub_mean, sub_w, sub_ws = target.x_mean[ws], w[ws], np.arange(ws.shape[0])
+            sub_grad = np.empty(ws.shape[0], dtype=w.dtype)
+    # (one call site: the inner solve is compiled once, inlined here)
+    epochs, r_sum = _inner_solve(X, sub_data, sub_indices, sub_indptr, target.y_centred,
+                                 target.sw, sw_sum, sub_mean, sub_norms2, gram, target.xty,
+                                 y_norm2, gram_w, sub_w, r, r_sum, sub_penalty, sub_free,
+                                 sub_ws, inner_tol, max_epochs, options, sub_grad, stop)
+    if compact:
+        if indptr is not None:  # (dense designs are never copied: known when compiling)
+            for a in range(ws.shape[0]):
+                w[ws[a]] = sub_w[a]
+    elif space.fresh.shape[0] > 0 and epochs > 0:
+        # A dense set solved in place ends on a gap check that leaves its exact
+        # correlations in grad: the next round need not compute them again.
+        space.fresh[ws] = True
+    return epochs, r_sum
+
+
+@njit(**JIT_OPTIONS)
+def enet_cd(X, data, indices, indptr, rows, gram, free, target, w, reference, penalty,
+            options, stop):
+    """Solve the elastic net by coordinate descent, in place in ``w``; returns a
+    :data:`CDResult`.
+
+    The design is ``(X, data, indices, indptr)`` (``indptr`` None for a dense one); ``rows``
+    is None, or the row chunks (:func:`.csr.row_chunks_for`) of a CSR design read in place
+    (:mod:`.csr`); ``gram``, when not None, replaces the design in the epochs (with
+    ``target.xty``). ``free`` holds the unpenalised features' data for the dual point
+    (:data:`.gap.Unpenalised`, None if there are none; every working set holds them, and
+    screening is off with them). ``target`` is a :data:`Target`, ``reference`` a
+    :data:`Reference` (not used with unpenalised features, whose projection its bounds do
+    not cover), ``penalty`` the per-feature factors and bounds (:mod:`.penalty`),
+    ``options`` the :data:`CDOptions`. Each round computes the full gradient and the duality
+    gap, screens, and solves a working set to a fraction of the gap; the loop ends when the
+    gap is below ``tol * y_c^T S y_c`` (scikit-learn's rule), after ``max_iter`` epochs in
+    all, or once ``stop[0]`` is set (an interrupt: :mod:`fastl1._interrupt`). A CSR fit
+    whose next working set would copy too many columns out of the rows
+    (:func:`_columns_wanted`) stops before that set's epochs with ``handoff`` = its size,
+    ``w`` at the current iterate and the reference holding its exact gradient, for the
+    caller to go on from a CSC copy at no extra gradient. Compile-time dispatch: module
+    docstring of :mod:`fastl1._kernels`.
+    """
+    n, p = target.y_centred.shape[0], w.shape[0]
+    if options.random:
+        np.random.seed(options.seed)  # noqa: NPY002 (seeds Numba's per-thread RNG)
     use_gram = False
     if gram is not None:  # (None: residual updates, known when compiling)
         use_gram = gram.shape[0] > 0
     sparse = sparse_design(indptr)
-    sw_sum = float(n) if sw.shape[0] == 0 else sw.sum()
-    y_norm2 = weighted_dot(y_centred, y_centred, sw)
-    scaled_tol = tol * y_norm2
-    all_features = np.arange(p)
-    grad = np.zeros(p, dtype=w.dtype)
-    active = np.ones(p, dtype=np.bool_)
-
-    has_free = False
-    if free is not None:  # (None: no unpenalised feature, known when compiling)
-        has_free = free.index.shape[0] > 0
-    screening = screening and penalty.l1_reg > 0.0 and not has_free
-    use_working_sets = use_working_sets and penalty.l1_reg > 0.0
-
-    # CSR: scatter buffers for the gradients, and the last working set's compact copy.
-    row_buffers = np.empty((0, 0), dtype=np.float64)
-    if rows is not None:
-        row_buffers = np.empty((rows.shape[0] - 1, p), dtype=np.float64)
-    copied = np.empty(0, dtype=np.int64)  # the columns of the last copy out of the rows
-    ws_data = data[:0].copy()
-    ws_indices = indices[:0].copy()
-    ws_indptr = np.zeros(1, dtype=indices.dtype)
-
-    norms_known = True
-    if gram is not None and use_gram:
-        norms2 = np.diag(gram).copy()
-    elif col_norms2.shape[0] == p:
-        norms2 = col_norms2
-    else:
-        norms2 = np.empty(p, dtype=w.dtype)
-        if rows is None:
-            column_sq_norms(X, data, indices, indptr, sw, sw_sum, x_mean, norms2)
-        elif use_working_sets and not w.any():
-            # A CSR fit from zero computes the norms when it first needs them: its first
-            # working set, if of every violated constraint, needs none (its columns' norms
-            # come from their copy), and a fit certified after it never does.
-            norms_known = False
-        else:
-            column_sq_norms_from_rows(data, indices, indptr, rows, row_buffers, sw, sw_sum,
-                                      x_mean, norms2, parallel)
-    # A constant (centred: zero) column does not change the fit, so any penalty makes its
-    # coefficient 0; CD never visits it, so a warm start's non-zero there is cleared here.
-    for j in range(p if norms_known else 0):
-        if norms2[j] == 0.0:
-            w[j] = 0.0
-    if gram is not None and use_gram:
-        gram_w = gram @ w
-        r = np.empty(0, dtype=w.dtype)
-        r_sum = 0.0
-    else:
-        gram_w = np.empty(0, dtype=w.dtype)
-        r = np.empty(n, dtype=w.dtype)
-        if rows is not None:
-            if w.any():
-                residual_from_rows(data, indices, indptr, y_centred, w, r)
-            else:
-                copy_into(r, y_centred)
-        else:
-            init_residual(X, data, indices, indptr, y_centred, x_mean, w, r)
-        r_sum = weighted_sum(r, sw)
+    sw_sum = float(n) if target.sw.shape[0] == 0 else target.sw.sum()
+    y_norm2 = weighted_dot(target.y_centred, target.y_centred, target.sw)
+    scaled_tol = options.tol * y_norm2
+    screening = options.screening and penalty.l1_reg > 0.0 and free is None
+    use_working_sets = options.working_sets and penalty.l1_reg > 0.0
+    ranked = screening or use_working_sets
+    space = Workspace(np.arange(p), np.zeros(p, dtype=w.dtype), np.ones(p, dtype=np.bool_),
+                      np.empty(p if ranked else 0, dtype=np.float64),
+                      np.zeros(p if use_working_sets else 0, dtype=np.bool_),
+                      np.zeros(p if not use_gram and not sparse else 0, dtype=np.bool_),
+                      np.empty((0 if rows is None else rows.shape[0] - 1, p)))
+    norms2, norms_known = _start_norms(X, data, indices, indptr, rows, gram, target, sw_sum,
+                                       w, space.row_buffers, use_working_sets,
+                                       options.parallel)
+    gram_w, r, r_sum = _start_residual(X, data, indices, indptr, rows, gram, target, w)
     norms = norms2[:0]  # (the column norms, for bounded_gradient)
     if rows is None:
         norms = np.empty(p, dtype=norms2.dtype)
         for j in range(p):
             norms[j] = np.sqrt(norms2[j])
-    # Constant columns can never enter (and make screening and scores divide by zero).
-    for j in range(p if norms_known else 0):
+    for j in range(p if norms_known else 0):  # constant columns never enter
         if norms2[j] == 0.0:
-            active[j] = False
-    ws_size = ws_start
-    last_ws_size = p + 1  # no working set yet
+            space.active[j] = False
     inv_norms = np.empty(0, dtype=np.float64)
-    if (screening or use_working_sets) and norms_known:
+    if ranked and norms_known:
         inv_norms = inverse_norms(norms2, penalty)
-    scores = np.empty(p if screening or use_working_sets else 0, dtype=np.float64)
-    n_active = p
-    support = 0
-    # Dense working sets are solved in place, and the inner solve ends on a gap check that
-    # leaves their exact correlations in grad: the next round need not compute them again.
-    fresh = np.zeros(p if not use_gram and not sparse else 0, dtype=np.bool_)
-    no_fresh = np.zeros(0, dtype=np.bool_)
-    has_fresh = False
-
-    n_epochs = 0
-    n_outer = 0
-    in_ws = np.zeros(p if use_working_sets else 0, dtype=np.bool_)  # the last working set
+    copied = np.empty(0, dtype=np.int64)  # the columns of the last copy out of the rows
+    ws_copy = (data[:0].copy(), indices[:0].copy(), np.zeros(1, dtype=indices.dtype))
+    ws_size, last_ws_size, has_ref, has_fresh = options.ws_start, p + 1, reference.valid, False
+    n_epochs = n_outer = n_active = support = 0
     while True:
         n_outer += 1
-        if use_gram:
-            gap, dual_norm = gram_gap(gram, xty, y_norm2, w, gram_w, penalty, free,
-                                      all_features, grad)
-        else:
-            if rows is not None:
-                has_ref = _gradient_from_rows(data, indices, indptr, rows, row_buffers, sw,
-                                              x_mean, r, r_sum, w, all_features, grad_ref,
-                                              r_ref, has_ref, grad, parallel)
-            else:
-                has_ref, _ = bounded_gradient(
-                    X, data, indices, indptr, sw, x_mean, r, r_sum,
-                    residual_offset(indptr, x_mean, w, all_features), w, norms, penalty,
-                    grad_ref, r_ref, has_ref and not has_free, grad,
-                    fresh if has_fresh else no_fresh, parallel)
-            if has_fresh:
-                fresh[:] = False
-                has_fresh = False
-            r_norm2, r_dot_y = residual_statistics(indptr, y_centred, sw, sw_sum, x_mean, w,
-                                                   r, r_sum, all_features)
-            gap, dual_norm = gap_from_statistics(w, grad, all_features, r_norm2, r_dot_y,
-                                                 penalty, free)
-        if gap <= scaled_tol or n_epochs >= max_iter or stop[0]:
+        gap, dual_norm, has_ref = _full_gap(X, data, indices, indptr, rows, gram, free,
+                                            target, sw_sum, y_norm2, w, r, r_sum, gram_w,
+                                            norms, penalty, reference, has_ref, space,
+                                            has_fresh, options.parallel)
+        if gap <= scaled_tol or n_epochs >= options.max_iter or stop[0]:
             break
-        if norms_known and (screening or use_working_sets):
-            n_active, support = screen_and_score(w, grad, inv_norms, penalty, dual_norm, gap,
-                                                 screening, active, scores)
+        if norms_known and ranked:
+            n_active, support = screen_and_score(w, space.grad, inv_norms, penalty, dual_norm,
+                                                 gap, screening, space.active, space.scores)
             if use_working_sets:
                 ws_size = max(ws_size, working_set_growth(support, last_ws_size, n, p))
-        # Every violated constraint and the support, when the violated ones are few (see
-        # violated_first_set): at a first round if they are more than the set would hold,
-        # and at every later round of a sparse fit.
-        ws = all_features[:0]
+        first = space.all_features[:0]
         if use_working_sets and (n_outer == 1 or sparse):
-            ws = violated_first_set(w, grad, penalty, active, ws_size if n_outer == 1 else 0)
+            first = violated_first_set(w, space.grad, penalty, space.active,
+                                       ws_size if n_outer == 1 else 0)
+        if rows is not None and not norms_known and first.shape[0] == 0:
+            # A set ranked by the scores: the deferred norms are needed now.
+            inv_norms = _norms_from_rows(data, indices, indptr, rows, target, sw_sum, norms2,
+                                         penalty, space, options.parallel)
+            norms_known = True
+            n_active, support = screen_and_score(w, space.grad, inv_norms, penalty, dual_norm,
+                                                 gap, screening, space.active, space.scores)
+            ws_size = max(ws_size, working_set_growth(support, last_ws_size, n, p))
+        ws, settled, ws_size = _next_working_set(first, space, n_active, ws_size, n_outer,
+                                                 use_working_sets)
+        last_ws_size = ws.shape[0] if use_working_sets else last_ws_size
         if rows is not None:
-            if not norms_known and ws.shape[0] == 0:  # a set ranked by the scores
-                column_sq_norms_from_rows(data, indices, indptr, rows, row_buffers, sw,
-                                          sw_sum, x_mean, norms2, parallel)
-                norms_known = True
-                for j in range(p):
-                    if norms2[j] == 0.0:
-                        active[j] = False
-                inv_norms = inverse_norms(norms2, penalty)
-                n_active, support = screen_and_score(w, grad, inv_norms, penalty, dual_norm,
-                                                     gap, screening, active, scores)
-                ws_size = max(ws_size, working_set_growth(support, last_ws_size, n, p))
-        if use_working_sets:
-            if ws.shape[0] > 0:
-                # Once the last set held all of this one, it is solved to tol at once.
-                settled = n_outer > 1 and _all_inside(ws, in_ws)
-            else:
-                settled = n_outer > 1 and violations_inside(scores, in_ws)
-                ws = working_set_from_scores(scores, n_active, ws_size)
-            ws_size = max(ws_size, ws.shape[0])
-            last_ws_size = ws.shape[0]
-            in_ws[:] = False
-            in_ws[ws] = True
-        else:
-            settled = True
-            ws = np.flatnonzero(active)
-        if rows is not None:
-            # Copy the set's columns out of the rows: those of the last copy from it, the
-            # others in one pass over the rows; or hand over to a CSC copy of X.
-            if _columns_wanted(p, ws, copied, grad, penalty):
-                return (gap, scaled_tol, n_epochs, n_outer, has_ref, ws.shape[0],
-                        norms2 if norms_known else norms2[:0])
-            ws_data, ws_indices, ws_indptr = take_columns_from_rows(
-                data, indices, indptr, rows, p, ws, copied, ws_data, ws_indices, ws_indptr,
-                parallel)
+            # Copy the set's columns out of the rows (those of the last copy from it, the
+            # others in one pass over the rows), or hand over to a CSC copy of X.
+            if _columns_wanted(p, ws, copied, space.grad, penalty):
+                return CDResult(gap, scaled_tol, n_epochs, n_outer, has_ref, ws.shape[0],
+                                norms2 if norms_known else norms2[:0])
+            ws_copy = take_columns_from_rows(data, indices, indptr, rows, p, ws, copied,
+                                             ws_copy[0], ws_copy[1], ws_copy[2],
+                                             options.parallel)
             copied = ws
-            share = ws_indptr[ws.shape[0]] / max(indptr[n], 1)
+            share = ws_copy[2][ws.shape[0]] / max(indptr[n], 1)
         else:
             share = _share_of_data(indptr, n, p, ws)
         # Solve the subproblem to a fraction of the current gap (celer uses 0.3). The
         # fraction shrinks with the working set's share of the data: when an epoch on the
         # set costs little next to the full gradient of the next round, fewer rounds win.
-        # Once the last set held every violated constraint, it is solved to tol at once.
         inner_tol = scaled_tol if settled else \
             max(min(0.3, max(0.1, share)) * gap, scaled_tol)
-        sub_data, sub_indices, sub_indptr = data, indices, indptr
-        sub_mean, sub_norms2, sub_w, sub_ws, sub_grad = x_mean, norms2, w, ws, grad
-        sub_penalty, sub_free = penalty, free
-        compact = rows is not None or (sparse and share <= COMPACT_SHARE)
-        if indptr is not None:  # (None: a dense design, never copied; known when compiling)
-            if compact:
-                # Epochs on a compact copy of the set's columns, in the set's own numbering
-                # (every non-zero of w is in ws, so the restricted problem is the same).
-                if rows is None:
-                    ws_data, ws_indices, ws_indptr = take_columns(data, indices, indptr, ws)
-                sub_norms2 = norms2[ws]
-                if not norms_known:
-                    column_sq_norms(X, ws_data, ws_indices, ws_indptr, sw, sw_sum, x_mean[ws],
-                                    sub_norms2)
-                sub_penalty, sub_free = _restricted(penalty, free, ws)
-                sub_data, sub_indices, sub_indptr = ws_data, ws_indices, ws_indptr
-                sub_mean, sub_w, sub_ws = x_mean[ws], w[ws], np.arange(ws.shape[0])
-                sub_grad = np.empty(ws.shape[0], dtype=w.dtype)
-        # (one call site: the inner solve is compiled once, inlined here)
-        epochs, r_sum = _inner_solve(X, sub_data, sub_indices, sub_indptr, y_centred, sw,
-                                     sw_sum, sub_mean, sub_norms2, gram, xty, y_norm2, gram_w,
-                                     sub_w, r, r_sum, sub_penalty, sub_free, sub_ws, inner_tol,
-                                     max_iter - n_epochs, options, sub_grad, stop)
-        if compact:
-            if indptr is not None:  # (dense designs are never copied: known when compiling)
-                for a in range(ws.shape[0]):
-                    w[ws[a]] = sub_w[a]
-        elif fresh.shape[0] > 0 and epochs > 0:
-            fresh[ws] = True
-            has_fresh = True
+        epochs, r_sum = _solve_on_set(X, data, indices, indptr, rows, gram, free, target,
+                                      sw_sum, y_norm2, norms2, norms_known, gram_w, w, r,
+                                      r_sum, penalty, ws, ws_copy, share, inner_tol,
+                                      options.max_iter - n_epochs, options, space, stop)
+        has_fresh = space.fresh.shape[0] > 0 and epochs > 0  # (dense sets: in place)
         n_epochs += epochs
-    return gap, scaled_tol, n_epochs, n_outer, has_ref, 0, norms2 if norms_known else norms2[:0]
+    return CDResult(gap, scaled_tol, n_epochs, n_outer, has_ref, 0,
+                    norms2 if norms_known else norms2[:0])
