@@ -706,14 +706,17 @@ def _fold_groups(cv, data: _Data, split_params: dict):
 
 def _path_job(stats: _Stats, dtype, fit_intercept: bool, alphas: np.ndarray,
               l1_ratio: float, options: dict):
-    """The path on all rows (the final models) and the target's mean."""
+    """The path on all rows (the final models) with the target's mean, as the path plan's
+    full-data job gives it (:class:`fastl1._path_plan.PathOutcome`)."""
+    from ._path_plan import PathOutcome
     from .path import fit_path
 
     problem = _GramProblem(stats, dtype, fit_intercept)
     result = fit_path(problem, problem.targets[0], alphas, l1_ratio, parallel=False,
                       gram=problem.gram_matrix, xty=np.ascontiguousarray(problem.xty[:, 0]),
                       **options)
-    return result, problem.y_mean[0]
+    return PathOutcome(result.coefs, None, result.dual_gaps, result.n_iters,
+                       y_mean=problem.y_mean[0])
 
 
 def _fold_job(train: _Stats, test: _Stats, dtype, fit_intercept: bool, alphas: np.ndarray,

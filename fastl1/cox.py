@@ -20,7 +20,7 @@ dual. A fit stops once it is at most ``tol`` times the largest gradient entry of
 
 from __future__ import annotations
 
-import functools
+import copy
 
 import numpy as np
 import scipy.sparse as sp
@@ -28,13 +28,14 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from . import _path_plan as plan
 from ._cox_data import CoxDatafit, RiskSets, check_strata, check_survival
 from ._cox_metrics import StepFunction, breslow_baseline, concordance_index
 from ._dask import dask_input
 from ._irls import design_correlations, linear_predictor, prox_newton
 from ._validation import _check_bool, _check_int, _check_real, check_sparse_structure
 from ._warn import warn_user
-from .cv import one_standard_error_index, run_jobs, split
+from .cv import one_standard_error_index, split
 from .linear_model import feature_penalty_of
 from .poisson import _check_grid
 
@@ -83,13 +84,15 @@ def _check_weights(sample_weight, n: int) -> np.ndarray:
     return weights * (n / weights.sum())
 
 
-def _prepare(estimator, X, y, sample_weight, groups) -> _Survival:
-    """The validated data set; X keeps its format (CSR, CSC or dense) and dtype."""
+def _prepare(estimator, X, y, sample_weight, groups, ties=None) -> _Survival:
+    """The validated data set (``estimator`` records the features; ``ties``: its own by
+    default); X keeps its format (CSR, CSC or dense) and dtype."""
+    ties = estimator.ties if ties is None else ties
     if dask_input(X, y, sample_weight):
         raise ValueError("Cox regression does not take Dask arrays (its risk sets span the "
                          "row blocks); compute X and y first.")
-    if estimator.ties not in ("breslow", "efron"):
-        raise ValueError(f"ties must be 'breslow' or 'efron', got {estimator.ties!r}.")
+    if ties not in ("breslow", "efron"):
+        raise ValueError(f"ties must be 'breslow' or 'efron', got {ties!r}.")
     check_sparse_structure(X)
     X = validate_data(estimator, X, accept_sparse=["csc", "csr"],
                       dtype=[np.float64, np.float32], accept_large_sparse=True)
@@ -98,8 +101,7 @@ def _prepare(estimator, X, y, sample_weight, groups) -> _Survival:
     if not np.any(event & (weights > 0)):
         raise ValueError("No events (with positive weight): every sample is censored, so the "
                          "partial likelihood is constant and the Cox model undefined.")
-    return _Survival(X, time, event, weights, check_strata(groups, X.shape[0]),
-                     estimator.ties)
+    return _Survival(X, time, event, weights, check_strata(groups, X.shape[0]), ties)
 
 
 def _fit(data: _Survival, alpha, l1_ratio, penalty, tol, max_iter, coef=None):
@@ -134,19 +136,92 @@ def _grid(data, alphas, eps, l1_ratio, penalty):
     return np.geomspace(top, top * eps, num=alphas)
 
 
-def _path(data: _Survival, alphas, l1_ratio, penalty, tol, max_iter):
-    """Warm-started fits along ``alphas`` (largest first): coefficients (p, k),
-    certificates and how many fits did not converge."""
+def _path(data: _Survival, alphas, l1_ratio, penalty, tol, max_iter, on_point=None):
+    """Warm-started fits along ``alphas`` (largest first) on the plan's loop
+    (:func:`fastl1._path_plan.trace_path`): coefficients (p, k), certificates and how many
+    fits did not converge."""
     coefs = np.zeros((data.X.shape[1], alphas.shape[0]))
-    certificates = np.zeros(alphas.shape[0])
-    coef = None
-    failures = 0
-    for k, alpha in enumerate(alphas):
-        result = _fit(data, float(alpha), l1_ratio, penalty, tol, max_iter, coef)
-        coef = coefs[:, k] = result.coef
-        certificates[k] = result.certificate
-        failures += not result.converged
-    return coefs, certificates, failures
+    state = {"coef": None}
+
+    def fit_point(k, alpha):
+        result = _fit(data, float(alpha), l1_ratio, penalty, tol, max_iter, state["coef"])
+        state["coef"] = coefs[:, k] = result.coef
+        return plan.Point(result.coef, None, result.certificate, result.n_iter, result.converged)
+
+    trace = plan.trace_path(fit_point, alphas, on_point)
+    return coefs, trace.gaps, len(trace.failures)
+
+
+class CoxPath(plan.PathSpec):
+    """The Cox partial likelihood in the path plan (:mod:`fastl1._path_plan`): paths by
+    proximal Newton fits, each fold scored by glmnet's grouped cross-validated deviance
+    (``cv.glmnet(family="cox")``; :class:`_GroupedDeviance`), weighted by its events.
+
+    ``data`` is ``(survival,)``: the :class:`_Survival` data set of all rows (strata
+    included); ``weight_scale`` is the user's mean sample weight (the fold weights' scale);
+    ``features`` are the per-feature penalty's parameters.
+    """
+
+    takes_groups = True
+
+    def __init__(self, l1_ratio: float, tol: float, max_iter: int, ties: str = "breslow", *,
+                 penalty=None, features=None):
+        self.l1_ratio, self.tol, self.max_iter = float(l1_ratio), float(tol), int(max_iter)
+        self.ties, self.penalty, self.features = ties, penalty, features
+        self.weight_scale = 1.0
+
+    def prepare(self, owner, X, y, sample_weight=None, groups=None):
+        survival = _prepare(owner, X, y, sample_weight, groups, self.ties)
+        spec = copy.copy(self)
+        spec.penalty = self.feature_penalty(survival.X.shape[1])
+        if sample_weight is not None:
+            spec.weight_scale = float(np.sum(sample_weight)) / survival.X.shape[0]
+        return spec, (survival,)
+
+    def n_samples(self, data):
+        return data[0].X.shape[0]
+
+    def n_features(self, data):
+        return data[0].X.shape[1]
+
+    def row_weights(self, data):
+        return data[0].weights
+
+    def grid(self, data, alphas, eps):
+        grid = _grid(data[0], alphas, eps, self.l1_ratio, self.penalty)
+        return grid, grid
+
+    def rows(self, data, rows):
+        return data[0] if rows is None else data[0].rows(rows, self.ties)
+
+    def path(self, fold, grid, on_point=None, store=True):
+        if not np.any(fold.event & (fold.weights > 0)):  # (a subsample without events)
+            coefs = np.zeros((fold.X.shape[1], grid.shape[0]))
+            return plan.PathOutcome(coefs, None, np.zeros(grid.shape[0]), None, 0)
+        coefs, gaps, failures = _path(fold, grid, self.l1_ratio, self.penalty, self.tol,
+                                      self.max_iter, on_point)
+        return plan.PathOutcome(coefs, None, gaps, None, failures)
+
+    def fold_scorer(self, data, fold, test, grid):
+        return _GroupedDeviance(data[0], fold, test, self.weight_scale)
+
+
+class _GroupedDeviance(plan.FoldScorer):
+    """glmnet's grouped cross-validated deviance of fold ``test`` at each alpha: the
+    deviance on all rows minus that on the training rows, of the training rows' path, over
+    the fold's event weight (``buildPredmat.coxnetlist`` and ``cv.coxnet``)."""
+
+    def __init__(self, data: _Survival, rows: _Survival, test, weight_scale: float):
+        self.data, self.training, self.test = data, rows, test
+        self.weight_scale = weight_scale
+
+    def finish(self, path):
+        data, rows, test = self.data, self.training, self.test
+        full = data.datafit.deviance(np.asarray(data.X @ path.coefs, dtype=np.float64))
+        training = rows.datafit.deviance(np.asarray(rows.X @ path.coefs, dtype=np.float64))
+        fold_events = self.weight_scale * float(np.sum(data.weights[test] * data.event[test]))
+        return plan.FoldOutcome((full - training) / fold_events, fold_events,
+                           failures=path.failures)
 
 
 class CoxRegression(BaseEstimator):
@@ -225,6 +300,13 @@ class CoxRegression(BaseEstimator):
         _check_real("l1_ratio", self.l1_ratio, low=0.0, high=1.0)
         _check_real("tol", self.tol, low=0.0)
         _check_int("max_iter", self.max_iter, low=1)
+
+    def _path_spec(self) -> CoxPath:
+        """The Cox datafit's side of the path plan, with this model's options (validated;
+        a :class:`CoxRegressionCV` has no alpha to check)."""
+        self._check_shared_params()
+        return CoxPath(self.l1_ratio, self.tol, self.max_iter, self.ties,
+                       features=plan.feature_options(self))
 
     def fit(self, X, y, sample_weight=None, groups=None):
         """Fit the model.
@@ -395,23 +477,6 @@ def cox_path(X, y, *, l1_ratio=1.0, ties="breslow", eps=None, alphas=100,
     return grid, coefs, gaps
 
 
-def _fold_job(data: _Survival, train, test, alphas, ties, l1_ratio, penalty, tol, max_iter,
-              weight_scale):
-    """glmnet's grouped cross-validated deviance of fold ``test`` at each alpha: the
-    deviance on all rows minus that on the training rows, of the training rows' path, over
-    the fold's event weight (``buildPredmat.coxnetlist`` and ``cv.coxnet``)."""
-    rows = data.rows(train, ties)
-    coefs, _, failures = _path(rows, alphas, l1_ratio, penalty, tol, max_iter)
-    full = data.datafit.deviance(np.asarray(data.X @ coefs, dtype=np.float64))
-    training = rows.datafit.deviance(np.asarray(rows.X @ coefs, dtype=np.float64))
-    fold_events = weight_scale * float(np.sum(data.weights[test] * data.event[test]))
-    return (full - training) / fold_events, fold_events, failures
-
-
-def _full_job(data: _Survival, alphas, l1_ratio, penalty, tol, max_iter):
-    return _path(data, alphas, l1_ratio, penalty, tol, max_iter)
-
-
 def _check_folds(data: _Survival, folds) -> None:
     for k, (train, test) in enumerate(folds):
         for rows, part in ((train, "training"), (test, "test")):
@@ -489,26 +554,16 @@ class CoxRegressionCV(CoxRegression):
         self
         """
         self._check_params()
-        data = _prepare(self, X, y, sample_weight, groups)
-        l1_ratio = float(self.l1_ratio)
-        penalty = feature_penalty_of(self, data.X.shape[1], l1_ratio)
-        grid = _grid(data, self.alphas, self.eps, l1_ratio, penalty)
+        spec, (data,) = self._path_spec().prepare(self, X, y, sample_weight, groups)
+        _, grid = spec.grid((data,), self.alphas, self.eps)
         folds = split(self.cv, data.X, data.event, weights=data.weights, **params)
         _check_folds(data, folds)
-        options = (l1_ratio, penalty, float(self.tol), int(self.max_iter))
-        scale = 1.0 if sample_weight is None else float(np.sum(sample_weight)) / data.X.shape[0]
-        # Module-level functions with their data as arguments (fastl1.cv.run_jobs).
-        jobs = [functools.partial(_full_job, data, grid, *options)]
-        jobs += [functools.partial(_fold_job, data, train, test, grid, self.ties, *options,
-                                   scale) for train, test in folds]
-        results = run_jobs(jobs, self.n_jobs)
-        coefs, gaps, failures = results[0]
-        failures += sum(result[2] for result in results[1:])
-        if failures:
-            warn_user(f"{failures} path fits did not converge within max_iter; increase "
+        (run,) = plan.cross_validate([(spec, grid)], (data,), folds, self.n_jobs)
+        coefs, gaps = run.full.coefs, run.full.gaps
+        if run.failures:
+            warn_user(f"{run.failures} path fits did not converge within max_iter; increase "
                       "max_iter.", ConvergenceWarning)
-        self._choose(grid, np.column_stack([result[0] for result in results[1:]]),
-                     np.array([result[1] for result in results[1:]]))
+        self._choose(grid, run.scores, np.array([fold.weight for fold in run.folds]))
         index = int(np.flatnonzero(grid == self.alpha_)[0])
         self.coef_ = coefs[:, index].astype(data.X.dtype)
         self.dual_gap_ = float(gaps[index])

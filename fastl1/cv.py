@@ -1,10 +1,12 @@
 """Cross-validation over regularisation paths, on threads or on the active joblib backend.
 
-Every cross-validated estimator runs the same plan: one job per (penalty mix, fold) computes a
-warm-started path on the fold's training rows and scores each solution on its test rows; one
-more job per penalty mix computes the path on all rows, which supplies the final model at the
-chosen alpha (as glmnet's ``cv.glmnet`` does) instead of a refit after the search. The extra
-job is what lets two threads share ``k + 1`` jobs nearly evenly.
+Every cross-validated estimator runs the same plan (:func:`fastl1._path_plan.cross_validate`):
+one job per (penalty mix, fold) computes a warm-started path on the fold's training rows and
+scores each solution on its test rows; one more job per penalty mix computes the path on all
+rows, which supplies the final model at the chosen alpha (as glmnet's ``cv.glmnet`` does)
+instead of a refit after the search. The extra job is what lets two threads share ``k + 1``
+jobs nearly evenly. This module has what the plan runs on: folds, fold rows and the job
+runner.
 
 By default jobs run on a thread pool: the kernels release the GIL, so there is no process
 spawning and no copy of X per worker beyond the fold's own rows. Each job runs its kernels
@@ -37,12 +39,9 @@ from sklearn.model_selection import check_cv
 from . import _interrupt
 from ._blas import blas_on_one_thread
 from ._interrupt import STOP, interruptible, raise_if_stopped
-from ._kernels.design import take_rows, test_mse
-from ._solver import _EMPTY_INDEX, Problem, kernel_array, make_problem, resolve_gram
+from ._kernels.design import take_rows
+from ._solver import kernel_array
 from ._warn import deferred_warnings, replay
-from .path import PathResult, fit_path
-
-_EMPTY_2D = np.zeros((1, 1))  # stands in for a dense test block when it is sparse
 
 __all__ = ["fold_rows", "one_blas_thread", "one_standard_error_index", "report_progress",
            "run_jobs", "split"]
@@ -336,68 +335,3 @@ def fold_std_error(scores: np.ndarray) -> np.ndarray:
     if k < 2:
         return np.zeros(scores.shape[:-1])
     return scores.std(axis=-1, ddof=1) / np.sqrt(k)
-
-
-def _with_gram(problem: Problem, y_centred: np.ndarray, path_options: dict) -> dict:
-    """``path_options`` with its ``precompute`` request turned into ``gram`` and ``xty``."""
-    options = dict(path_options)
-    gram = resolve_gram(options.pop("precompute", False), problem)
-    if gram is not None:
-        options["gram"] = gram
-        options["xty"] = problem.xt_weighted(y_centred)
-    return options
-
-
-def enet_path_job(X, y, sample_weight, fit_intercept: bool, alphas: np.ndarray,
-                  l1_ratio: float, path_options: dict) -> Callable[[], tuple[PathResult, float]]:
-    """A job computing the path on all rows (the final models) and the target's mean.
-
-    ``X`` is kernel-ready (F-ordered or CSC: a fit's ``problem.X``, so it is the same object
-    as the fold jobs' and is sent to a cluster once); ``sample_weight`` as the fit got it."""
-    return functools.partial(_enet_path, X, y, sample_weight, fit_intercept, alphas, l1_ratio,
-                             path_options)
-
-
-def _enet_path(X, y, sample_weight, fit_intercept, alphas, l1_ratio, path_options):
-    problem = make_problem(X, sample_weight, fit_intercept, parallel=False)
-    y_centred, y_mean = problem.centre_target(y)
-    result = fit_path(problem, y_centred, alphas, l1_ratio, parallel=False,
-                      **_with_gram(problem, y_centred, path_options))
-    return result, y_mean
-
-
-def enet_fold_job(X, y, sample_weight, train: np.ndarray, test: np.ndarray,
-                  fit_intercept: bool, alphas: np.ndarray, l1_ratio: float,
-                  path_options: dict) -> Callable[[], np.ndarray]:
-    """A job returning the test-fold mean squared error at each alpha (weighted by the test
-    rows' sample weights, as scikit-learn). ``X`` is kernel-ready (F-ordered or CSC)."""
-    return functools.partial(_enet_fold, X, y, sample_weight, train, test, fit_intercept,
-                             alphas, l1_ratio, path_options)
-
-
-def _enet_fold(X, y, sample_weight, train, test, fit_intercept, alphas, l1_ratio,
-               path_options) -> np.ndarray:
-    sw_train = None if sample_weight is None else sample_weight[train]
-    problem = make_problem(fold_rows(X, train), sw_train, fit_intercept, parallel=False)
-    y_centred, y_mean = problem.centre_target(y[train])
-    X_test = X[test]
-    if sp.issparse(X_test):  # row-major: fast products with each solution
-        X_test = X_test.tocsr()
-        test_design = (_EMPTY_2D.astype(X.dtype), X_test.data, X_test.indices,
-                       X_test.indptr.astype(X_test.indices.dtype))
-    else:
-        test_design = (np.ascontiguousarray(X_test), np.empty(0, X.dtype), _EMPTY_INDEX,
-                       _EMPTY_INDEX)
-    y_test = np.ascontiguousarray(y[test], dtype=np.float64)
-    sw_test = np.empty(0) if sample_weight is None else \
-        np.ascontiguousarray(sample_weight[test], dtype=np.float64)
-    mse = np.empty(alphas.shape[0])
-    x_mean = problem.x_mean
-
-    def score(i, coef):
-        intercept = float(y_mean) - float(x_mean @ coef)
-        mse[i] = test_mse(*test_design, y_test, sw_test, coef, intercept)
-
-    fit_path(problem, y_centred, alphas, l1_ratio, parallel=False, store_coefs=False,
-             on_solution=score, **_with_gram(problem, y_centred, path_options))
-    return mse

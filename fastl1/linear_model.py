@@ -10,6 +10,8 @@ with sample weights rescaled to sum to ``n`` (so the squared loss is a weighted 
 
 from __future__ import annotations
 
+import copy
+import numbers
 import warnings
 
 import numpy as np
@@ -22,10 +24,12 @@ from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _dask, _dask_predict
+from . import _path_plan as plan
 from ._blas import blas_on_one_thread
 from ._deprecation import resolve_alphas
 from ._feature_penalty import FeaturePenalty, check_feature_penalty
-from ._solver import make_problem, resolve_gram, solve_enet
+from ._kernels.design import test_mse
+from ._solver import _EMPTY_INDEX, make_problem, resolve_gram, solve_enet
 from ._validation import (
     _check_bool,
     _check_choice,
@@ -38,15 +42,13 @@ from ._validation import (
     check_weights,
 )
 from .cv import (
-    enet_fold_job,
-    enet_path_job,
+    fold_rows,
     fold_std_error,
     one_blas_thread,
     one_standard_error_index,
-    run_jobs,
     split,
 )
-from .path import alpha_grid, check_alpha_array
+from .path import alpha_grid, check_alpha_array, fit_path
 
 __all__ = ["ElasticNet", "ElasticNetCV", "Lasso", "LassoCV"]
 
@@ -215,6 +217,12 @@ class ElasticNet(_LinearPredictor, MultiOutputMixin, RegressorMixin, BaseEstimat
             _check_bool(name, getattr(self, name))
         check_precompute(self.precompute)
 
+    def _path_spec(self) -> SquaredPath:
+        """The squared loss's side of the path plan, with this model's options (validated)."""
+        self._check_params()
+        return SquaredPath(self.fit_intercept, float(self.l1_ratio), max_iter=self.max_iter,
+                           tol=self.tol, features=plan.feature_options(self))
+
     def fit(self, X, y, sample_weight=None, check_input=True):
         """Fit the model by coordinate descent.
 
@@ -347,6 +355,116 @@ def cv_grids_and_options(estimator, problem, y_centred: np.ndarray, alphas,
         "verbose": max(int(estimator.verbose) - 1, 0),
     }
     return grids, options
+
+
+_EMPTY_2D = np.zeros((1, 1))  # stands in for a dense test block when it is sparse
+
+
+class SquaredPath(plan.PathSpec):
+    """The squared loss in the path plan (:mod:`fastl1._path_plan`): elastic-net paths by
+    :func:`fastl1.path.fit_path`, scored by the test rows' (weighted) mean squared error.
+
+    ``data`` is ``(X, y, sample_weight)`` with X kernel-ready (F-ordered or CSC: a problem's
+    ``X``, so every job shares the one object); ``precompute`` serves the path on all rows,
+    ``fold_precompute`` the folds' (a user's Gram matrix is of all rows); ``random``,
+    ``seed`` and ``verbose`` go to every path; ``features`` are the per-feature penalty's
+    parameters that :meth:`prepare` validates.
+    """
+
+    def __init__(self, fit_intercept: bool, l1_ratio: float, *, penalty=None,
+                 max_iter: int = 1000, tol: float = 1e-4, random: bool = False, seed: int = 0,
+                 verbose: int = 0, precompute=False, fold_precompute=False, features=None):
+        self.fit_intercept, self.l1_ratio, self.penalty = fit_intercept, l1_ratio, penalty
+        self.max_iter, self.tol, self.random, self.seed = max_iter, tol, random, seed
+        self.verbose, self.precompute, self.fold_precompute = verbose, precompute, \
+            fold_precompute
+        self.features = features
+
+    def prepare(self, owner, X, y, sample_weight=None, groups=None):
+        X, y = check_design(owner, X, y)
+        if y.ndim == 2:
+            if y.shape[1] != 1:
+                raise ValueError(f"{type(owner).__name__} needs one target, got y of shape "
+                                 f"{y.shape}.")
+            y = y[:, 0]
+        sample_weight = check_weights(sample_weight, X)
+        spec = copy.copy(self)
+        spec.penalty = self.feature_penalty(X.shape[1])
+        problem = make_problem(X, sample_weight, self.fit_intercept)
+        y_centred, _ = problem.centre_target(y)
+        check_target_scale(y_centred)
+        return spec, (problem.X, y, sample_weight)
+
+    def row_weights(self, data):
+        return data[2]
+
+    def grid(self, data, alphas, eps):
+        if isinstance(alphas, numbers.Integral) and not isinstance(alphas, bool):
+            _check_int("alphas", alphas, low=1)
+            X, y, sample_weight = data
+            problem = make_problem(X, sample_weight, self.fit_intercept)
+            y_centred, _ = problem.centre_target(y)
+            grid = alpha_grid(problem, y_centred, l1_ratio=self.l1_ratio,
+                              n_alphas=int(alphas), eps=eps, penalty=self.penalty)
+        else:
+            grid = check_alpha_array(alphas)
+        return grid, grid
+
+    def rows(self, data, rows):
+        X, y, sample_weight = data
+        if rows is None:
+            problem = make_problem(X, sample_weight, self.fit_intercept, parallel=False)
+            target, precompute = y, self.precompute
+        else:
+            weights = None if sample_weight is None else sample_weight[rows]
+            problem = make_problem(fold_rows(X, rows), weights, self.fit_intercept,
+                                   parallel=False)
+            target, precompute = y[rows], self.fold_precompute
+        y_centred, y_mean = problem.centre_target(target)
+        gram = resolve_gram(precompute, problem)
+        xty = None if gram is None else problem.xt_weighted(y_centred)
+        return problem, y_centred, y_mean, gram, xty
+
+    def path(self, fold, grid, on_point=None, store=True):
+        problem, y_centred, y_mean, gram, xty = fold
+        result = fit_path(problem, y_centred, grid, self.l1_ratio, penalty=self.penalty,
+                          max_iter=self.max_iter, tol=self.tol, random=self.random,
+                          seed=self.seed, gram=gram, xty=xty, parallel=False,
+                          store_coefs=store, on_point=on_point, verbose=self.verbose)
+        # (fit_path warns of its own points that did not converge)
+        return plan.PathOutcome(result.coefs, None, result.dual_gaps, result.n_iters, 0, y_mean)
+
+    def fold_scorer(self, data, fold, test, grid):
+        return _MeanSquaredError(data, fold, test, grid.shape[0])
+
+
+class _MeanSquaredError(plan.FoldScorer):
+    """The test rows' (weighted) mean squared error of each solution, as scikit-learn."""
+
+    def __init__(self, data, fold, test, n_points):
+        X, y, sample_weight = data
+        problem, _, self.y_mean, _, _ = fold
+        self.x_mean = problem.x_mean
+        X_test = X[test]
+        if sp.issparse(X_test):  # row-major: fast products with each solution
+            X_test = X_test.tocsr()
+            self.design = (_EMPTY_2D.astype(X.dtype), X_test.data, X_test.indices,
+                           X_test.indptr.astype(X_test.indices.dtype))
+        else:
+            self.design = (np.ascontiguousarray(X_test), np.empty(0, X.dtype), _EMPTY_INDEX,
+                           _EMPTY_INDEX)
+        self.y_test = np.ascontiguousarray(y[test], dtype=np.float64)
+        self.sw_test = np.empty(0) if sample_weight is None else \
+            np.ascontiguousarray(sample_weight[test], dtype=np.float64)
+        self.mse = np.empty(n_points)
+
+    def __call__(self, i, point):
+        coef = point.coef
+        intercept = float(self.y_mean) - float(self.x_mean @ coef)
+        self.mse[i] = test_mse(*self.design, self.y_test, self.sw_test, coef, intercept)
+
+    def finish(self, path):
+        return plan.FoldOutcome(self.mse)
 
 
 class Lasso(ElasticNet):
@@ -552,20 +670,14 @@ class ElasticNetCV(_LinearPredictor, RegressorMixin, BaseEstimator):
         fold_precompute = self.precompute
         if hasattr(fold_precompute, "__array__"):
             fold_precompute = True
-        jobs = []
-        for ratio, grid in zip(l1_ratios, grids, strict=True):
-            jobs.append(enet_path_job(problem.X, y, sample_weight, self.fit_intercept, grid,
-                                      ratio, {**options, "precompute": self.precompute}))
-            jobs.extend(enet_fold_job(problem.X, y, sample_weight, train, test,
-                                      self.fit_intercept, grid, ratio,
-                                      {**options, "precompute": fold_precompute})
-                        for train, test in folds)
-        results = run_jobs(jobs, self.n_jobs, verbose=int(self.verbose))
-        per_ratio = len(folds) + 1
-        paths = [results[k * per_ratio] for k in range(len(l1_ratios))]
-        mse = np.array([np.column_stack(results[k * per_ratio + 1:(k + 1) * per_ratio])
-                        for k in range(len(l1_ratios))])  # (n_l1_ratio, n_alphas, n_folds)
-        self._store_selection(l1_ratios, grids, mse, paths, problem, isinstance(alphas, int))
+        runs = [(SquaredPath(self.fit_intercept, ratio, **options, precompute=self.precompute,
+                             fold_precompute=fold_precompute), grid)
+                for ratio, grid in zip(l1_ratios, grids, strict=True)]
+        runs = plan.cross_validate(runs, (problem.X, y, sample_weight), folds, self.n_jobs,
+                              verbose=int(self.verbose))
+        mse = np.array([run.scores for run in runs])  # (n_l1_ratio, n_alphas, n_folds)
+        self._store_selection(l1_ratios, grids, mse, [run.full for run in runs], problem,
+                              isinstance(alphas, int))
         return self
 
     def _store_selection(self, l1_ratios, grids, mse, paths, problem, automatic_grid):
@@ -581,7 +693,8 @@ class ElasticNetCV(_LinearPredictor, RegressorMixin, BaseEstimator):
         index_1se = one_standard_error_index(mean[best_ratio], std_error)
         grid = grids[best_ratio]
         index = best if self.alpha_rule == "min" else index_1se
-        path, y_mean = paths[best_ratio]
+        path = paths[best_ratio]
+        y_mean = path.y_mean
         coef = path.coefs[:, [index]].toarray().ravel()
         self.alpha_min_ = float(grid[best])
         self.alpha_1se_ = float(grid[index_1se])
@@ -595,7 +708,7 @@ class ElasticNetCV(_LinearPredictor, RegressorMixin, BaseEstimator):
         self.coef_ = coef
         intercept = y_mean - coef @ problem.x_mean if self.fit_intercept else 0.0
         self.intercept_ = problem.dtype.type(intercept)
-        self.dual_gap_ = float(path.dual_gaps[index])
+        self.dual_gap_ = float(path.gaps[index])
         self.n_iter_ = path.n_iters[index]
         self.coef_path_ = path.coefs
 

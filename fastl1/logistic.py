@@ -804,6 +804,17 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
             raise ValueError(f"class_weight must be None, 'balanced' or a dict, got {cw!r}.")
         return l1_ratio
 
+    def _path_spec(self):
+        """The logistic losses' side of the path plan (:class:`fastl1.logistic_cv.
+        LogisticPath`), with this model's options (validated; the deprecated ``penalty``
+        resolved into the l1_ratio)."""
+        from ._path_plan import feature_options
+        from .logistic_cv import LogisticPath
+
+        return LogisticPath(bool(self.fit_intercept), self._check_params(), self.tol,
+                            self.max_iter, class_weight=self.class_weight,
+                            features=feature_options(self))
+
     def fit(self, X, y, sample_weight=None):
         """Fit the model.
 

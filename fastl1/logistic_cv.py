@@ -11,7 +11,7 @@ factors and bounds included: the start of a grid whose first model is the null m
 
 from __future__ import annotations
 
-import functools
+import copy
 import inspect
 import numbers
 
@@ -22,10 +22,12 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.metrics import get_scorer, make_scorer
 from sklearn.preprocessing import LabelEncoder
+from sklearn.svm import l1_min_c as sklearn_l1_min_c
 from sklearn.utils._metadata_requests import _routing_enabled
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
+from . import _path_plan as plan
 from ._dask import dask_input, refuse_dask
 from ._feature_penalty import check_feature_penalty
 from ._solver import to_csc
@@ -37,7 +39,7 @@ from ._validation import (
     check_weights,
 )
 from ._warn import warn_user
-from .cv import fold_rows, one_blas_thread, run_jobs, split
+from .cv import fold_rows, one_blas_thread, split
 from .logistic import (
     LogisticRegression,
     _null_model,
@@ -47,6 +49,7 @@ from .logistic import (
     logistic_design,
     solve_logistic,
 )
+from .path import check_alpha_array
 
 __all__ = ["LogisticRegressionCV", "l1_logistic_path", "l1_min_c"]
 
@@ -80,8 +83,9 @@ def _encode(y, sample_weight, class_weight, X):
 
 
 def _fit_path(X, codes, s, n_classes, Cs, l1_ratio, fit_intercept, tol, max_iter, solver,
-              parallel, penalty=None, on_solution=None):
-    """Warm-started fits over ``Cs`` in the given order (``penalty``: the validated
+              parallel, penalty=None, on_point=None):
+    """Warm-started fits over ``Cs`` in the given order on the plan's loop
+    (:func:`fastl1._path_plan.trace_path`; ``penalty``: the validated
     :class:`~fastl1._feature_penalty.FeaturePenalty`, None for the plain one); returns coefs
     (n_cs, K, p), intercepts (n_cs, K), n_iter (n_cs,) and the number of fits that did not
     converge."""
@@ -89,20 +93,130 @@ def _fit_path(X, codes, s, n_classes, Cs, l1_ratio, fit_intercept, tol, max_iter
     K = 1 if n_classes == 2 else n_classes
     coefs = np.zeros((Cs.shape[0], K, X.shape[1]))
     intercepts = np.zeros((Cs.shape[0], K))
-    n_iter = np.zeros(Cs.shape[0], dtype=np.int32)
-    coef, intercept, failures = None, None, 0
-    for i, C in enumerate(Cs):
+    state = {"coef": None, "intercept": None}
+
+    def fit_point(i, C):
         result = solve_logistic(design, codes, s, n_classes, C, l1_ratio,
                                 fit_intercept=fit_intercept, tol=tol, max_iter=max_iter,
-                                solver=solver, coef=coef, intercept=intercept,
-                                parallel=parallel, warn=False, penalty=penalty,
-                                previous_C=None if i == 0 else Cs[i - 1])
-        coef, intercept = result.coef, result.intercept
-        coefs[i], intercepts[i], n_iter[i] = coef, intercept, result.n_iter
-        failures += not result.converged
-        if on_solution is not None:
-            on_solution(i, coef, intercept)
-    return coefs, intercepts, n_iter, failures
+                                solver=solver, coef=state["coef"],
+                                intercept=state["intercept"], parallel=parallel, warn=False,
+                                penalty=penalty, previous_C=None if i == 0 else Cs[i - 1])
+        state["coef"], state["intercept"] = result.coef, result.intercept
+        coefs[i], intercepts[i] = result.coef, result.intercept
+        return plan.Point(result.coef, result.intercept, result.dual_gap, result.n_iter,
+                     result.converged)
+
+    trace = plan.trace_path(fit_point, Cs, on_point)
+    return coefs, intercepts, np.asarray(trace.n_iters, dtype=np.int32), len(trace.failures)
+
+
+class LogisticPath(plan.PathSpec):
+    """The binary and multinomial logistic losses in the path plan
+    (:mod:`fastl1._path_plan`): paths over ``C`` (increasing: the penalty decreases) by
+    :func:`fastl1.logistic.solve_logistic`, scored by ``scorer`` (accuracy when None).
+
+    ``data`` is ``(X, y, codes, s, sample_weight)``: X validated (CSC when sparse), the
+    labels, their class codes, the fits' weights (class weights included) and the user's
+    sample weights (the scorer's). ``features`` are the per-feature penalty's parameters
+    (:func:`fastl1._path_plan.feature_options`); ``classes``, ``n_features_in`` and the
+    scorer are what the test folds' scoring model needs.
+    """
+
+    def __init__(self, fit_intercept: bool, l1_ratio: float, tol: float, max_iter: int,
+                 solver: str = "prox_newton", *, class_weight=None, features=None,
+                 scorer=None, scorer_weights: bool = True):
+        self.fit_intercept, self.l1_ratio, self.tol, self.max_iter = (fit_intercept, l1_ratio,
+                                                                      tol, max_iter)
+        self.solver, self.class_weight, self.features = solver, class_weight, features
+        self.scorer, self.scorer_weights = scorer, scorer_weights
+        self.classes = self.n_features_in = None
+
+    def prepare(self, owner, X, y, sample_weight=None, groups=None):
+        check_sparse_structure(X)
+        X, y = validate_data(owner, X, y, accept_sparse=["csc", "csr"],
+                             accept_large_sparse=True, dtype=[np.float64, np.float32])
+        codes, classes, s = _encode(y, sample_weight, self.class_weight, X)
+        spec = copy.copy(self)
+        spec.penalty = self.feature_penalty(X.shape[1])
+        spec.classes, spec.n_features_in = classes, X.shape[1]
+        if sp.issparse(X):
+            X = to_csc(X)  # folds are row subsets of one CSC copy
+        weights = None if sample_weight is None else np.asarray(sample_weight)
+        return spec, (X, y, codes, s, weights)
+
+    def with_l1_ratio(self, l1_ratio: float) -> LogisticPath:
+        """This spec at another penalty mix."""
+        spec = copy.copy(self)
+        spec.l1_ratio = float(l1_ratio)
+        return spec
+
+    def row_weights(self, data):
+        return data[3]
+
+    def grid(self, data, alphas, eps):
+        """``alphas_ = 1 / C`` with ``C`` from :func:`sklearn.svm.l1_min_c` (the first
+        feature enters; :func:`l1_min_c` with per-feature penalties) up to ``1 / eps``
+        times it; the path runs over ``1 / alphas_``."""
+        if isinstance(alphas, numbers.Integral) and not isinstance(alphas, bool):
+            _check_int("alphas", alphas, low=1)
+            X, y = data[:2]
+            bounds = {name: (self.features or {}).get(name)
+                      for name in ("penalty_factor", "lower_bounds", "upper_bounds")}
+            if any(value is not None for value in bounds.values()):
+                # the null model with its unpenalised features
+                c_min = l1_min_c(X, y, l1_ratio=1.0, fit_intercept=self.fit_intercept,
+                                 **bounds)
+            else:
+                c_min = sklearn_l1_min_c(X, y, loss="log", fit_intercept=self.fit_intercept)
+            grid = 1.0 / (c_min * np.logspace(0, np.log10(1.0 / eps), int(alphas)))
+        else:
+            grid = check_alpha_array(alphas)
+        return grid, 1.0 / grid
+
+    def rows(self, data, rows):
+        X, _, codes, s, _ = data
+        if rows is None:
+            return X, codes, s
+        return fold_rows(X, rows), codes[rows], s[rows]
+
+    def path(self, fold, grid, on_point=None, store=True):
+        X, codes, s = fold
+        coefs, intercepts, n_iter, failures = _fit_path(
+            X, codes, s, self.classes.shape[0], grid, self.l1_ratio, self.fit_intercept,
+            self.tol, self.max_iter, self.solver, False, self.penalty, on_point=on_point)
+        return plan.PathOutcome(coefs, intercepts, None, n_iter, failures)
+
+    def fold_scorer(self, data, fold, test, grid):
+        return _TestScore(self, data, test, grid.shape[0])
+
+
+class _TestScore(plan.FoldScorer):
+    """The test rows' score of each solution (``spec.scorer``, accuracy when None, given the
+    test rows' sample weights when it takes them: :func:`_scorer_takes_weights`), through
+    this fold's own scoring model."""
+
+    def __init__(self, spec, data, test, n_points):
+        X, y, _, _, sample_weight = data
+        self.spec, self.X_test, self.y_test = spec, X[test], y[test]
+        self.weights = None if sample_weight is None else sample_weight[test]
+        self.model = LogisticRegression(fit_intercept=spec.fit_intercept)
+        self.model.classes_, self.model.n_features_in_ = spec.classes, spec.n_features_in
+        self.scores = np.empty(n_points)
+
+    def __call__(self, i, point):
+        model, scorer = self.model, self.spec.scorer
+        model.coef_, model.intercept_ = point.coef, point.intercept
+        if scorer is None:
+            self.scores[i] = np.average(model.predict(self.X_test) == self.y_test,
+                                        weights=self.weights)
+        elif self.weights is not None and self.spec.scorer_weights:
+            self.scores[i] = scorer(model, self.X_test, self.y_test,
+                                    sample_weight=self.weights)
+        else:
+            self.scores[i] = scorer(model, self.X_test, self.y_test)
+
+    def finish(self, path):
+        return plan.FoldOutcome(self.scores, None, path, path.failures)
 
 
 def l1_logistic_path(X, y, *, Cs=10, l1_ratio: float = 1.0, fit_intercept: bool = True,
@@ -227,30 +341,6 @@ def l1_min_c(X, y, *, l1_ratio: float = 1.0, fit_intercept: bool = True, sample_
         raise ValueError("No penalised feature can leave zero at any C: their gradients at "
                          "the null model are zero or point into a bound of 0.")
     return float(l1_ratio) / strength
-
-
-def _fold_job(X, y, codes, s, sample_weight, train, test, n_classes, Cs, ratio, options,
-              model, scorer, scorer_weights):
-    """The path on the ``train`` rows, scored on the ``test`` rows at each ``C`` (``model``,
-    this job's own, carries each solution to the scorer, which is given the test rows'
-    sample weights when ``scorer_weights``: :func:`_scorer_takes_weights`)."""
-    X_train, X_test = fold_rows(X, train), X[test]
-    scores = np.empty(Cs.shape[0])
-
-    def score(i, coef, intercept):
-        model.coef_, model.intercept_ = coef, intercept
-        if scorer is None:
-            scores[i] = np.average(model.predict(X_test) == y[test],
-                                   weights=None if sample_weight is None
-                                   else sample_weight[test])
-        elif sample_weight is not None and scorer_weights:
-            scores[i] = scorer(model, X_test, y[test], sample_weight=sample_weight[test])
-        else:
-            scores[i] = scorer(model, X_test, y[test])
-
-    path = _fit_path(X_train, codes[train], s[train], n_classes, Cs, ratio, *options,
-                     on_solution=score)
-    return path, scores
 
 
 def _warn_failures(failures, total, max_iter):
@@ -427,51 +517,33 @@ class LogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         if dask_input(X, y, sample_weight):  # passes over the row blocks, X stays there
             from ._dask_logistic_cv import fit_logistic_cv
             return fit_logistic_cv(self, X, y, sample_weight, Cs, ratios, solver, params)
-        check_sparse_structure(X)
-        X, y = validate_data(self, X, y, accept_sparse=["csc", "csr"],
-                             accept_large_sparse=True, dtype=[np.float64, np.float32])
-        codes, classes, s = _encode(y, sample_weight, self.class_weight, X)
-        penalty = check_feature_penalty(self.penalty_factor, self.lower_bounds,
-                                        self.upper_bounds, X.shape[1],
-                                        l1_ratio=float(ratios.max()))
-        n_classes = classes.shape[0]
-        folds = split(self.cv, X, y, classifier=True, weights=s, **params)
-        scorer = _fold_scorer(self.scoring, classes) if self.scoring is not None else None
-        if sp.issparse(X):
-            X = to_csc(X)  # folds are row subsets of one CSC copy
-        options = (self.fit_intercept, self.tol, self.max_iter, solver, False, penalty)
-
-        weights = None if sample_weight is None else np.asarray(sample_weight)
-        jobs = []  # module-level functions, the data as arguments: see fastl1.cv.run_jobs
-        for ratio in ratios:
-            jobs.append(functools.partial(_fit_path, X, codes, s, n_classes, Cs, ratio,
-                                          *options))
-            jobs.extend(functools.partial(_fold_job, X, y, codes, s, weights, train, test,
-                                          n_classes, Cs, ratio, options,
-                                          self._scoring_model(classes, X.dtype), scorer,
-                                          _scorer_takes_weights(self.scoring))
-                        for train, test in folds)
-        results = run_jobs(jobs, self.n_jobs, verbose=int(self.verbose))
-        per = len(folds) + 1
-        full = [results[k * per] for k in range(ratios.size)]
-        fold_results = [[results[k * per + 1 + f] for f in range(len(folds))]
-                        for k in range(ratios.size)]
-        failures = sum(r[3] for r in full) + sum(fr[0][3] for row in fold_results for fr in row)
+        spec = LogisticPath(self.fit_intercept, float(ratios.max()), self.tol, self.max_iter,
+                            solver, class_weight=self.class_weight,
+                            features=plan.feature_options(self))
+        spec, data = spec.prepare(self, X, y, sample_weight)
+        (X, y), classes = data[:2], spec.classes
+        folds = split(self.cv, X, y, classifier=True, weights=data[3], **params)
+        spec.scorer = _fold_scorer(self.scoring, classes) if self.scoring is not None \
+            else None
+        spec.scorer_weights = _scorer_takes_weights(self.scoring)
+        runs = plan.cross_validate([(spec.with_l1_ratio(ratio), Cs) for ratio in ratios], data,
+                              folds, self.n_jobs, verbose=int(self.verbose))
+        failures = sum(run.failures for run in runs)
         _warn_failures(failures, (len(folds) + 1) * ratios.size * Cs.size, self.max_iter)
+        penalty = spec.penalty
         # scores: (n_folds, n_l1, n_cs); coefs: (n_folds, n_l1, n_cs, K, p)
-        scores = np.array([[fold_results[k][f][1] for k in range(ratios.size)]
-                           for f in range(len(folds))])
-        fold_coefs = np.array([[fold_results[k][f][0][0] for k in range(ratios.size)]
-                               for f in range(len(folds))])
-        fold_intercepts = np.array([[fold_results[k][f][0][1] for k in range(ratios.size)]
-                                    for f in range(len(folds))])
-        n_iter = np.array([[fold_results[k][f][0][2] for k in range(ratios.size)]
-                           for f in range(len(folds))])
+        fold_paths = [[run.folds[f] for run in runs] for f in range(len(folds))]
+        scores = np.array([[fold.scores for fold in row] for row in fold_paths])
+        fold_coefs = np.array([[fold.path.coefs for fold in row] for row in fold_paths])
+        fold_intercepts = np.array([[fold.path.intercepts for fold in row]
+                                    for row in fold_paths])
+        n_iter = np.array([[fold.path.n_iters for fold in row] for row in fold_paths])
+        full = [run.full for run in runs]
         mean = scores.mean(axis=0)  # (n_l1, n_cs)
         best_ratio, best_c = np.unravel_index(int(np.argmax(mean)), mean.shape)
         if self.refit:
-            coef = full[best_ratio][0][best_c]
-            intercept = full[best_ratio][1][best_c]
+            coef = full[best_ratio].coefs[best_c]
+            intercept = full[best_ratio].intercepts[best_c]
             C, l1_ratio = float(Cs[best_c]), float(ratios[best_ratio])
         else:  # scikit-learn: average the folds' models at each fold's best C
             best = [np.unravel_index(int(np.argmax(scores[f])), mean.shape)

@@ -1,6 +1,7 @@
 """Regularisation paths: the alpha grid and warm-started fits along it.
 
-:func:`fit_path` is the one path loop: every alpha starts from the previous solution, and the
+:func:`fit_path` is the squared loss's path, on the plan's loop
+(:func:`fastl1._path_plan.trace_path`): every alpha starts from the previous solution, and the
 working-set solver carries the support forward (the first round of each alpha ranks every
 feature by its KKT violation at the new alpha, which is the sequential strong rule of Tibshirani
 et al., JRSS-B 2012, followed by the full KKT/gap check it needs). Paths of the public API
@@ -9,6 +10,7 @@ et al., JRSS-B 2012, followed by the full KKT/gap check it needs). Paths of the 
 
 from __future__ import annotations
 
+import functools
 import numbers
 import sys
 from collections.abc import Callable
@@ -25,6 +27,7 @@ from ._deprecation import resolve_alphas
 from ._feature_penalty import FeaturePenalty, check_feature_penalty
 from ._interrupt import interruptible
 from ._kernels.working_set import nonzero_entries
+from ._path_plan import Point, trace_path
 from ._solver import (
     GradientReference,
     Problem,
@@ -182,6 +185,7 @@ def fit_path(problem: Problem, y_centred: np.ndarray, alphas: np.ndarray, l1_rat
              gram: np.ndarray | None = None, xty: np.ndarray | None = None,
              parallel: bool | None = None, store_coefs: bool = True,
              on_solution: Callable[[int, np.ndarray], None] | None = None,
+             on_point: Callable[[int, Point], None] | None = None,
              verbose: int = 0) -> PathResult:
     """Warm-started elastic-net fits at each of ``alphas`` (largest first).
 
@@ -189,68 +193,101 @@ def fit_path(problem: Problem, y_centred: np.ndarray, alphas: np.ndarray, l1_rat
     fold there, so folds need not keep their coefficients: ``store_coefs=False``). One
     :class:`~sklearn.exceptions.ConvergenceWarning` sums up the alphas that did not converge.
     Each point's duality gap is below ``tol`` times the smaller of ``||y_c||^2 / n`` and ten
-    times the previous point's objective (:func:`_objective_share`).
+    times the previous point's objective (:func:`_objective_share`). The loop is the plan's
+    (:func:`fastl1._path_plan.trace_path`); :class:`_EnetPoints` fits each point.
     """
     n_alphas = alphas.shape[0]
-    coef = np.zeros(problem.n_features, dtype=problem.dtype)
-    y_norm2 = _weighted_norm2(y_centred, problem.sample_weight)
-    point_tol = tol
-    if coef_init is not None:  # (validated by the callers: check_feature_vector)
-        coef[:] = coef_init
-    dual_gaps = np.empty(n_alphas)
-    n_iters = []
-    failures = []
-    indices, values, indptr = [], [], [0]
-    # Each alpha starts where the previous one stopped; the last exact gradient carries
-    # over, so an alpha computes only the correlations it cannot bound from it.
-    reference = GradientReference.at_zero(problem, y_centred, parallel) \
-        if gram is None and not coef.any() else GradientReference.empty(problem)
+    points = _EnetPoints(problem, y_centred, l1_ratio, coef_init, positive, penalty, max_iter,
+                         tol, random, seed, gram, xty, parallel)
+    stored = _SparseColumns(problem.dtype) if store_coefs else None
+    callbacks = [stored] if store_coefs else []
+    callbacks += [lambda i, point: on_solution(i, point.coef)] if on_solution else []
+    callbacks += [on_point] if on_point is not None else []
+    if verbose:
+        callbacks.append(functools.partial(_report_point, alphas, verbose))
+
+    def each_point(i: int, point: Point) -> None:
+        for call in callbacks:
+            call(i, point)
+
     with blas_on_one_thread():  # small BLAS solves only (see ElasticNet.fit)
-        for i, alpha in enumerate(alphas):
-            result = solve_enet(problem, y_centred, coef, alpha, l1_ratio, positive=positive,
-                                penalty=penalty, max_iter=max_iter, tol=point_tol,
-                                random=random,
-                                seed=seed + i,
-                                gram=gram, xty=xty, parallel=parallel, warn=False,
-                                reference=reference)
-            dual_gaps[i] = result.dual_gap
-            n_iters.append(result.n_iter)
-            # (not below the dtype's rounding of the gap, which no fit could reach)
-            point_tol = max(tol * _objective_share(problem, y_centred, coef, alpha, l1_ratio,
-                                                   penalty, gram, xty, y_norm2),
-                            min(tol, _ROUNDING_ULPS * np.finfo(problem.dtype).eps))
-            if not result.converged:
-                failures.append((alpha, result.dual_gap))
-            if store_coefs:
-                support, nonzeros = nonzero_entries(coef)
-                indices.append(support)
-                values.append(nonzeros)
-                indptr.append(indptr[-1] + support.shape[0])
-            if on_solution is not None:
-                on_solution(i, coef)
-            if verbose > 1:
-                print(f"Path: {i + 1:03d} out of {n_alphas:03d}, alpha={alpha:.4g}, "
-                      f"non-zeros={np.count_nonzero(coef)}, gap={result.dual_gap:.2e}")
-            elif verbose:
-                sys.stderr.write(".")
+        trace = trace_path(points, alphas, each_point)
     if verbose == 1:
         sys.stderr.write("\n")
-    if failures:
-        worst_alpha, worst_gap = max(failures, key=lambda item: item[1])
+    if trace.failures:
+        worst_alpha, worst_gap = max(trace.failures, key=lambda item: item[1])
         warn_user(
-            f"Objective did not converge for {len(failures)} of {n_alphas} alphas within "
-            f"max_iter={max_iter} epochs each; the largest duality gap is {worst_gap:.3e} at "
-            f"alpha={worst_alpha:.4g} (tolerance {tol:g} relative to the smaller of "
-            "||y_c||^2/n and five times the previous alpha's objective). Increase "
+            f"Objective did not converge for {len(trace.failures)} of {n_alphas} alphas "
+            f"within max_iter={max_iter} epochs each; the largest duality gap is "
+            f"{worst_gap:.3e} at alpha={worst_alpha:.4g} (tolerance {tol:g} relative to the "
+            "smaller of ||y_c||^2/n and five times the previous alpha's objective). Increase "
             "max_iter or tol, or stop the grid at a larger alpha (eps).",
             ConvergenceWarning)
-    coefs = None
-    if store_coefs:
-        coefs = sp.csc_matrix(
-            (np.concatenate(values) if values else np.empty(0, problem.dtype),
-             np.concatenate(indices) if indices else np.empty(0, np.int64), indptr),
-            shape=(problem.n_features, n_alphas))
-    return PathResult(alphas, coefs, dual_gaps, n_iters)
+    coefs = None if stored is None else stored.matrix(problem.n_features)
+    return PathResult(alphas, coefs, trace.gaps, trace.n_iters)
+
+
+class _SparseColumns:
+    """Collects each point's non-zero coefficients into one CSC matrix (a column a point)."""
+
+    def __init__(self, dtype):
+        self.dtype = dtype
+        self.indices, self.values, self.indptr = [], [], [0]
+
+    def __call__(self, i: int, point: Point) -> None:
+        support, nonzeros = nonzero_entries(point.coef)
+        self.indices.append(support)
+        self.values.append(nonzeros)
+        self.indptr.append(self.indptr[-1] + support.shape[0])
+
+    def matrix(self, n_features: int) -> sp.csc_matrix:
+        values = np.concatenate(self.values) if self.values else np.empty(0, self.dtype)
+        indices = np.concatenate(self.indices) if self.indices else np.empty(0, np.int64)
+        return sp.csc_matrix((values, indices, self.indptr),
+                             shape=(n_features, len(self.indptr) - 1))
+
+
+def _report_point(alphas: np.ndarray, verbose: int, i: int, point: Point) -> None:
+    """A dot per point (``verbose=1``) or a line (``verbose > 1``)."""
+    if verbose > 1:
+        print(f"Path: {i + 1:03d} out of {alphas.shape[0]:03d}, alpha={alphas[i]:.4g}, "
+              f"non-zeros={np.count_nonzero(point.coef)}, gap={point.gap:.2e}")
+    else:
+        sys.stderr.write(".")
+
+
+class _EnetPoints:
+    """The elastic-net fit of each path point, warm-started: the previous solution, the last
+    exact gradient (an alpha computes only the correlations it cannot bound from it) and a
+    gap bound relative to the previous point's objective carry over."""
+
+    def __init__(self, problem, y_centred, l1_ratio, coef_init, positive, penalty, max_iter,
+                 tol, random, seed, gram, xty, parallel):
+        self.problem, self.y_centred, self.l1_ratio = problem, y_centred, l1_ratio
+        self.positive, self.penalty, self.max_iter, self.tol = positive, penalty, max_iter, tol
+        self.random, self.seed, self.gram, self.xty = random, seed, gram, xty
+        self.parallel = parallel
+        self.coef = np.zeros(problem.n_features, dtype=problem.dtype)
+        if coef_init is not None:  # (validated by the callers: check_feature_vector)
+            self.coef[:] = coef_init
+        self.y_norm2 = _weighted_norm2(y_centred, problem.sample_weight)
+        self.point_tol = tol
+        self.reference = GradientReference.at_zero(problem, y_centred, parallel) \
+            if gram is None and not self.coef.any() else GradientReference.empty(problem)
+
+    def __call__(self, i: int, alpha: float) -> Point:
+        problem, coef, tol = self.problem, self.coef, self.tol
+        result = solve_enet(problem, self.y_centred, coef, alpha, self.l1_ratio,
+                            positive=self.positive, penalty=self.penalty,
+                            max_iter=self.max_iter, tol=self.point_tol, random=self.random,
+                            seed=self.seed + i, gram=self.gram, xty=self.xty,
+                            parallel=self.parallel, warn=False, reference=self.reference)
+        # (not below the dtype's rounding of the gap, which no fit could reach)
+        self.point_tol = max(tol * _objective_share(problem, self.y_centred, coef, alpha,
+                                                    self.l1_ratio, self.penalty, self.gram,
+                                                    self.xty, self.y_norm2),
+                             min(tol, _ROUNDING_ULPS * np.finfo(problem.dtype).eps))
+        return Point(coef, None, result.dual_gap, result.n_iter, result.converged)
 
 
 def enet_path(X, y, *, l1_ratio: float = 0.5, eps: float = 1e-3, n_alphas="deprecated",

@@ -20,7 +20,7 @@ violation instead.
 
 from __future__ import annotations
 
-import functools
+import copy
 import numbers
 
 import numpy as np
@@ -30,6 +30,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import d2_tweedie_score
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from . import _path_plan as plan
 from ._dask import dask_input
 from ._irls import (
     design_correlations,
@@ -40,7 +41,7 @@ from ._irls import (
 )
 from ._validation import _check_bool, _check_int, _check_real, check_sparse_structure
 from ._warn import warn_user
-from .cv import fold_std_error, one_standard_error_index, run_jobs, split
+from .cv import fold_std_error, one_standard_error_index, split
 from .linear_model import feature_penalty_of
 
 __all__ = ["PoissonRegression", "PoissonRegressionCV", "poisson_path"]
@@ -257,6 +258,13 @@ class PoissonRegression(RegressorMixin, BaseEstimator):
         for name in ("fit_intercept", "warm_start"):
             _check_bool(name, getattr(self, name))
 
+    def _path_spec(self) -> PoissonPath:
+        """The Poisson datafit's side of the path plan, with this model's options
+        (validated)."""
+        self._check_params()
+        return PoissonPath(self.fit_intercept, self.l1_ratio, self.tol, self.max_iter,
+                           features=plan.feature_options(self))
+
     def fit(self, X, y, sample_weight=None, offset=None):
         """Fit the model.
 
@@ -337,22 +345,91 @@ def _check_grid(alphas, eps):
     return values.copy()
 
 
-def _path(X, y, weights, offset, alphas, l1_ratio, penalty, fit_intercept, tol, max_iter):
-    """Warm-started fits along ``alphas`` (largest first): coefficients (p, k), intercepts,
-    certificates and how many did not converge."""
+def _path(X, y, weights, offset, alphas, l1_ratio, penalty, fit_intercept, tol, max_iter,
+          on_point=None):
+    """Warm-started fits along ``alphas`` (largest first) on the plan's loop
+    (:func:`fastl1._path_plan.trace_path`): coefficients (p, k), intercepts, certificates
+    and how many did not converge."""
     coefs = np.zeros((X.shape[1], alphas.shape[0]))
     intercepts = np.zeros(alphas.shape[0])
-    certificates = np.zeros(alphas.shape[0])
-    coef = intercept = None
-    failures = 0
-    for k, alpha in enumerate(alphas):
+    state = {"coef": None, "intercept": None}
+
+    def fit_point(k, alpha):
         result = _fit(X, y, weights, offset, float(alpha), l1_ratio, penalty,
-                      fit_intercept=fit_intercept, tol=tol, max_iter=max_iter, coef=coef,
-                      intercept=intercept)
-        coef, intercept = result.coef, result.intercept
-        coefs[:, k], intercepts[k], certificates[k] = coef, intercept, result.certificate
-        failures += not result.converged
-    return coefs, intercepts, certificates, failures
+                      fit_intercept=fit_intercept, tol=tol, max_iter=max_iter,
+                      coef=state["coef"], intercept=state["intercept"])
+        state["coef"], state["intercept"] = result.coef, result.intercept
+        coefs[:, k], intercepts[k] = result.coef, result.intercept
+        return plan.Point(result.coef, result.intercept, result.certificate, result.n_iter,
+                     result.converged)
+
+    trace = plan.trace_path(fit_point, alphas, on_point)
+    return coefs, intercepts, trace.gaps, len(trace.failures)
+
+
+class PoissonPath(plan.PathSpec):
+    """The Poisson datafit in the path plan (:mod:`fastl1._path_plan`): paths by proximal
+    Newton fits, scored by the test rows' mean Poisson deviance (glmnet's
+    ``cv.glmnet(family="poisson")``).
+
+    ``data`` is ``(X, y, weights, offset)`` as :func:`_prepare` gives them (CSR when
+    sparse: folds are row subsets); ``features`` are the per-feature penalty's parameters.
+    """
+
+    def __init__(self, fit_intercept: bool, l1_ratio: float, tol: float, max_iter: int, *,
+                 penalty=None, features=None):
+        self.fit_intercept, self.l1_ratio = bool(fit_intercept), float(l1_ratio)
+        self.tol, self.max_iter = float(tol), int(max_iter)
+        self.penalty, self.features = penalty, features
+
+    def prepare(self, owner, X, y, sample_weight=None, groups=None, offset=None):
+        X, y, weights, offset = _prepare(owner, X, y, sample_weight, offset)
+        if sp.issparse(X):
+            X = X.tocsr()  # folds are row subsets
+        spec = copy.copy(self)
+        spec.penalty = self.feature_penalty(X.shape[1])
+        return spec, (X, y, weights, offset)
+
+    def row_weights(self, data):
+        return data[2]
+
+    def grid(self, data, alphas, eps):
+        grid = _grid(*data, alphas, eps, self.l1_ratio, self.penalty, self.fit_intercept)
+        return grid, grid
+
+    def rows(self, data, rows):
+        X, y, weights, offset = data
+        if rows is None:
+            return data
+        return (X[rows], y[rows], weights[rows] * (rows.shape[0] / weights[rows].sum()),
+                None if offset is None else offset[rows])
+
+    def path(self, fold, grid, on_point=None, store=True):
+        coefs, intercepts, gaps, failures = _path(
+            *fold, grid, self.l1_ratio, self.penalty, self.fit_intercept, self.tol,
+            self.max_iter, on_point)
+        return plan.PathOutcome(coefs, intercepts, gaps, None, failures)
+
+    def fold_scorer(self, data, fold, test, grid):
+        return _TestDeviance(data, test)
+
+
+class _TestDeviance(plan.FoldScorer):
+    """The test rows' mean Poisson deviance at each point of the training path."""
+
+    def __init__(self, data, test):
+        self.data, self.test = data, test
+
+    def finish(self, path):
+        X, y, weights, offset = self.data
+        test = self.test
+        eta = np.asarray(X[test] @ path.coefs, dtype=np.float64) + path.intercepts
+        if offset is not None:
+            eta += offset[test][:, None]
+        mu = np.exp(np.minimum(eta, 700.0))
+        scores = np.array([_poisson_deviance(y[test], mu[:, k], weights[test])
+                           for k in range(path.coefs.shape[1])])
+        return plan.FoldOutcome(scores, failures=path.failures)
 
 
 def poisson_path(X, y, *, l1_ratio=1.0, eps=1e-3, alphas=100, fit_intercept=True,
@@ -413,27 +490,6 @@ def _poisson_deviance(y, mu, weights) -> float:
     with np.errstate(divide="ignore", invalid="ignore"):
         term = np.where(y > 0, y * np.log(y / mu), 0.0) - (y - mu)
     return float(2.0 * np.sum(weights * term) / np.sum(weights))
-
-
-def _fold_job(X, y, weights, offset, train, test, alphas, l1_ratio, penalty, fit_intercept,
-              tol, max_iter):
-    """Test-fold mean Poisson deviance at each alpha of the training rows' path."""
-    rows = (X[train], y[train], weights[train] * (train.shape[0] / weights[train].sum()),
-            None if offset is None else offset[train])
-    coefs, intercepts, _, failures = _path(*rows, alphas, l1_ratio, penalty, fit_intercept,
-                                           tol, max_iter)
-    eta = np.asarray(X[test] @ coefs, dtype=np.float64) + intercepts
-    if offset is not None:
-        eta += offset[test][:, None]
-    mu = np.exp(np.minimum(eta, 700.0))
-    return np.array([_poisson_deviance(y[test], mu[:, k], weights[test])
-                     for k in range(alphas.shape[0])]), failures
-
-
-def _full_job(X, y, weights, offset, alphas, l1_ratio, penalty, fit_intercept, tol,
-              max_iter):
-    return _path(X, y, weights, offset, alphas, l1_ratio, penalty, fit_intercept, tol,
-                 max_iter)
 
 
 class PoissonRegressionCV(PoissonRegression):
@@ -498,27 +554,16 @@ class PoissonRegressionCV(PoissonRegression):
         -------
         self
         """
-        self._check_params()
-        X, y, weights, offset = _prepare(self, X, y, sample_weight, offset)
-        if sp.issparse(X):
-            X = X.tocsr()  # folds are row subsets
-        l1_ratio = float(self.l1_ratio)
-        penalty = feature_penalty_of(self, X.shape[1], l1_ratio)
-        grid = _grid(X, y, weights, offset, self.alphas, self.eps, l1_ratio, penalty,
-                     self.fit_intercept)
+        spec, data = self._path_spec().prepare(self, X, y, sample_weight, offset=offset)
+        X, y, weights, _ = data
+        _, grid = spec.grid(data, self.alphas, self.eps)
         folds = split(self.cv, X, y, weights=weights, **params)
-        options = (l1_ratio, penalty, self.fit_intercept, float(self.tol), int(self.max_iter))
-        # Module-level functions and their data as arguments: on a cluster the data are
-        # sent once (fastl1.cv.run_jobs).
-        jobs = [functools.partial(_full_job, X, y, weights, offset, grid, *options)]
-        jobs += [functools.partial(_fold_job, X, y, weights, offset, train, test, grid,
-                                   *options) for train, test in folds]
-        results = run_jobs(jobs, self.n_jobs)
-        coefs, intercepts, gaps, failures = results[0]
-        deviance = np.column_stack([result[0] for result in results[1:]])
-        failures += sum(result[1] for result in results[1:])
-        if failures:
-            warn_user(f"{failures} path fits did not converge within max_iter; increase "
+        (run,) = plan.cross_validate([(spec, grid)], data, folds, self.n_jobs)
+        full = run.full
+        coefs, intercepts, gaps = full.coefs, full.intercepts, full.gaps
+        deviance = run.scores
+        if run.failures:
+            warn_user(f"{run.failures} path fits did not converge within max_iter; increase "
                       "max_iter.", ConvergenceWarning)
         mean = deviance.mean(axis=1)
         best = int(np.argmin(mean))

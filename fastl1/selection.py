@@ -4,57 +4,28 @@
 complementary-pairs variant of Shah & Samworth (JRSS-B 2013): fit the regularisation path on many
 random halves of the rows (each half with its complement), record at each alpha which features
 are selected, and keep the features whose selection frequency reaches a threshold at some alpha
-of the grid. Subsamples run as jobs of :func:`fastl1.cv.run_jobs` (threads, or the workers of
-the active joblib backend such as a Dask cluster), each computing a warm-started path
-(:mod:`fastl1.path`) on its rows only.
+of the grid. Subsamples run as jobs of the path plan (:func:`fastl1._path_plan.stability_paths`
+on threads, or the workers of the active joblib backend such as a Dask cluster), each computing
+a warm-started path on its rows only with the estimator's side of the plan (its
+``_path_spec()``): the same code for every model.
 """
 
 from __future__ import annotations
 
-import functools
-import numbers
 import warnings
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_selection import SelectorMixin
-from sklearn.svm import l1_min_c
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ._dask import dask_input
-from ._solver import make_problem, to_csc
-from ._validation import (
-    _check_bool,
-    _check_int,
-    _check_real,
-    check_design,
-    check_sparse_structure,
-    check_target_scale,
-    check_weights,
-)
-from .cox import CoxRegression
-from .cox import _grid as cox_grid
-from .cox import _path as cox_fit_path
-from .cox import _prepare as cox_prepare
-from .cv import fold_rows, one_blas_thread, run_jobs
-from .linear_model import (
-    ElasticNet,
-    Lasso,
-    feature_penalty_of,
-    refuse_feature_penalty_on_dask,
-)
-from .logistic import LogisticRegression
-from .logistic_cv import _encode
-from .logistic_cv import _fit_path as _fit_logistic_path
-from .logistic_cv import l1_min_c as fastl1_l1_min_c
-from .path import alpha_grid, check_alpha_array, fit_path
-from .poisson import PoissonRegression
-from .poisson import _grid as poisson_grid
-from .poisson import _path as poisson_fit_path
-from .poisson import _prepare as poisson_prepare
+from ._path_plan import stability_paths
+from ._validation import _check_bool, _check_int, _check_real
+from .cv import one_blas_thread
+from .linear_model import Lasso, refuse_feature_penalty_on_dask
 
 __all__ = ["StabilitySelection"]
 
@@ -171,22 +142,15 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         return tags
 
     def _model(self):
-        """A clone of the estimator with its parameters validated by the estimator's own
-        checks (before any subsample is drawn), and the l1_ratio its fits use."""
+        """A clone of the estimator and its side of the path plan (:mod:`fastl1._path_plan`),
+        with its parameters validated by the estimator's own checks (before any subsample is
+        drawn)."""
         model = Lasso() if self.estimator is None else clone(self.estimator)
-        if not isinstance(model, (ElasticNet, LogisticRegression, PoissonRegression,
-                                  CoxRegression)):
+        if not hasattr(model, "_path_spec"):
             raise TypeError("StabilitySelection works with fastl1.Lasso, fastl1.ElasticNet, "
                             "fastl1.LogisticRegression, fastl1.PoissonRegression or "
                             f"fastl1.CoxRegression, got {type(model).__name__}.")
-        if isinstance(model, CoxRegression):
-            model._check_shared_params()  # (a CoxRegressionCV has no alpha to check)
-            return model, float(model.l1_ratio)
-        if isinstance(model, LogisticRegression):
-            # Also resolves the deprecated ``penalty`` into the l1_ratio the fits use.
-            return model, model._check_params()
-        model._check_params()
-        return model, float(model.l1_ratio)
+        return model, model._path_spec()
 
     @one_blas_thread
     def fit(self, X, y, sample_weight=None, groups=None):
@@ -207,8 +171,8 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         -------
         self
         """
-        model, l1_ratio = self._model()
-        if groups is not None and not isinstance(model, CoxRegression):
+        model, spec = self._model()
+        if groups is not None and not spec.takes_groups:
             raise ValueError("groups (strata) are for a Cox model; "
                              f"{type(model).__name__} takes none.")
         _check_int("n_resamples", self.n_resamples, low=1)
@@ -229,55 +193,11 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         if dask_input(X, y, sample_weight):  # subsamples' statistics by row blocks
             from ._dask_selection import fit_stability
             refuse_feature_penalty_on_dask(model)
-            return fit_stability(self, model, l1_ratio, X, y, sample_weight)
-        if isinstance(model, CoxRegression):
-            grid, make_job, weights, X = self._cox_jobs(model, l1_ratio, X, y, sample_weight,
-                                                        groups)
-        elif isinstance(model, PoissonRegression):
-            X, y, weights, offset = poisson_prepare(self, X, y, sample_weight, None)
-            if sp.issparse(X):
-                X = X.tocsr()  # subsamples are row subsets
-            penalty = feature_penalty_of(model, X.shape[1], l1_ratio)
-            grid = poisson_grid(X, y, weights, offset, self.alphas, self.eps, l1_ratio,
-                                penalty, model.fit_intercept)
-            make_job = functools.partial(_poisson_job, X, y, weights, grid, l1_ratio, penalty,
-                                         model)
-        elif isinstance(model, LogisticRegression):
-            check_sparse_structure(X)
-            X, y = validate_data(self, X, y, accept_sparse=["csc", "csr"],
-                                 accept_large_sparse=True, dtype=[np.float64, np.float32])
-            codes, classes, weights = _encode(y, sample_weight, model.class_weight, X)
-            if sp.issparse(X):
-                X = to_csc(X)  # subsamples are row subsets of one CSC copy
-            grid = self._c_grid(X, y, model)
-            penalty = feature_penalty_of(model, X.shape[1], l1_ratio)
-            make_job = functools.partial(_logistic_job, X, codes, weights, classes.shape[0],
-                                         grid, model, l1_ratio, penalty)
-        else:
-            X, y = check_design(self, X, y)
-            if y.ndim == 2:
-                if y.shape[1] != 1:
-                    raise ValueError("StabilitySelection needs one target, got y of shape "
-                                     f"{y.shape}.")
-                y = y[:, 0]
-            sample_weight = check_weights(sample_weight, X)
-            penalty = feature_penalty_of(model, X.shape[1], l1_ratio)
-            problem = make_problem(X, sample_weight, model.fit_intercept)
-            y_centred, _ = problem.centre_target(y)
-            check_target_scale(y_centred)
-            weights = sample_weight
-            if isinstance(self.alphas, numbers.Integral) and not isinstance(self.alphas, bool):
-                _check_int("alphas", self.alphas, low=1)
-                grid = alpha_grid(problem, y_centred, l1_ratio=l1_ratio,
-                                  n_alphas=int(self.alphas), eps=self.eps,
-                                  penalty=penalty)
-            else:
-                grid = check_alpha_array(self.alphas)
-            options = {"penalty": penalty, "max_iter": model.max_iter, "tol": model.tol}
-            make_job = functools.partial(_selection_job, problem.X, y, sample_weight,
-                                         fit_intercept=model.fit_intercept, alphas=grid,
-                                         l1_ratio=l1_ratio, options=options)
-        n = X.shape[0]
+            return fit_stability(self, model, spec.l1_ratio, X, y, sample_weight)
+        spec, data = spec.prepare(self, X, y, sample_weight, groups)
+        alphas, grid = spec.grid(data, self.alphas, self.eps)
+        weights = spec.row_weights(data)
+        n, p = spec.n_samples(data), spec.n_features(data)
         size = max(1, int(self.sample_fraction * n))
         if size < 2 or n - size < (size if self.complementary_pairs else 0):
             raise ValueError(f"{n} samples are too few to draw subsamples of {size}.")
@@ -296,11 +216,11 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
                         f"({np.count_nonzero(weights == 0)} of the {n} samples weigh zero, "
                         "class weights included); use fewer zero weights or a larger "
                         "sample_fraction.")
-        # One partial per subsample, the data as its arguments: on a cluster they are sent once
+        # One job per subsample, the data as its arguments: on a cluster they are sent once
         # (fastl1.cv.run_jobs).
-        jobs = [functools.partial(make_job, rows) for rows in subsamples]
-        results = run_jobs(jobs, self.n_jobs, verbose=int(self.verbose))
-        counts = np.zeros((X.shape[1], grid.shape[0]))
+        results = stability_paths(spec, grid, data, subsamples, self.n_jobs,
+                                  verbose=int(self.verbose))
+        counts = np.zeros((p, grid.shape[0]))
         union_sizes = []
         unconverged = 0
         for selected, failures in results:
@@ -308,113 +228,23 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
             union_sizes.append(np.count_nonzero(selected.any(axis=1)))
             unconverged += failures
         if unconverged:
-            # The elastic-net paths warn per subsample (fit_path); the logistic path only
-            # counts, so its fits are summed up here, in the caller's thread.
+            # The squared-loss paths warn per subsample (fit_path); the others only count,
+            # so their fits are summed up here, in the caller's thread.
             warnings.warn(
                 f"{type(model).__name__} did not converge within max_iter={model.max_iter} "
                 f"for {unconverged} of the {len(subsamples) * grid.shape[0]} subsample fits "
                 f"(tol={model.tol:g}); the selections of those fits may be inexact. "
                 "Increase max_iter or tol.", ConvergenceWarning, stacklevel=3)
-        self.alphas_ = grid
+        self.alphas_ = alphas
         self.stability_scores_ = counts / len(subsamples)
         self.scores_ = self.stability_scores_.max(axis=1)
         self.support_ = self.scores_ >= self.threshold
         self.average_selected_ = float(np.mean(union_sizes))
         self.expected_false_selections_bound_ = float(
-            self.average_selected_ ** 2 / ((2 * self.threshold - 1) * X.shape[1]))
+            self.average_selected_ ** 2 / ((2 * self.threshold - 1) * p))
         return self
-
-    def _cox_jobs(self, model, l1_ratio, X, y, sample_weight, groups):
-        """The Cox grid (from ``alpha_max`` of all rows down to ``eps`` times it), the job
-        of a subsample, the weights and the validated X."""
-        check_sparse_structure(X)
-        X = validate_data(self, X, accept_sparse=["csc", "csr"],
-                          dtype=[np.float64, np.float32], accept_large_sparse=True)
-        if sp.issparse(X):
-            X = X.tocsr()  # subsamples are row subsets; each is converted once for its fits
-        data = cox_prepare(model, X, y, sample_weight, groups)
-        penalty = feature_penalty_of(model, X.shape[1], l1_ratio)
-        grid = cox_grid(data, self.alphas, self.eps, l1_ratio, penalty)
-        make_job = functools.partial(_cox_job, data, grid, l1_ratio, penalty, model)
-        # every Cox fit has weights (ones without sample_weight): a subsample needs some
-        return grid, make_job, data.weights, X
-
-    def _c_grid(self, X, y, model) -> np.ndarray:
-        """Decreasing penalty for logistic models: ``alphas_ = 1 / C`` with ``C`` from
-        :func:`sklearn.svm.l1_min_c` (the first feature enters) up to ``1 / eps`` times it."""
-        if isinstance(self.alphas, numbers.Integral) and not isinstance(self.alphas, bool):
-            _check_int("alphas", self.alphas, low=1)
-            if _has_feature_penalty(model):  # the null model with its unpenalised features
-                c_min = fastl1_l1_min_c(X, y, l1_ratio=1.0, fit_intercept=model.fit_intercept,
-                                        penalty_factor=model.penalty_factor,
-                                        lower_bounds=model.lower_bounds,
-                                        upper_bounds=model.upper_bounds)
-            else:
-                c_min = l1_min_c(X, y, loss="log", fit_intercept=model.fit_intercept)
-            Cs = c_min * np.logspace(0, np.log10(1.0 / self.eps), int(self.alphas))
-            return 1.0 / Cs
-        return check_alpha_array(self.alphas)
 
     def _get_support_mask(self):
         check_is_fitted(self)
         return self.support_
 
-
-def _has_feature_penalty(model) -> bool:
-    return any(getattr(model, name, None) is not None
-               for name in ("penalty_factor", "lower_bounds", "upper_bounds"))
-
-
-def _logistic_job(X, codes, weights, n_classes, alphas, model, l1_ratio, penalty, rows):
-    """Fit the logistic path over ``C = 1 / alphas`` on ``rows``; return the (n_features,
-    n_alphas) table of features with a non-zero coefficient for some class, and the number of
-    fits that stopped at ``max_iter``. Module-level, with the data as arguments, so a job can
-    run in another process (:func:`fastl1.cv.run_jobs`)."""
-    selected = np.zeros((X.shape[1], alphas.shape[0]), dtype=bool)
-
-    def record(i, coef, intercept):
-        selected[:, i] = np.any(coef != 0, axis=0)
-
-    *_, failures = _fit_logistic_path(
-        fold_rows(X, rows), codes[rows], weights[rows], n_classes, 1.0 / alphas, l1_ratio,
-        bool(model.fit_intercept), model.tol, model.max_iter, "prox_newton", False,
-        penalty=penalty, on_solution=record)
-    return selected, failures
-
-
-def _cox_job(data, alphas, l1_ratio, penalty, model, rows):
-    """The Cox path on ``rows`` (weights rescaled to sum to their count, strata kept): the
-    selected features at each alpha and the number of fits that stopped at ``max_iter``. A
-    subsample without events selects nothing (its partial likelihood is constant)."""
-    sub = data.rows(rows, model.ties)
-    if not np.any(sub.event & (sub.weights > 0)):
-        return np.zeros((data.X.shape[1], alphas.shape[0]), dtype=bool), 0
-    coefs, _, failures = cox_fit_path(sub, alphas, l1_ratio, penalty, float(model.tol),
-                                      int(model.max_iter))
-    return coefs != 0, failures
-
-
-def _poisson_job(X, y, weights, alphas, l1_ratio, penalty, model, rows):
-    """The Poisson path on ``rows`` (weights rescaled to sum to their count): the selected
-    features at each alpha and the number of fits that stopped at ``max_iter``."""
-    sub = weights[rows]
-    coefs, _, _, failures = poisson_fit_path(
-        X[rows], y[rows], sub * (rows.shape[0] / sub.sum()), None, alphas, l1_ratio, penalty,
-        bool(model.fit_intercept), float(model.tol), int(model.max_iter))
-    return coefs != 0, failures
-
-
-def _selection_job(X, y, sample_weight, rows, fit_intercept, alphas, l1_ratio, options):
-    """Fit the path on ``rows``; return the (n_features, n_alphas) boolean table of selected
-    features (and no failures: fit_path warns of its own alphas that did not converge)."""
-    weights = None if sample_weight is None else sample_weight[rows]
-    problem = make_problem(fold_rows(X, rows), weights, fit_intercept, parallel=False)
-    y_centred, _ = problem.centre_target(y[rows])
-    selected = np.zeros((problem.n_features, alphas.shape[0]), dtype=bool)
-
-    def record(i, coef):
-        selected[:, i] = coef != 0
-
-    fit_path(problem, y_centred, alphas, l1_ratio, parallel=False, store_coefs=False,
-             on_solution=record, **options)
-    return selected, 0

@@ -19,8 +19,11 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.model_selection import KFold, StratifiedKFold
 
+from .cox import CoxRegression
 from .cv import report_progress
-from .linear_model import ElasticNetCV, LassoCV
+from .linear_model import ElasticNetCV, Lasso, LassoCV
+from .logistic import LogisticRegression
+from .poisson import PoissonRegression
 from .selection import StabilitySelection
 
 __all__ = ["SelectionResult", "check_output_dir", "event_indicator", "select_features",
@@ -30,6 +33,11 @@ __all__ = ["SelectionResult", "check_output_dir", "event_indicator", "select_fea
 #: The files :func:`write_outputs` may write; a previous run's are removed before writing.
 OUTPUT_FILES = ("selected_features.csv", "stability.csv", "cv_curve.png", "path.png",
                 "stability.png", "kaplan_meier.png", "summary.json")
+
+#: The single-fit model whose selections :class:`fastl1.StabilitySelection` counts, by task
+#: (Cox: ``_select_cox``).
+_SELECTION_MODELS = {"regression": Lasso, "classification": LogisticRegression,
+                     "poisson": PoissonRegression}
 
 #: Classification measures (glmnet's ``type.measure``) and the scikit-learn scorer of each.
 CLASSIFICATION_MEASURES = {"deviance": "neg_log_loss", "class": "accuracy", "auc": "roc_auc"}
@@ -220,11 +228,7 @@ def select_features(X, y, *, feature_names: Sequence[str] | None = None, task: s
     if np.iscomplexobj(y) or (not sp.issparse(X) and np.iscomplexobj(X)) or (
             sp.issparse(X) and np.iscomplexobj(X.data)):
         raise ValueError("X and y must be real: complex values are not supported.")
-    names = [f"x{j}" for j in range(X.shape[1])] if feature_names is None \
-        else list(feature_names)
-    if len(names) != X.shape[1]:
-        raise ValueError(f"{len(names)} feature names for {X.shape[1]} features.")
-    factor = _unpenalized_factor(names, unpenalized)
+    names, factor = _named_features(X, feature_names, unpenalized)
     if task == "auto":
         task = _guess_task(y)
     if task not in ("regression", "classification", "poisson"):
@@ -244,12 +248,7 @@ def select_features(X, y, *, feature_names: Sequence[str] | None = None, task: s
             y = y.astype(np.int64)
         if measure == "auc" and np.unique(y).size != 2:
             raise ValueError("measure 'auc' needs two classes; use 'deviance' or 'class'.")
-    notes = []
-    scale = np.ones(X.shape[1])
-    if standardize:
-        X, scale = _standardise(X)
-        notes.append("features divided by their standard deviation before fitting "
-                     "(coefficients reported on the original scale)")
+    X, scale, notes = _scaled(X, standardize)
     hook = report_progress(progress) if progress is not None else nullcontext()
     start = time.perf_counter()
     curve = path = None
@@ -286,23 +285,47 @@ def select_features(X, y, *, feature_names: Sequence[str] | None = None, task: s
     selected = np.flatnonzero(strength)
     selected = selected[np.argsort(-strength[selected], kind="stable")]
     selector = None
-    if stability:
-        import fastl1
-
+    if stability:  # the CV model's single-fit counterpart, default settings
         unpenalised = {} if factor is None else {"penalty_factor": factor}
-        base = {"regression": fastl1.Lasso, "classification": fastl1.LogisticRegression,
-                "poisson": fastl1.PoissonRegression}[task](**unpenalised)
-        selector = StabilitySelection(base, n_resamples=n_resamples, threshold=threshold,
-                                      n_jobs=n_jobs, random_state=random_state)
-        stability_progress = progress if stability_progress is None else stability_progress
-        with (report_progress(stability_progress) if stability_progress is not None
-              else nullcontext()):
-            selector.fit(X, y)
+        selector = _stability_selection(
+            _SELECTION_MODELS[task](**unpenalised), X, y, n_resamples=n_resamples,
+            threshold=threshold, n_jobs=n_jobs, random_state=random_state,
+            progress=progress if stability_progress is None else stability_progress)
     if factor is not None:
         notes.append("left unpenalised (in every model): " + ", ".join(unpenalized))
     return SelectionResult(task, model, names, coef, scale, selected, fit_seconds,
                            int(y.shape[0]), gap_threshold, selector, notes, curve, path,
                            details)
+
+
+def _named_features(X, feature_names, unpenalized) -> tuple[list, np.ndarray | None]:
+    """The feature names (``x0, x1, ...`` by default) and the penalty factors leaving the
+    ``unpenalized`` ones out of the penalty."""
+    names = [f"x{j}" for j in range(X.shape[1])] if feature_names is None \
+        else list(feature_names)
+    if len(names) != X.shape[1]:
+        raise ValueError(f"{len(names)} feature names for {X.shape[1]} features.")
+    return names, _unpenalized_factor(names, unpenalized)
+
+
+def _scaled(X, standardize: bool) -> tuple[object, np.ndarray, list]:
+    """X divided by its columns' standard deviations if ``standardize``, the divisors, and
+    the note saying so."""
+    if not standardize:
+        return X, np.ones(X.shape[1]), []
+    X, scale = _standardise(X)
+    return X, scale, ["features divided by their standard deviation before fitting "
+                      "(coefficients reported on the original scale)"]
+
+
+def _stability_selection(base, X, y, *, n_resamples, threshold, n_jobs, random_state,
+                         progress) -> StabilitySelection:
+    """:class:`fastl1.StabilitySelection` of ``base`` (any model: the selector runs its side
+    of the path plan), reporting its jobs to ``progress``."""
+    selector = StabilitySelection(base, n_resamples=n_resamples, threshold=threshold,
+                                  n_jobs=n_jobs, random_state=random_state)
+    with report_progress(progress) if progress is not None else nullcontext():
+        return selector.fit(X, y)
 
 
 def _unpenalized_factor(names: list, unpenalized: Sequence[str]) -> np.ndarray | None:
@@ -505,17 +528,8 @@ def _select_cox(X, y, *, feature_names, cv, l1_ratio, alpha_rule, alphas, eps, s
     if sp.issparse(X) and np.iscomplexobj(X.data) or not sp.issparse(X) and \
             np.iscomplexobj(X):
         raise ValueError("X must be real: complex values are not supported.")
-    names = [f"x{j}" for j in range(X.shape[1])] if feature_names is None \
-        else list(feature_names)
-    if len(names) != X.shape[1]:
-        raise ValueError(f"{len(names)} feature names for {X.shape[1]} features.")
-    factor = _unpenalized_factor(names, unpenalized)
-    notes = []
-    scale = np.ones(X.shape[1])
-    if standardize:
-        X, scale = _standardise(X)
-        notes.append("features divided by their standard deviation before fitting "
-                     "(coefficients reported on the original scale)")
+    names, factor = _named_features(X, feature_names, unpenalized)
+    X, scale, notes = _scaled(X, standardize)
     hook = report_progress(progress) if progress is not None else nullcontext()
     start = time.perf_counter()
     model, coef, curve, path, details, survival = _fit_cox(
@@ -528,16 +542,11 @@ def _select_cox(X, y, *, feature_names, cv, l1_ratio, alpha_rule, alphas, eps, s
     selected = selected[np.argsort(-np.abs(coef[selected]), kind="stable")]
     selector = None
     if stability:
-        import fastl1
-
-        base = fastl1.CoxRegression(l1_ratio=float(list(l1_ratio)[0]), tol=tol,
-                                    penalty_factor=factor)
-        selector = StabilitySelection(base, n_resamples=n_resamples, threshold=threshold,
-                                      n_jobs=n_jobs, random_state=random_state)
-        stability_progress = progress if stability_progress is None else stability_progress
-        with (report_progress(stability_progress) if stability_progress is not None
-              else nullcontext()):
-            selector.fit(X, np.column_stack([times, event]))
+        selector = _stability_selection(
+            CoxRegression(l1_ratio=float(list(l1_ratio)[0]), tol=tol, penalty_factor=factor),
+            X, np.column_stack([times, event]), n_resamples=n_resamples, threshold=threshold,
+            n_jobs=n_jobs, random_state=random_state,
+            progress=progress if stability_progress is None else stability_progress)
     if factor is not None:
         notes.append("left unpenalised (in every model): " + ", ".join(unpenalized))
     return SelectionResult("cox", model, names, coef, scale, selected, fit_seconds,

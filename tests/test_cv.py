@@ -277,20 +277,18 @@ def test_blas_holds_one_thread_for_the_whole_fit(estimator, monkeypatch):
     # OpenBLAS workers spin ~0.1 s after a multi-threaded call and take a core from the jobs,
     # so the limit must already hold before the jobs start (and after they end).
     import fastl1
-    from fastl1 import linear_model, logistic_cv, selection
+    from fastl1 import _path_plan
 
     controller = ThreadpoolController()
     if not controller.select(user_api="blas").lib_controllers:
         pytest.skip("no BLAS library found by threadpoolctl")
-    module = {"LassoCV": linear_model, "ElasticNetCV": linear_model,
-              "LogisticRegressionCV": logistic_cv, "StabilitySelection": selection}[estimator]
     seen = []
 
     def recording_run_jobs(jobs, n_jobs, verbose=0):
         seen.append({lib["num_threads"] for lib in controller.select(user_api="blas").info()})
         return run_jobs(jobs, n_jobs, verbose)
 
-    monkeypatch.setattr(module, "run_jobs", recording_run_jobs)
+    monkeypatch.setattr(_path_plan, "run_jobs", recording_run_jobs)  # (every model's plan)
     X, y = make_regression(n=40, p=10, seed=31)
     model = {"LassoCV": lambda: LassoCV(cv=3, alphas=4),
              "ElasticNetCV": lambda: ElasticNetCV(cv=3, alphas=4),

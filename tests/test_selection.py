@@ -214,15 +214,15 @@ def test_logistic_fits_stopped_at_max_iter_warn(monkeypatch):
     # Along a path each point converges in one working-set solve (the strong rule's set,
     # solved to the final tolerance), even with max_iter=1: a path whose fits stopped at
     # max_iter is simulated, and the warning that sums them up is checked.
-    from fastl1 import selection
+    from fastl1 import logistic_cv
 
-    real = selection._fit_logistic_path
+    real = logistic_cv._fit_path
 
     def stopped(*args, **kwargs):
         coefs, intercepts, n_iter, _ = real(*args, **kwargs)
         return coefs, intercepts, n_iter, 1
 
-    monkeypatch.setattr(selection, "_fit_logistic_path", stopped)
+    monkeypatch.setattr(logistic_cv, "_fit_path", stopped)
     X, y = _labels()
     with pytest.warns(ConvergenceWarning,
                       match=r"LogisticRegression did not converge within max_iter=1 for "
