@@ -10,6 +10,8 @@ only. The dense/sparse difference lives in the column helpers of
 :mod:`fastl1._kernels.design`. A CSR design read in place passes its CSR arrays and its row
 chunks as ``rows`` to :func:`fastl1._kernels.cd.enet_cd` (row kernels in
 :mod:`fastl1._kernels.csr`); the epochs still run on compact CSC copies of the working sets.
+Numba prunes on a function's own None arguments only (not on a namedtuple's None field), so
+the None-dispatched arrays travel positionally and the solver's other inputs in namedtuples.
 
 On-disk cache and upgrades
 --------------------------
