@@ -25,8 +25,14 @@ from sklearn.exceptions import ConvergenceWarning
 from ._blas import blas_on_one_thread
 from ._feature_penalty import FeaturePenalty
 from ._interrupt import STOP, interruptible, raise_if_stopped
-from ._kernels.block_cd import BlockFree, BlockOptions, BlockPenalty, Groups, block_cd
-from ._kernels.block_cd import group_lipschitz as _group_lipschitz
+from ._kernels.block_cd import (
+    BlockFree,
+    BlockOptions,
+    BlockPenalty,
+    BlockReference,
+    Groups,
+    block_cd,
+)
 from ._solver import FitResult, Problem, _unpenalised_fit, make_problem
 from ._threads import claims_threads
 from ._warn import warn_user
@@ -220,18 +226,29 @@ def xt_weighted_tasks(problem: Problem, Y: np.ndarray) -> np.ndarray:
     return np.column_stack([np.asarray(problem.xt_weighted(y), dtype=np.float64) for y in Y])
 
 
-def lipschitz_constants(problem: Problem, structure: GroupStructure) -> np.ndarray:
-    """Each group's Lipschitz constant (:func:`._kernels.block_cd.group_lipschitz`), once
-    per problem and group structure (kept on the problem)."""
+def lipschitz_constants(problem: Problem, structure: GroupStructure) -> Groups:
+    """The kernel's groups (:data:`._kernels.block_cd.Groups`) with their Lipschitz
+    constants: a singleton's is its centred column norm, a constant group's 0, the others'
+    are computed by the kernel when the group first enters a working set, in the array kept
+    on the problem, so that a path or a later fit on the same problem reuses them."""
     cache = getattr(problem, "_block_lipschitz", None)
     if cache is not None and cache[0] is structure:
         return cache[1]
-    out = np.empty(structure.n_groups)
-    _group_lipschitz(*problem.design, problem.n_samples, problem.sample_weight,
-                     problem.x_mean, structure.ptr, structure.features,
-                     problem.column_norms2(), out)
-    problem._block_lipschitz = (structure, out)
-    return out
+    norms2 = np.asarray(problem.column_norms2(), dtype=np.float64)
+    trace = np.add.reduceat(norms2[structure.features], structure.ptr[:-1]) \
+        if structure.n_groups else np.empty(0)
+    lipschitz = np.where(structure.sizes == 1, trace, -1.0)
+    lipschitz[trace == 0.0] = 0.0
+    groups = Groups(structure.ptr, structure.features, lipschitz, trace)
+    problem._block_lipschitz = (structure, groups)
+    return groups
+
+
+def block_reference(problem: Problem, n_tasks: int) -> BlockReference:
+    """An empty gradient reference (:data:`._kernels.block_cd.BlockReference`) for
+    :func:`solve_block`; a path passes one to every alpha."""
+    return BlockReference(np.zeros((n_tasks, problem.n_features)),
+                          np.zeros((n_tasks, problem.n_samples)), np.zeros(4, dtype=np.int64))
 
 
 def _unpenalised_features(structure: GroupStructure) -> np.ndarray:
@@ -328,7 +345,8 @@ def solve_block(problem: Problem, Y: np.ndarray, W: np.ndarray, alpha: float,
                 tol: float = 1e-4, random: bool = False, seed: int = 0,
                 working_sets: bool = True, ws_start: int | None = None, anderson: int = 5,
                 parallel: bool | None = None, warn: bool = True,
-                free: BlockFree | None | str = "auto", within_l1: float = 0.0) -> FitResult:
+                free: BlockFree | None | str = "auto", within_l1: float = 0.0,
+                reference: BlockReference | None = None) -> FitResult:
     """Fit one ``alpha`` from ``W`` ((T, p), overwritten), ``Y`` the centred targets (T, n).
 
     Returns the solution, the duality gap in the estimator's scale (divided by
@@ -340,8 +358,9 @@ def solve_block(problem: Problem, Y: np.ndarray, W: np.ndarray, alpha: float,
         raise ValueError("A within-group L1 (within_l1 > 0) needs l1_ratio > 0.")
     n = problem.n_samples
     alpha, l1_ratio, tol = float(alpha), float(l1_ratio), float(tol)
-    lipschitz = lipschitz_constants(problem, structure)
-    groups = Groups(structure.ptr, structure.features, lipschitz)
+    groups = lipschitz_constants(problem, structure)
+    if reference is None:
+        reference = block_reference(problem, Y.shape[0])
     penalty = BlockPenalty(alpha * l1_ratio * n, alpha * (1.0 - l1_ratio) * n,
                            structure.weight, alpha * float(within_l1) * n)
     if isinstance(free, str):
@@ -351,7 +370,7 @@ def solve_block(problem: Problem, Y: np.ndarray, W: np.ndarray, alpha: float,
                            bool(parallel))
     gap, scaled_tol, epochs, rounds = block_cd(
         *problem.design, Y, problem.sample_weight, problem.x_mean, groups, penalty, free, W,
-        options, STOP)
+        options, reference, STOP)
     raise_if_stopped()
     if not (np.isfinite(gap) and np.isfinite(scaled_tol)):
         raise ValueError(f"The fit's duality gap is {gap} (not a finite number), so it cannot "
@@ -402,13 +421,15 @@ def block_path(problem: Problem, Y: np.ndarray, alphas: np.ndarray, l1_ratio: fl
     if coef_init is not None:
         W[:] = coef_init
     free = block_free(problem, structure, Y)
+    reference = block_reference(problem, Y.shape[0])
     dual_gaps = np.empty(alphas.shape[0])
     n_iters, supports, values, failures = [], [], [], []
     with blas_on_one_thread():
         for i, alpha in enumerate(alphas):
             result = solve_block(problem, Y, W, alpha, l1_ratio, structure, max_iter=max_iter,
                                  tol=tol, random=random, seed=seed + i, parallel=parallel,
-                                 warn=False, free=free, within_l1=within_l1)
+                                 warn=False, free=free, within_l1=within_l1,
+                                 reference=reference)
             dual_gaps[i] = result.dual_gap
             n_iters.append(result.n_iter)
             if not result.converged:

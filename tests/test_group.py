@@ -264,3 +264,32 @@ def test_group_logistic_probabilities():
     # (log of 1 - p near 1 in the reference loses digits: log_expit keeps them)
     np.testing.assert_allclose(model.predict_log_proba(X), np.log(proba), rtol=1e-8)
     assert np.array_equal(model.classes_[proba.argmax(axis=1)], model.predict(X))
+
+
+@pytest.mark.peers
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_agrees_with_adelie(fit_intercept):
+    """adelie's grpnet (gaussian, default penalty factors sqrt(group size), lambda = alpha)
+    solves GroupLasso's objective: same coefficients (to adelie's precision), ours at least
+    as good by the objective; groups of unequal sizes."""
+    ad = pytest.importorskip("adelie")
+    X, y = _grouped(n=100, p=200, seed=3)
+    sizes = np.array([5, 3, 7, 10, 5] * 6 + [10, 10])
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    ours = GroupLasso(groups=sizes.tolist(), alpha=0.05, tol=1e-12, max_iter=100_000,
+                      fit_intercept=fit_intercept).fit(X, y)
+    state = ad.grpnet(X=np.asfortranarray(X), glm=ad.glm.gaussian(y=y), groups=starts,
+                      alpha=1.0, lmda_path=np.array([0.5, 0.05]), intercept=fit_intercept,
+                      early_exit=False, progress_bar=False, tol=1e-14)
+    coef = np.asarray(state.betas.todense())[-1]
+    intercept = state.intercepts[-1] if fit_intercept else 0.0
+    assert np.count_nonzero(coef) >= 10
+    np.testing.assert_allclose(ours.coef_, coef, atol=1e-5)
+    assert ours.intercept_ == pytest.approx(intercept, abs=1e-5)
+
+    def objective(w, b):
+        r = y - X @ w - b
+        norms = np.array([np.linalg.norm(w[g]) for g in ours.groups_])
+        return 0.5 * r @ r / X.shape[0] + 0.05 * np.sqrt(sizes) @ norms
+
+    assert objective(ours.coef_, ours.intercept_) <= objective(coef, intercept) + 1e-14

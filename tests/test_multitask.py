@@ -189,3 +189,59 @@ def test_elastic_net_cv_picks_l1_ratio():
 @parametrize_with_checks([MultiTaskElasticNet(alpha=0.01), MultiTaskLasso(alpha=0.01)])
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
+
+
+_R_MGAUSSIAN = """
+args <- commandArgs(trailingOnly = TRUE)
+suppressPackageStartupMessages(library(glmnet))
+X <- as.matrix(read.table(args[1])); Y <- as.matrix(read.table(args[2]))
+lambda <- as.numeric(args[3]); intercept <- args[4] == "TRUE"
+fit <- glmnet(X, Y, family = "mgaussian", alpha = 1, lambda = c(10 * lambda, lambda),
+              standardize = FALSE, intercept = intercept, thresh = 1e-14, maxit = 1e7)
+coef <- do.call(cbind, lapply(fit$beta, function(b) as.matrix(b)[, 2]))
+write.table(rbind(as.matrix(fit$a0)[, 2], coef), args[5], row.names = FALSE,
+            col.names = FALSE)
+"""
+
+
+def _r_glmnet_mgaussian(tmp_path, X, Y, alpha, fit_intercept):
+    """glmnet's ``family="mgaussian"`` lasso at ``lambda = alpha`` (``standardize=FALSE``),
+    run through Rscript: ``(coef (T, p), intercept (T,))``, or a skip without R's glmnet."""
+    import shutil
+    import subprocess
+
+    if shutil.which("Rscript") is None:
+        pytest.skip("no Rscript on PATH")
+    np.savetxt(tmp_path / "X.txt", X)
+    np.savetxt(tmp_path / "Y.txt", Y)
+    (tmp_path / "fit.R").write_text(_R_MGAUSSIAN)
+    done = subprocess.run(
+        ["Rscript", "--vanilla", str(tmp_path / "fit.R"), str(tmp_path / "X.txt"),
+         str(tmp_path / "Y.txt"), repr(alpha), "TRUE" if fit_intercept else "FALSE",
+         str(tmp_path / "out.txt")], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        pytest.skip(f"R glmnet unavailable: {done.stderr.strip()[-200:]}")
+    out = np.loadtxt(tmp_path / "out.txt")
+    return out[1:].T, out[0]
+
+
+@pytest.mark.peers
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_multitask_lasso_matches_r_glmnet_mgaussian(tmp_path, fit_intercept):
+    """glmnet's mgaussian objective is ours (1/(2n) ||Y - X B - 1 b^T||_F^2 + lambda sum_j
+    ||B_j||_2 for its lasso, without standardisation): same coefficients and intercepts (to
+    glmnet's precision: its stop is on coefficient changes), and ours at least as good by
+    the objective."""
+    X, Y = _tasks(n=80, p=50, T=4, seed=11, density=1.0)
+    coef, intercept = _r_glmnet_mgaussian(tmp_path, X, Y, 0.05, fit_intercept)
+    ours = MultiTaskLasso(alpha=0.05, fit_intercept=fit_intercept, tol=1e-12,
+                          max_iter=100_000).fit(X, Y)
+    assert np.count_nonzero(np.any(coef != 0, axis=0)) >= 5
+    np.testing.assert_allclose(ours.coef_, coef, atol=1e-5)
+    np.testing.assert_allclose(ours.intercept_, intercept if fit_intercept else 0.0, atol=1e-5)
+
+    def objective(W, b):
+        R = Y - X @ W.T - b
+        return 0.5 * np.sum(R * R) / X.shape[0] + 0.05 * np.linalg.norm(W, axis=0).sum()
+
+    assert objective(ours.coef_, ours.intercept_) <= objective(coef, intercept) + 1e-14

@@ -1,5 +1,6 @@
 """Speed of the multi-task and group lasso against scikit-learn, skglm and celer, at matched
-objective, in one process.
+objective, in one process (CPU time; ``fastl1 bench --problems groups`` runs the same problems
+in the harness, with adelie and R's glmnet too: :mod:`fastl1.bench.blocks`).
 
 Problems (dense, Gaussian, centred, no intercept for any solver):
 

@@ -713,7 +713,8 @@ def solvers_for(task: str, requested: Sequence[str | Solver]) -> list[Solver]:
     """The solvers run on a problem of ``task``: by name from :data:`SOLVERS`, on the
     logistic task from :data:`LOGISTIC_SOLVERS` by name or family, on the glmpath task from
     :data:`GLMPATH_SOLVERS` by name, on the glm task (Cox, Poisson) from
-    :data:`fastl1.bench.glm.GLM_SOLVERS` by name; Solver objects as given."""
+    :data:`fastl1.bench.glm.GLM_SOLVERS` by name, on the blocks task (multi-task and group
+    lasso) from :data:`fastl1.bench.blocks.BLOCK_SOLVERS` by name; Solver objects as given."""
     out: list[Solver] = []
     for s in requested:
         if isinstance(s, Solver):
@@ -726,6 +727,11 @@ def solvers_for(task: str, requested: Sequence[str | Solver]) -> list[Solver]:
 
             if s in GLM_SOLVERS:
                 out.append(GLM_SOLVERS[s])
+        elif task == "blocks":
+            from .blocks import BLOCK_SOLVERS
+
+            if s in BLOCK_SOLVERS:
+                out.append(BLOCK_SOLVERS[s])
         elif task == "logistic":
             out.extend(v for k, v in LOGISTIC_SOLVERS.items() if s in (k, v.family))
         elif s in SOLVERS:
@@ -736,9 +742,10 @@ def solvers_for(task: str, requested: Sequence[str | Solver]) -> list[Solver]:
 def solver_names() -> list[str]:
     """Every name accepted as a solver: the regression solvers, the logistic ones and their
     families, the glmpath ones."""
+    from .blocks import BLOCK_SOLVERS
     from .glm import GLM_SOLVERS
 
-    names = [*SOLVERS, *LOGISTIC_SOLVERS, *GLMPATH_SOLVERS, *GLM_SOLVERS]
+    names = [*SOLVERS, *LOGISTIC_SOLVERS, *GLMPATH_SOLVERS, *GLM_SOLVERS, *BLOCK_SOLVERS]
     names += [s.family for s in LOGISTIC_SOLVERS.values() if s.family]
     return list(dict.fromkeys(names))
 

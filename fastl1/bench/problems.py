@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from .blocks import BLOCK_SPECS, make_block_problem
 from .glm import GLM_SPECS, make_glm_problem
 
 __all__ = [
@@ -36,7 +37,7 @@ __all__ = [
     "resolve_data_dir",
 ]
 
-TASKS = ("fit", "path", "cv", "logistic", "glmpath", "glm")
+TASKS = ("fit", "path", "cv", "logistic", "glmpath", "glm", "blocks")
 LOSSES = ("squared", "logistic")
 # The folder of the real data sets when neither ``data_dir`` nor ``--data-dir`` names one.
 DATA_DIR_VARIABLE = "FASTL1_BENCH_DATA"
@@ -93,6 +94,9 @@ PROBLEMS: dict[str, _Spec] = {
     # Cox and Poisson regression (fastl1.bench.glm): paths and single fits
     **{name: _Spec(spec.data, 1, task="glm", loss=spec.loss)
        for name, spec in GLM_SPECS.items()},
+    # multi-task and group lasso (fastl1.bench.blocks): single fits and paths
+    **{name: _Spec(spec.kind, 1, task="blocks", loss=spec.kind)
+       for name, spec in BLOCK_SPECS.items()},
 }
 
 # Names accepted wherever problem names are (``run``, ``fastl1 bench --problems``).
@@ -107,6 +111,11 @@ PROBLEM_GROUPS: dict[str, list[str]] = {
             and spec.loss == "cox"],
     "poisson": [name for name, spec in PROBLEMS.items() if spec.task == "glm"
                 and spec.loss == "poisson"],
+    "groups": [name for name, spec in PROBLEMS.items() if spec.task == "blocks"],
+    "multitask": [name for name, spec in PROBLEMS.items() if spec.task == "blocks"
+                  and spec.loss == "multitask"],
+    "grouplasso": [name for name, spec in PROBLEMS.items() if spec.task == "blocks"
+                   and spec.loss == "group"],
     "all": list(PROBLEMS),
 }
 
@@ -329,6 +338,8 @@ def make_bench_problem(name: str, scale: float = 1.0,
     spec = PROBLEMS[name]
     if spec.task == "glm":  # Cox and Poisson: their own problem type (fastl1.bench.glm)
         return make_glm_problem(name, scale)
+    if spec.task == "blocks":  # multi-task and group lasso (fastl1.bench.blocks)
+        return make_block_problem(name, scale)
     X, y, what = _data(spec.data, float(scale), resolve_data_dir(data_dir))
     if spec.fmt == "csr":
         X = X.tocsr()
@@ -433,6 +444,13 @@ def list_problems() -> list[tuple[str, str]]:
             text = (f"L1 {loss} {'100-alpha path' if kind == 'path' else 'fit at the 31st'}"
                     f"{'' if kind == 'path' else ' alpha'}, {what[spec.data]}")
             out.append((name, text))
+            continue
+        if spec.task == "blocks":
+            kind = BLOCK_SPECS[name].task
+            model = ("multi-task lasso 100 x 20000 x 10 tasks" if spec.loss == "multitask"
+                     else "group lasso 500 x 20000, groups of 10")
+            span = "100-alpha path" if kind == "path" else "fit at alpha_max/10"
+            out.append((name, f"{model}, dense, no intercept, {span}"))
             continue
         fmt = "" if spec.fmt == "dense" else f" as {spec.fmt.upper()}"
         grid = f"{spec.n_alphas} alphas down to {spec.eps:g} alpha_max"

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 import scipy.sparse as sp
 
+from .blocks import run_block_problem
 from .glm import run_glm_problem
 from .objectives import PathSolution, coef_at, primal_dual_grid
 from .peers import GLMPATH_SOLVERS, Solver, Timed, solver_names, solvers_for
@@ -207,6 +208,11 @@ def run(problems: Iterable[str | BenchProblem] | None = None,
             results.extend(run_glm_problem(problem, solvers_for("glm", requested),
                                            int(repeats), float(tol), float(time_limit), say))
             continue
+        if problem.task == "blocks":  # multi-task and group lasso: relative objective errors
+            results.extend(run_block_problem(problem, solvers_for("blocks", requested),
+                                             int(repeats), float(tol), float(time_limit),
+                                             say))
+            continue
         results.extend(_run_problem(problem, solvers_for(problem.task, requested),
                                     int(repeats), float(tol),
                                     float(time_limit), say))
@@ -233,6 +239,8 @@ def _add_note(row: dict, note: str, first: bool = False) -> None:
 _TASK_FIELDS = {
     "glm": ("loss", "n_alphas", "alpha_min", "rel_error", "within_target", "ratio_best_peer",
             "best_peer"),
+    "blocks": ("loss", "n_alphas", "alpha_min", "rel_error", "within_target",
+               "ratio_best_peer", "best_peer"),
     "fit": (),
     "logistic": (),
     "glmpath": ("n_alphas", "alpha_min", "loss", "accuracy", "objectives",

@@ -195,7 +195,7 @@ def _glm_block(rows: Sequence[dict]) -> tuple[list[tuple], list[str], list[str]]
 
 
 _BLOCKS = {"fit": _fit_block, "path": _path_block, "cv": _cv_block, "logistic": _fit_block,
-           "glmpath": _glmpath_block, "glm": _glm_block}
+           "glmpath": _glmpath_block, "glm": _glm_block, "blocks": _glm_block}
 
 _LEGENDS = {
     "fit": ("median: of the timed fits after one warm-up fit ('first fit', incl. JIT "
@@ -225,6 +225,13 @@ _LEGENDS = {
             "objective by more than the target; rel. error (max) = worst over the alphas of "
             "(objective - best objective any fit reached) / best. R's glmnet is timed inside "
             "R; 'first fit' is a small warm-up (JIT compile or cache load)."),
+    "blocks": ("multi-task and group lasso problems: one 'fit' is the whole path (or the "
+               "single fit). Objectives computed by the harness in float64 (1/(2n) ||Y - X "
+               "W^T||_F^2 + alpha sum of the blocks' weighted norms); each solver's tol is "
+               "calibrated as for the Cox and Poisson problems; rel. error (max) = worst over "
+               "the alphas of (objective - best objective any fit reached) / best. R's glmnet "
+               "is timed inside R; 'first fit' is a small warm-up (JIT compile or cache "
+               "load)."),
     "cv": ("cv problems: one 'fit' is the whole cross-validation, final refit included; "
            "fastl1/solver is against fastl1 with n_jobs=2. alpha_ = the alpha chosen (index "
            "in the grid, 0 = alpha_max); CV curve rel. diff = max over the alphas of |mean CV "

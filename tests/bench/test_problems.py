@@ -51,8 +51,9 @@ def test_path_and_cv_problems():
     assert groups["cv"] == ["cv-wide-dense"]
     assert groups["fits"][:2] == ["wide-dense-a10", "wide-dense-a100"]
     assert set(groups["fits"] + groups["paths"] + groups["cv"] + groups["logistic"]
-               + groups["glm"]) == set(groups["all"])
+               + groups["glm"] + groups["groups"]) == set(groups["all"])
     assert groups["glm"] == groups["cox"] + groups["poisson"]
+    assert groups["groups"] == groups["multitask"] + groups["grouplasso"]
     assert set(groups["all"]) == set(bench.PROBLEMS)
     assert bench.expand_problems(["paths", "path-wide-dense", "cv"]) == [
         *groups["paths"], "cv-wide-dense"]
