@@ -154,7 +154,10 @@ def _path(data: _Survival, alphas, l1_ratio, penalty, tol, max_iter, on_point=No
         result = _fit(data, float(alpha), l1_ratio, penalty, tol, max_iter, state["coef"],
                       state["start"])
         state["coef"] = coefs[:, k] = result.coef
-        state["start"] = None if result.grad is None else (result.eta, result.grad)
+        # The next fit starts at intercept 0 (the partial likelihood ignores it, but the
+        # Newton loop's eta must be X w + intercept): eta without the loop's intercept.
+        state["start"] = None if result.grad is None else (result.eta - result.intercept,
+                                                           result.grad)
         return plan.Point(result.coef, None, result.certificate, result.n_iter, result.converged)
 
     trace = plan.trace_path(fit_point, alphas, on_point)
