@@ -31,8 +31,11 @@ import numpy as np
 from sklearn.utils.validation import check_consistent_length
 
 from ._irls import design_correlations, kkt_violation
+from ._kernels.glm import CoxSets, cox_evaluate
 
 __all__ = ["CoxDatafit", "RiskSets", "check_survival", "check_strata"]
+
+_NO_OUTPUT = np.empty(0)  # cox_evaluate: the value only
 
 
 def _field_roles(dtype: np.dtype) -> tuple[str, str]:
@@ -132,6 +135,7 @@ class RiskSets:
     term_fraction: np.ndarray
     term_weight: np.ndarray
     weight: np.ndarray
+    term_start: np.ndarray | None = None  # (G + 1,): group k's terms are [k]:[k + 1]
 
     @classmethod
     def build(cls, time, event, weights, strata=None, ties="breslow") -> RiskSets:
@@ -164,7 +168,18 @@ class RiskSets:
         return cls(order, group, group_start, stratum_end[group_stratum],
                    first_group_of_stratum[group_stratum], is_event, term_group,
                    fraction.astype(np.float64),
-                   (event_weight / np.maximum(counts, 1))[term_group], weight)
+                   (event_weight / np.maximum(counts, 1))[term_group], weight,
+                   np.concatenate([[0], np.cumsum(counts)]).astype(np.int64))
+
+    def kernel_arrays(self) -> CoxSets:
+        """The arrays :func:`fastl1._kernels.glm.cox_evaluate` reads."""
+        index = [np.ascontiguousarray(a, dtype=np.int64)
+                 for a in (self.order, self.group, self.group_start, self.group_end)]
+        return CoxSets(*index, np.ascontiguousarray(self.event, dtype=np.bool_),
+                       np.ascontiguousarray(self.weight, dtype=np.float64),
+                       self.term_start,
+                       np.ascontiguousarray(self.term_fraction, dtype=np.float64),
+                       np.ascontiguousarray(self.term_weight, dtype=np.float64))
 
     @property
     def n_groups(self) -> int:
@@ -209,6 +224,7 @@ class CoxDatafit:
 
     def __init__(self, risk_sets: RiskSets):
         self.sets = risk_sets
+        self.kernel_sets = risk_sets.kernel_arrays()
         self.sorted_weight = risk_sets.weight
         # s_j d_j in the samples' own order (the linear term of F)
         self.event_weight = np.zeros(risk_sets.order.shape[0])
@@ -225,39 +241,17 @@ class CoxDatafit:
         return shifted, risk, np.maximum(denominator, np.finfo(np.float64).tiny)
 
     def value(self, eta: np.ndarray) -> float:
-        sets = self.sets
-        shifted, _, denominator = self._terms(eta)
-        linear = np.sum(np.where(sets.event, sets.weight * shifted, 0.0))
-        return float(np.sum(sets.term_weight * np.log(denominator)) - linear)
+        return float(cox_evaluate(self.kernel_sets, np.ascontiguousarray(eta, np.float64),
+                                  _NO_OUTPUT, _NO_OUTPUT))
 
     def values(self, eta: np.ndarray) -> np.ndarray:
         """``F`` of every column of ``eta`` (n, k)."""
         return np.array([self.value(eta[:, k]) for k in range(eta.shape[1])])
 
     def derivatives(self, eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        sets = self.sets
-        _, risk, denominator = self._terms(eta)
-        c, f = sets.term_weight, sets.term_fraction
-        sums = []
-        for numerator in (c / denominator, c * (1 - f) / denominator,
-                          c / denominator ** 2, c * (1 - f) ** 2 / denominator ** 2):
-            sums.append(np.bincount(sets.term_group, weights=numerator,
-                                    minlength=sets.n_groups))
-        first_all, first_own, second_all, second_own = sums
-        cumulative_first = sets.within_stratum_cumsum(first_all)[sets.group]
-        cumulative_second = sets.within_stratum_cumsum(second_all)[sets.group]
-        # An event's own group counts with Efron's (1 - r/m_k) factors (module docstring).
-        own = sets.event
-        first = cumulative_first + np.where(own, first_own[sets.group]
-                                            - first_all[sets.group], 0.0)
-        second = cumulative_second + np.where(own, second_own[sets.group]
-                                              - second_all[sets.group], 0.0)
-        gradient_sorted = risk * first - np.where(own, sets.weight, 0.0)
-        curvature_sorted = np.maximum(risk * first - risk * risk * second, 0.0)
-        gradient = np.empty_like(gradient_sorted)
-        curvature = np.empty_like(curvature_sorted)
-        gradient[sets.order] = gradient_sorted
-        curvature[sets.order] = curvature_sorted
+        gradient, curvature = np.empty(eta.shape[0]), np.empty(eta.shape[0])
+        cox_evaluate(self.kernel_sets, np.ascontiguousarray(eta, np.float64), gradient,
+                     curvature)
         return gradient, curvature
 
     def hessian_gram(self, eta: np.ndarray, B: np.ndarray) -> np.ndarray:

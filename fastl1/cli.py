@@ -580,7 +580,8 @@ def _run_fit(args: argparse.Namespace) -> int:
         return _error("fit", error)
     result.notes[:0] = data.notes
     try:
-        written = write_outputs(result, args.out, extra_summary={"data": str(args.data)})
+        written = write_outputs(result, args.out, extra_summary={"data": str(args.data)},
+                                sample_ids=getattr(data, "sample_ids", None))
     except OSError as error:
         return _error("fit", f"cannot write the outputs: {error}")
     if not args.quiet:

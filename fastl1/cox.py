@@ -60,8 +60,10 @@ class _Survival:
                                                                      strata)
         self.datafit = CoxDatafit(RiskSets.build(time, event, weights, strata, ties))
         n = X.shape[0]
-        null_gradient = design_correlations(X, self.datafit.derivatives(np.zeros(n))[0])
-        top = float(np.max(np.abs(null_gradient), initial=0.0)) / n
+        # X^T (-F'(0)): the stopping rule's scale, and the first working-set round's
+        # gradient of a fit from zero
+        self.null_gradient = design_correlations(X, -self.datafit.derivatives(np.zeros(n))[0])
+        top = float(np.max(np.abs(self.null_gradient), initial=0.0)) / n
         self.scale = top if top > 0 else 1.0
 
     def rows(self, rows: np.ndarray, ties: str) -> _Survival:
@@ -104,11 +106,16 @@ def _prepare(estimator, X, y, sample_weight, groups, ties=None) -> _Survival:
     return _Survival(X, time, event, weights, check_strata(groups, X.shape[0]), ties)
 
 
-def _fit(data: _Survival, alpha, l1_ratio, penalty, tol, max_iter, coef=None):
-    coef = np.zeros(data.X.shape[1]) if coef is None else coef
+def _fit(data: _Survival, alpha, l1_ratio, penalty, tol, max_iter, coef=None, start=None):
+    """A proximal Newton fit from ``coef`` (zeros by default); ``start``: ``(eta, grad)``
+    at ``coef`` (see :func:`._irls.prox_newton`), known at zero."""
+    if coef is None or not np.any(coef):
+        coef = np.zeros(data.X.shape[1])
+        start = (np.zeros(data.X.shape[0]), data.null_gradient)
     return prox_newton(data.X, data.datafit, alpha, l1_ratio, penalty, coef=coef,
                        intercept=0.0, fit_intercept=True, offset=None, tol=tol,
-                       tol_scale=data.scale, max_iter=max_iter, solver_options=_SOLVER_OPTIONS)
+                       tol_scale=data.scale, max_iter=max_iter, solver_options=_SOLVER_OPTIONS,
+                       start=start)
 
 
 def cox_alpha_max(data: _Survival, l1_ratio, penalty) -> float:
@@ -141,11 +148,16 @@ def _path(data: _Survival, alphas, l1_ratio, penalty, tol, max_iter, on_point=No
     (:func:`fastl1._path_plan.trace_path`): coefficients (p, k), certificates and how many
     fits did not converge."""
     coefs = np.zeros((data.X.shape[1], alphas.shape[0]))
-    state = {"coef": None}
+    state = {"coef": None, "start": None}
 
     def fit_point(k, alpha):
-        result = _fit(data, float(alpha), l1_ratio, penalty, tol, max_iter, state["coef"])
+        result = _fit(data, float(alpha), l1_ratio, penalty, tol, max_iter, state["coef"],
+                      state["start"])
         state["coef"] = coefs[:, k] = result.coef
+        # The next fit starts at intercept 0 (the partial likelihood ignores it, but the
+        # Newton loop's eta must be X w + intercept): eta without the loop's intercept.
+        state["start"] = None if result.grad is None else (result.eta - result.intercept,
+                                                           result.grad)
         return plan.Point(result.coef, None, result.certificate, result.n_iter, result.converged)
 
     trace = plan.trace_path(fit_point, alphas, on_point)

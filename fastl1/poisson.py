@@ -155,16 +155,18 @@ def _null_model(y, weights, offset) -> tuple[float, float]:
 
 
 def _fit(X, y, weights, offset, alpha, l1_ratio, penalty, *, fit_intercept, tol, max_iter,
-         coef=None, intercept=None):
+         coef=None, intercept=None, start=None):
+    """A proximal Newton fit from ``(coef, intercept)`` (the null model by default);
+    ``start``: ``(eta, grad)`` there (see :func:`._irls.prox_newton`)."""
     datafit = PoissonDatafit(y, weights, offset)
-    start, scale = _null_model(y, weights, offset)
+    null_intercept, scale = _null_model(y, weights, offset)
     if not fit_intercept:
-        start = 0.0
+        null_intercept = 0.0
     coef = np.zeros(X.shape[1]) if coef is None else coef
-    intercept = start if intercept is None else intercept
+    intercept = null_intercept if intercept is None else intercept
     return prox_newton(X, datafit, alpha, l1_ratio, penalty, coef=coef, intercept=intercept,
                        fit_intercept=fit_intercept, offset=offset, tol=tol, tol_scale=scale,
-                       max_iter=max_iter)
+                       max_iter=max_iter, start=start)
 
 
 def poisson_alpha_max(X, y, weights, offset, l1_ratio, penalty, fit_intercept) -> float:
@@ -352,13 +354,15 @@ def _path(X, y, weights, offset, alphas, l1_ratio, penalty, fit_intercept, tol, 
     and how many did not converge."""
     coefs = np.zeros((X.shape[1], alphas.shape[0]))
     intercepts = np.zeros(alphas.shape[0])
-    state = {"coef": None, "intercept": None}
+    state = {"coef": None, "intercept": None, "start": None}
 
     def fit_point(k, alpha):
         result = _fit(X, y, weights, offset, float(alpha), l1_ratio, penalty,
                       fit_intercept=fit_intercept, tol=tol, max_iter=max_iter,
-                      coef=state["coef"], intercept=state["intercept"])
+                      coef=state["coef"], intercept=state["intercept"], start=state["start"])
         state["coef"], state["intercept"] = result.coef, result.intercept
+        # (the last round's gradient at the solution: the next alpha's first round)
+        state["start"] = None if result.grad is None else (result.eta, result.grad)
         coefs[:, k], intercepts[k] = result.coef, result.intercept
         return plan.Point(result.coef, result.intercept, result.certificate, result.n_iter,
                      result.converged)

@@ -31,8 +31,8 @@ __all__ = ["SelectionResult", "check_output_dir", "event_indicator", "select_fea
 
 
 #: The files :func:`write_outputs` may write; a previous run's are removed before writing.
-OUTPUT_FILES = ("selected_features.csv", "stability.csv", "cv_curve.png", "path.png",
-                "stability.png", "kaplan_meier.png", "summary.json")
+OUTPUT_FILES = ("selected_features.csv", "stability.csv", "risk_groups.csv", "cv_curve.png",
+                "path.png", "stability.png", "kaplan_meier.png", "summary.json")
 
 #: The single-fit model whose selections :class:`fastl1.StabilitySelection` counts, by task
 #: (Cox: ``_select_cox``).
@@ -68,7 +68,8 @@ class SelectionResult:
     curve: dict | None = None
     path: dict | None = None
     details: dict = field(default_factory=dict)
-    survival: dict | None = None  # Cox: time, event and the high-risk mask of the KM plot
+    # Cox: time, event, risk score and high-risk mask (the KM plot, risk_groups.csv)
+    survival: dict | None = None
 
     def summary(self) -> dict:
         """A JSON-serialisable summary (the chosen penalty, CV performance, certificate,
@@ -623,7 +624,7 @@ def _fit_cox(X, time, event, *, cv, l1_ratio, alphas, eps, alpha_rule, n_jobs, t
     }
     high, groups = _risk_groups(time, event, score)
     details["risk_groups"] = groups
-    survival = {"time": time, "event": event, "high_risk": high}
+    survival = {"time": time, "event": event, "high_risk": high, "score": score}
     return model, np.asarray(model.coef_, dtype=np.float64), curve, path, details, survival
 
 
@@ -787,15 +788,15 @@ def check_output_dir(out_dir, *, overwrite: bool = False) -> Path:
     return out
 
 
-def write_outputs(result: SelectionResult, out_dir, *, extra_summary: dict | None = None
-                  ) -> list[Path]:
+def write_outputs(result: SelectionResult, out_dir, *, extra_summary: dict | None = None,
+                  sample_ids: Sequence[str] | None = None) -> list[Path]:
     """Write the outputs of :func:`select_features` to a folder.
 
     ``selected_features.csv``, ``summary.json`` and, with matplotlib installed,
     ``cv_curve.png`` and ``path.png`` (and ``stability.csv`` / ``stability.png`` with
-    stability selection, ``kaplan_meier.png`` for Cox regression). The files of a previous
-    run (these seven names) are removed first, so that none is left beside the new ones;
-    other files are left alone.
+    stability selection; ``risk_groups.csv`` and ``kaplan_meier.png`` for Cox regression).
+    The files of a previous run (these eight names) are removed first, so that none is left
+    beside the new ones; other files are left alone.
 
     Parameters
     ----------
@@ -804,6 +805,8 @@ def write_outputs(result: SelectionResult, out_dir, *, extra_summary: dict | Non
         Created if missing (see :func:`check_output_dir` to check it before fitting).
     extra_summary : dict, default=None
         Entries added to ``summary.json``.
+    sample_ids : sequence of str, default=None
+        The samples' names in ``risk_groups.csv`` (default: their row numbers from 0).
 
     Returns
     -------
@@ -849,6 +852,9 @@ def write_outputs(result: SelectionResult, out_dir, *, extra_summary: dict | Non
                 writer.writerow([result.feature_names[j], f"{result.stability.scores_[j]:.4g}",
                                  bool(result.stability.support_[j])])
         written.append(path)
+    if result.survival is not None:
+        written.append(_write_risk_groups(result.survival, out / "risk_groups.csv",
+                                          sample_ids))
     summary = result.summary()
     try:
         import matplotlib
@@ -875,6 +881,27 @@ def write_outputs(result: SelectionResult, out_dir, *, extra_summary: dict | Non
         handle.write("\n")
     written.append(path)
     return written
+
+
+def _write_risk_groups(survival: dict, path: Path, sample_ids) -> Path:
+    """One row per sample: its time, event, risk score ``X w`` of the selected model and
+    group (``high`` above the median score, ``low`` otherwise; empty when every score is the
+    same), the groups of the Kaplan-Meier plot."""
+    import csv
+
+    score, high = survival["score"], survival["high_risk"]
+    n = score.shape[0]
+    ids = [str(i) for i in range(n)] if sample_ids is None else [str(s) for s in sample_ids]
+    if len(ids) != n:
+        raise ValueError(f"sample_ids has {len(ids)} names for {n} samples.")
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["sample", "time", "event", "risk_score", "risk_group"])
+        for i in range(n):
+            group = "" if high is None else ("high" if high[i] else "low")
+            writer.writerow([ids[i], f"{survival['time'][i]:.10g}",
+                             int(survival["event"][i]), f"{score[i]:.10g}", group])
+    return path
 
 
 def _plots(result: SelectionResult) -> list:

@@ -602,6 +602,16 @@ def test_fit_survival_time_and_event(tmp_path, capsys, transpose):
     assert float(rows[1][4]) == pytest.approx(np.exp(float(rows[1][2])), rel=1e-8)
     for name in ("cv_curve.png", "path.png", "kaplan_meier.png"):
         assert (out_dir / name).stat().st_size > 1000
+    # one row per sample, in the table's order, split at the median score
+    risk = list(csv.DictReader(open(out_dir / "risk_groups.csv")))
+    assert [row["sample"] for row in risk] == [f"s{i}" for i in range(80)]
+    assert [int(row["event"]) for row in risk] == event.astype(int).tolist()
+    np.testing.assert_allclose([float(row["time"]) for row in risk], time, atol=6e-5)  # (%.4f)
+    score = np.array([float(row["risk_score"]) for row in risk])
+    high = [row["risk_group"] == "high" for row in risk]
+    assert high == (score > groups["split_at_score"]).tolist()
+    assert sum(high) == groups["high"]["n"]
+    assert {row["risk_group"] for row in risk} == {"high", "low"}
 
 
 @pytest.mark.parametrize("argv, message", [

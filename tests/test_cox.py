@@ -233,6 +233,19 @@ def test_path_starts_at_alpha_max_and_agrees_with_single_fits():
     assert np.flatnonzero(np.abs(coefs[:, 0]) > 1e-7).tolist() == [2]
 
 
+def test_long_path_hands_each_fit_a_consistent_start():
+    # Each point starts from the previous one's linear predictor and gradient: a predictor
+    # that kept the Newton loop's intercept while the next fit starts at 0 made the constant
+    # in it grow at every step, until rounding stalled the fits.
+    X, time, event = _survival(seed=13)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        alphas, coefs, gaps = cox_path(X, _y(time, event), alphas=40, eps=1e-3, tol=1e-8,
+                                       max_iter=20_000)
+    single = CoxRegression(alpha=alphas[-1], tol=1e-10).fit(X, _y(time, event))
+    np.testing.assert_allclose(coefs[:, -1], single.coef_, atol=1e-6)
+
+
 def _reference_deviance(X, time, event, weights, w):
     """glmnet's partial-likelihood deviance ``2 (saturated - log PL)`` (Breslow)."""
     value = reference_partial_likelihood(X, time, event, weights, None, "breslow", w)[0]
