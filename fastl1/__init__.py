@@ -17,7 +17,9 @@ from .group import (
     GroupLasso,
     GroupLassoCV,
     GroupLogisticRegression,
+    GroupLogisticRegressionCV,
     group_lasso_path,
+    group_logistic_path,
     plot_group_path,
 )
 from .linear_model import ElasticNet, ElasticNetCV, Lasso, LassoCV
@@ -57,6 +59,7 @@ __all__ = [
     "GroupLasso",
     "GroupLassoCV",
     "GroupLogisticRegression",
+    "GroupLogisticRegressionCV",
     "Lasso",
     "LassoCV",
     "LogisticRegression",
@@ -74,6 +77,7 @@ __all__ = [
     "enet_path",
     "glmnet_factors",
     "group_lasso_path",
+    "group_logistic_path",
     "l1_logistic_path",
     "l1_penalty",
     "l1_subgradient",

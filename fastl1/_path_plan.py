@@ -126,6 +126,10 @@ class PathSpec:
 
     #: Whether ``fit``'s ``groups`` mean something to the datafit (Cox strata).
     takes_groups = False
+    #: Features that enter and leave the model together (a list of index arrays, each
+    #: feature in one), set by ``prepare``; None: each feature on its own. Stability
+    #: selection counts such a group as selected when any of its coefficients is non-zero.
+    feature_groups: list | None = None
     #: The penalty mix; the per-feature penalty (validated) and its parameters
     #: (:func:`feature_options`; ``prepare`` validates them into ``penalty``).
     l1_ratio: float = 1.0
@@ -240,12 +244,22 @@ def cross_validate(runs: Sequence[tuple[PathSpec, np.ndarray]], data: tuple, fol
 def _selection_job(spec: PathSpec, grid: np.ndarray, rows: np.ndarray, *data
                    ) -> tuple[np.ndarray, int]:
     """The path on ``rows``: the ``(n_features, n_points)`` table of the features with a
-    non-zero coefficient (for some class) at each point, and the failures of its fits."""
+    non-zero coefficient (for some class or task; for every feature of a group of
+    ``spec.feature_groups``, a non-zero coefficient in the group) at each point, and the
+    failures of its fits."""
     p = spec.n_features(data)
     selected = np.zeros((p, grid.shape[0]), dtype=bool)
+    label = None
+    if spec.feature_groups is not None:  # a group's features share its selection
+        label = np.empty(p, dtype=np.int64)
+        for g, members in enumerate(spec.feature_groups):
+            label[members] = g
 
     def record(i: int, point: Point) -> None:
-        selected[:, i] = np.any(np.reshape(point.coef, (-1, p)) != 0, axis=0)
+        nonzero = np.any(np.reshape(point.coef, (-1, p)) != 0, axis=0)
+        if label is not None:
+            nonzero = np.bincount(label, weights=nonzero)[label] > 0
+        selected[:, i] = nonzero
 
     outcome = spec.path(spec.rows(data, rows), grid, on_point=record, store=False)
     return selected, outcome.failures

@@ -44,7 +44,7 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
     Parameters
     ----------
     estimator : fastl1.Lasso, fastl1.ElasticNet, fastl1.LogisticRegression, \
-            fastl1.PoissonRegression or fastl1.CoxRegression, default=None
+            fastl1.PoissonRegression, fastl1.CoxRegression or fastl1.GroupLasso, default=None
         The model whose selections are counted (default ``Lasso()``); its ``l1_ratio``,
         ``fit_intercept``, ``positive``, ``penalty_factor``, ``lower_bounds``,
         ``upper_bounds``, ``tol`` and ``max_iter`` (and ``class_weight``, ``ties``) are used;
@@ -53,7 +53,10 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         with penalty factor 0 is in every fit, so its score is 1). For logistic regression
         the grid is over ``C``: ``alphas_`` holds ``1 / C``,
         from :func:`sklearn.svm.l1_min_c` (where the first feature enters) to ``1 / eps``
-        times that ``C``; a feature counts as selected if any class uses it.
+        times that ``C``; a feature counts as selected if any class uses it. A
+        :class:`fastl1.GroupLasso` selects whole groups (its ``groups``, ``group_weights``
+        and ``within_l1`` are used): a group counts as selected when any of its coefficients
+        is non-zero, and its features share its score.
     alphas : int or array-like, default=20
         Grid size (log-spaced from ``alpha_max`` of the full data down to ``eps * alpha_max``)
         or the alphas themselves.
@@ -92,6 +95,12 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         ``q^2 / ((2 * threshold - 1) * n_features)`` (Theorem 1, under their exchangeability
         and better-than-random assumptions; Shah & Samworth 2013 bound, without assumptions,
         the number of selected low-selection-probability features by the same quantity).
+    feature_groups_ : list of ndarray
+        Only for a model selecting groups of features (:class:`fastl1.GroupLasso`): the
+        features of each group.
+    group_scores_ : ndarray of shape (n_groups,)
+        Only with ``feature_groups_``: each group's best frequency over the grid (the
+        ``scores_`` its features share).
     n_features_in_ : int
 
     Notes
@@ -148,7 +157,8 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         model = Lasso() if self.estimator is None else clone(self.estimator)
         if not hasattr(model, "_path_spec"):
             raise TypeError("StabilitySelection works with fastl1.Lasso, fastl1.ElasticNet, "
-                            "fastl1.LogisticRegression, fastl1.PoissonRegression or "
+                            "fastl1.LogisticRegression, fastl1.PoissonRegression, "
+                            "fastl1.GroupLasso or "
                             f"fastl1.CoxRegression, got {type(model).__name__}.")
         return model, model._path_spec()
 
@@ -242,6 +252,10 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         self.average_selected_ = float(np.mean(union_sizes))
         self.expected_false_selections_bound_ = float(
             self.average_selected_ ** 2 / ((2 * self.threshold - 1) * p))
+        if spec.feature_groups is not None:  # features selected together share a score
+            self.feature_groups_ = spec.feature_groups
+            self.group_scores_ = np.array([self.scores_[members[0]]
+                                           for members in spec.feature_groups])
         return self
 
     def _get_support_mask(self):
