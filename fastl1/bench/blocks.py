@@ -45,7 +45,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .glm import _calibrate, _evaluate, _fit
+from .glm import run_glm_problem
 from .groups import group_problem, multitask_problem
 from .peers import Solver, Timed, _r_glmnet_probe
 
@@ -358,48 +358,6 @@ def run_block_problem(problem: BlockProblem, solvers: Sequence[Solver], repeats:
                       target: float, time_limit: float, say: Callable[[str], None]
                       ) -> list[dict]:
     """Warm up, calibrate, time and evaluate every solver on one multi-task or group lasso
-    problem; one row per solver (the protocol of :func:`fastl1.bench.glm.run_glm_problem`,
-    whose rows these are)."""
-    n, p = problem.shape
-    base = dict(problem=problem.name, description=problem.description, task="blocks",
-                loss=problem.loss, n_samples=n, n_features=p, n_alphas=int(problem.grid.size),
-                alpha=float(problem.grid[0]), alpha_min=float(problem.grid[-1]),
-                format="dense", gap_target=target)
-    rows, runs = [], []
-    best = np.full(problem.grid.shape[0], np.inf)
-    small = _small(problem)
-    for solver in solvers:
-        row = dict(base, solver=solver.name, status="ok", note="",
-                   tol_meaning=solver.tol_meaning, tol=None, first_fit=None, times=[],
-                   median=None, rel_error=None, within_target=None, objective=None,
-                   ratio=None, ratio_best_peer=None, best_peer=None)
-        reason = solver.availability(problem.loss)
-        if reason is not None:
-            row.update(status="skipped", note=reason)
-        else:
-            try:
-                row["first_fit"] = _fit(small, solver, solver.default_tol)[1]
-                best = _calibrate(problem, solver, row, target, best, time_limit, say)
-                runs.append((solver, row))
-            except Exception as exc:  # noqa: BLE001 - a peer failure is a note, not a crash
-                row.update(status="failed", note=f"{type(exc).__name__}: {str(exc)[:200]}")
-                say(f"  {problem.name} {solver.name}: failed ({row['note']})")
-        rows.append(row)
-    for r in range(repeats):
-        k = r % len(runs) if runs else 0
-        for solver, row in runs[k:] + runs[:k]:
-            if row["status"] != "ok" or max(row["times"]) > time_limit:
-                continue  # one fit past the time limit: its calibration fit is the timing
-            if r == 0:  # the calibration's fits: the first at full size may include a JIT
-                row["times"] = []
-            try:
-                objective, seconds, notes = _fit(problem, solver, row["tol"])
-            except Exception as exc:  # noqa: BLE001
-                row.update(status="failed", note=f"{type(exc).__name__}: {str(exc)[:200]}")
-                continue
-            row["times"].append(seconds)
-            row.update(_notes=notes, _objective=objective)
-            best = np.fmin(best, objective)
-            say(f"  {problem.name} {solver.name}: round {r + 1}/{repeats} {seconds:.3g} s")
-    _evaluate(rows, best, target)
-    return rows
+    problem; one row per solver (the protocol of :func:`fastl1.bench.glm.run_glm_problem`)."""
+    return run_glm_problem(problem, solvers, repeats, target, time_limit, say,
+                           task="blocks", shrink=_small)

@@ -540,19 +540,21 @@ def _calibrate(problem, solver, row, target, best, time_limit, say):
 
 
 def run_glm_problem(problem: GLMProblem, solvers: Sequence[Solver], repeats: int,
-                    target: float, time_limit: float, say: Callable[[str], None]
-                    ) -> list[dict]:
+                    target: float, time_limit: float, say: Callable[[str], None], *,
+                    task: str = "glm", shrink: Callable | None = None) -> list[dict]:
     """Warm up, calibrate, time and evaluate every solver on one Cox or Poisson problem; one
-    row per solver (see the module docstring)."""
+    row per solver (see the module docstring). Any problem with the same fields and a
+    ``shrink`` (its small warm-up copy; default :func:`_small`) runs the same protocol, its
+    rows marked ``task``."""
     n, p = problem.shape
-    base = dict(problem=problem.name, description=problem.description, task="glm",
+    base = dict(problem=problem.name, description=problem.description, task=task,
                 loss=problem.loss, n_samples=n, n_features=p, n_alphas=int(problem.grid.size),
                 alpha=float(problem.grid[0]), alpha_min=float(problem.grid[-1]),
                 format=problem.X.format if sp.issparse(problem.X) else "dense",
                 gap_target=target)
     rows, runs = [], []
     best = np.full(problem.grid.shape[0], np.inf)
-    small = _small(problem)
+    small = (shrink or _small)(problem)
     for solver in solvers:
         row = dict(base, solver=solver.name, status="ok", note="",
                    tol_meaning=solver.tol_meaning, tol=None, first_fit=None, times=[],
